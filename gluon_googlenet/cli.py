@@ -1,0 +1,215 @@
+"""``gluon-googlenet`` command line: parses arguments and calls library functions."""
+import argparse
+import sys
+
+from ._threads import configure_threads
+
+configure_threads()  # before MXNet is imported below
+
+from .errors import GluonGoogLeNetError  # noqa: E402
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """ArgumentParser whose errors are one line on stderr and exit code 2."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+
+
+def _model_args(parser, with_size=True):
+    from .models import list_models
+    parser.add_argument("--model", default="googlenet_d2l", choices=list_models(), metavar="NAME",
+                        help="registered model (default: googlenet_d2l; all: %(choices)s)")
+    parser.add_argument("--classes", type=int, help="number of classes (default: the model's)")
+    parser.add_argument("--channels", type=int, help="input channels (default: the model's)")
+    if with_size:
+        parser.add_argument("--size", type=int, help="input height and width (default: the model's)")
+    parser.add_argument("--ctx", default="cpu", help="cpu, gpu, gpu:0,1 (default: cpu)")
+
+
+def _positive(text):
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
+    return value
+
+
+def _build(args, batch=1):
+    """Build and initialise the model named in ``args``; return (net, input_shape, ctx list)."""
+    import mxnet as mx
+    from .context import parse_ctx
+    from .models import get_model, get_spec
+    spec = get_spec(args.model)
+    ctxs = parse_ctx(args.ctx)
+    channels = args.channels or spec.input_size[0]
+    size = getattr(args, "size", None) or spec.input_size[1]
+    net = get_model(args.model, classes=args.classes or spec.classes, in_channels=channels)
+    net.initialize(mx.init.Xavier(), ctx=ctxs[0])
+    return net, (batch, channels, size, size), ctxs
+
+
+def cmd_shapes(args):
+    from .summary import stage_shapes
+    net, shape, ctxs = _build(args, args.batch)
+    for name, out_shape in stage_shapes(net, shape, ctxs[0]):
+        print(f"{name} {out_shape}")
+
+
+def cmd_summary(args):
+    from .summary import format_summary, layer_summary
+    net, shape, ctxs = _build(args)
+    print(format_summary(layer_summary(net, shape, ctxs[0], max_depth=args.depth)))
+
+
+def cmd_export(args):
+    from .export import export_model
+    if args.checkpoint:
+        from .checkpoint import load_model
+        from .context import parse_ctx
+        ctxs = parse_ctx(args.ctx)
+        net, meta = load_model(args.checkpoint, ctxs)
+        size = args.size or meta["input_size"]
+        shape = (1, meta["in_channels"], size, size)
+    else:
+        net, shape, ctxs = _build(args)
+    paths = export_model(net, args.out, shape, args.epoch, ctxs[0])
+    print("\n".join(paths))
+
+
+def _optional_positive(text):
+    return None if text in ("0", "none", "all") else _positive(text)
+
+
+def _setup_logging():
+    import logging
+    logging.basicConfig(level=logging.INFO, format="%(message)s", force=True)
+
+
+def cmd_train(args):
+    import dataclasses
+    from .trainer import TrainConfig, train
+    _setup_logging()
+    fields = {f.name for f in dataclasses.fields(TrainConfig)}
+    values = {k: v for k, v in vars(args).items() if k in fields and v is not None}
+    values.setdefault("out", f"runs/{args.model}")
+    result = train(TrainConfig(**values))
+    print(f"run folder: {result.out}")
+
+
+def cmd_evaluate(args):
+    from .inference import default_confusion_path, evaluate_checkpoint
+    png = args.confusion or default_confusion_path(args.checkpoint)
+    result = evaluate_checkpoint(args.checkpoint, args.data_dir, args.ctx, args.batch_size,
+                                 args.limit_test, png, verify=args.verify_data)
+    meta = result["meta"]
+    print(f"{meta['model']} (epoch {meta['epoch']}) on {meta['dataset']} test set: "
+          f"accuracy {result['acc']:.4f} ({result['count']} images), loss {result['loss']:.4f}")
+    for name, acc in result["per_class"].items():
+        print(f"  {name:<12} {acc:.3f}")
+    print(f"confusion matrix: {png}")
+
+
+def cmd_predict(args):
+    from .inference import predict_images
+    for row in predict_images(args.checkpoint, args.images, args.ctx, args.data_dir):
+        truth = f" (true: {row['true']})" if row["true"] is not None else ""
+        print(f"{row['source']}: {row['class']} {row['prob']:.3f}{truth}")
+
+
+def _train_args(p):
+    from .data import DATASETS
+    from .models import list_models
+    from .trainer import OPTIMIZERS, TrainConfig
+    d = TrainConfig()
+    p.add_argument("--model", default=d.model, choices=list_models(), metavar="NAME",
+                   help="registered model (default: %(default)s)")
+    p.add_argument("--dataset", default=d.dataset, choices=sorted(DATASETS),
+                   help="default: %(default)s")
+    p.add_argument("--data-dir", help="folder with the IDX files (default: search the usual places)")
+    p.add_argument("--epochs", type=_positive, default=d.epochs, help="default: %(default)s")
+    p.add_argument("--batch-size", type=_positive, default=d.batch_size, help="default: %(default)s")
+    p.add_argument("--lr", type=float, default=d.lr, help="learning rate (default: %(default)s)")
+    p.add_argument("--optimizer", choices=OPTIMIZERS, default=d.optimizer, help="default: %(default)s")
+    p.add_argument("--momentum", type=float, default=d.momentum, help="for nag (default: %(default)s)")
+    p.add_argument("--lr-schedule", default=d.lr_schedule,
+                   help="constant, cosine or step:E1,E2 (x0.1 at each; default: %(default)s)")
+    p.add_argument("--wd", type=float, default=d.wd, help="weight decay (default: %(default)s)")
+    p.add_argument("--resize", type=int, default=d.resize,
+                   help="image side fed to the net; 0 keeps 28 (default: %(default)s)")
+    p.add_argument("--limit-train", type=_optional_positive, help="use the first N training images")
+    p.add_argument("--limit-test", type=_optional_positive, help="use the first N test images")
+    p.add_argument("--ctx", default=d.ctx, help="cpu, gpu, gpu:0,1, cpu:0,1 (default: cpu)")
+    p.add_argument("--seed", type=int, default=d.seed, help="default: %(default)s")
+    p.add_argument("--out", help="run folder (default: runs/MODEL)")
+    p.add_argument("--resume", action="store_true", help="continue from OUT/last.ckpt")
+    p.add_argument("--no-verify", dest="verify_data", action="store_false",
+                   help="skip the MD5 check of the data files")
+    p.add_argument("--no-progress", dest="progress", action="store_false",
+                   help="no progress bar")
+
+
+def build_parser():
+    parser = OneLineParser(prog="gluon-googlenet",
+                           description="GoogLeNet (Inception v1) in MXNet Gluon: shapes, summary, "
+                                       "export, training and evaluation.")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+
+    p = sub.add_parser("shapes", help="print the output shape of every stage")
+    _model_args(p)
+    p.add_argument("--batch", type=_positive, default=1, help="batch size of the probe input")
+    p.set_defaults(func=cmd_shapes)
+
+    p = sub.add_parser("summary", help="layer table: output shapes and parameter counts")
+    _model_args(p)
+    p.add_argument("--depth", type=int, default=None, help="deepest nesting level to list (default: all)")
+    p.set_defaults(func=cmd_summary)
+
+    p = sub.add_parser("export", help="write PREFIX-symbol.json and PREFIX-NNNN.params")
+    _model_args(p)
+    p.add_argument("--out", "-o", required=True, metavar="PREFIX", help="output path prefix")
+    p.add_argument("--checkpoint", help="training checkpoint to export (default: fresh Xavier weights)")
+    p.add_argument("--epoch", type=int, default=0, help="number in the .params file name")
+    p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser("train", help="train on Fashion-MNIST or MNIST (d2l defaults)")
+    _train_args(p)
+    p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser("evaluate", help="test accuracy, per-class accuracy, confusion matrix PNG")
+    p.add_argument("checkpoint", help="a .ckpt file written by train")
+    p.add_argument("--data-dir", help="folder with the IDX files")
+    p.add_argument("--ctx", default="cpu", help="cpu, gpu, gpu:0,1 (default: cpu)")
+    p.add_argument("--batch-size", type=_positive, default=256, help="default: %(default)s")
+    p.add_argument("--limit-test", type=_optional_positive, help="use the first N test images")
+    p.add_argument("--confusion", metavar="PNG", help="confusion matrix file (default: beside the checkpoint)")
+    p.add_argument("--no-verify", dest="verify_data", action="store_false",
+                   help="skip the MD5 check of the data files")
+    p.set_defaults(func=cmd_evaluate)
+
+    p = sub.add_parser("predict", help="class names for image files (or test:INDEX)")
+    p.add_argument("checkpoint", help="a .ckpt file written by train")
+    p.add_argument("images", nargs="+", metavar="IMAGE", help="image file, or test:INDEX for a test-set image")
+    p.add_argument("--data-dir", help="folder with the IDX files (for test:INDEX)")
+    p.add_argument("--ctx", default="cpu", help="cpu or gpu (default: cpu)")
+    p.set_defaults(func=cmd_predict)
+    return parser
+
+
+def main(argv=None):
+    """Entry point of the ``gluon-googlenet`` console command."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        args.func(args)
+    except GluonGoogLeNetError as err:
+        print(f"gluon-googlenet {args.command}: error: {err}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(f"gluon-googlenet {args.command}: interrupted", file=sys.stderr)
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

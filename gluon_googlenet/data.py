@@ -1,0 +1,207 @@
+"""Fashion-MNIST and MNIST from their IDX files, verified, resized once, batched by Gluon.
+
+Files are looked for in: an explicit ``data_dir``; the dataset's environment
+variable; the Debian package's folder; MXNet's dataset cache. Each file may be
+gzipped or not and is checked against the MD5 of its uncompressed bytes.
+"""
+import functools
+import gzip
+import hashlib
+import os
+import zlib
+from collections import namedtuple
+
+import mxnet as mx
+import numpy as np
+
+from .errors import DataError
+
+DatasetSpec = namedtuple("DatasetSpec", "name files class_names env_var system_dir install_hint")
+DatasetSpec.__doc__ = "An IDX data set: file names with MD5s, class names and where to look."
+
+_SPLIT_FILES = {"train": ("train-images", "train-labels"), "test": ("t10k-images", "t10k-labels")}
+
+FASHION_MNIST = DatasetSpec(
+    name="fashion-mnist",
+    files={
+        "train-images": ("train-images-idx3-ubyte", "f4a8712d7a061bf5bd6d2ca38dc4d50a"),
+        "train-labels": ("train-labels-idx1-ubyte", "9018921c3c673c538a1fc5bad174d6f9"),
+        "t10k-images": ("t10k-images-idx3-ubyte", "8181f5470baa50b63fa0f6fddb340f0a"),
+        "t10k-labels": ("t10k-labels-idx1-ubyte", "15d484375f8d13e6eb1aabb0c3f46965"),
+    },
+    class_names=("t-shirt", "trouser", "pullover", "dress", "coat",
+                 "sandal", "shirt", "sneaker", "bag", "ankle boot"),
+    env_var="GLUON_GOOGLENET_FASHION_MNIST",
+    system_dir="/usr/share/datasets/fashion-mnist",
+    install_hint="install it with 'apt-get install dataset-fashion-mnist' or pass --data-dir DIR",
+)
+
+MNIST = DatasetSpec(
+    name="mnist",
+    files={
+        "train-images": ("train-images-idx3-ubyte", "6bbc9ace898e44ae57da46a324031adb"),
+        "train-labels": ("train-labels-idx1-ubyte", "a25bea736e30d166cdddb491f175f624"),
+        "t10k-images": ("t10k-images-idx3-ubyte", "2646ac647ad5339dbf082846283269ea"),
+        "t10k-labels": ("t10k-labels-idx1-ubyte", "27ae3e4e09519cfbb04c329615203637"),
+    },
+    class_names=tuple(str(d) for d in range(10)),
+    env_var="GLUON_GOOGLENET_MNIST",
+    system_dir=None,
+    install_hint="pass --data-dir DIR holding the four MNIST IDX files (gzipped or not)",
+)
+
+DATASETS = {spec.name: spec for spec in (FASHION_MNIST, MNIST)}
+
+
+def get_dataset_spec(name):
+    """The DatasetSpec called ``name`` ('fashion-mnist' or 'mnist')."""
+    try:
+        return DATASETS[name]
+    except KeyError:
+        raise DataError(f"unknown data set {name!r}; choose one of: {', '.join(DATASETS)}") from None
+
+
+def _file_in(folder, base):
+    """Path of ``base`` or ``base.gz`` in ``folder``, or None."""
+    for candidate in (base, base + ".gz"):
+        path = os.path.join(folder, candidate)
+        if os.path.isfile(path):
+            return path
+    return None
+
+
+def candidate_dirs(spec, data_dir=None):
+    """Folders to search, in order, as (how it was named, path) pairs."""
+    if data_dir:
+        return [("--data-dir", data_dir)]
+    if os.environ.get(spec.env_var):
+        return [(f"${spec.env_var}", os.environ[spec.env_var])]
+    dirs = [("Debian package", spec.system_dir)] if spec.system_dir else []
+    dirs.append(("MXNet cache", os.path.join(mx.base.data_dir(), "datasets", spec.name)))
+    return dirs
+
+
+def find_data_dir(spec, data_dir=None):
+    """First candidate folder holding all four files; DataError naming what is missing."""
+    searched = []
+    for label, folder in candidate_dirs(spec, data_dir):
+        missing = [base for base, _ in spec.files.values() if _file_in(folder, base) is None]
+        if not missing:
+            return folder
+        if len(missing) < len(spec.files) or label in ("--data-dir", f"${spec.env_var}"):
+            raise DataError(f"{spec.name}: {missing[0]}[.gz] not found in {folder} ({label}); "
+                            f"{spec.install_hint}")
+        searched.append(folder)
+    raise DataError(f"{spec.name} not found (looked in {', '.join(searched)}); {spec.install_hint}")
+
+
+def read_idx(path, expected_md5=None):
+    """Read one IDX file (gzipped or not) into a numpy array, checking header, size and MD5."""
+    try:
+        with open(path, "rb") as handle:
+            raw = handle.read()
+        if raw[:2] == b"\x1f\x8b":
+            raw = gzip.decompress(raw)
+    except (OSError, EOFError, zlib.error) as err:
+        raise DataError(f"{path}: cannot read or decompress ({err}); the file is corrupt or truncated") from None
+    if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] != 0x08 or not 1 <= raw[3] <= 4:
+        raise DataError(f"{path}: not an unsigned-byte IDX file (bad magic number)")
+    ndim = raw[3]
+    header = 4 + 4 * ndim
+    if len(raw) < header:
+        raise DataError(f"{path}: truncated IDX header")
+    shape = tuple(int.from_bytes(raw[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim))
+    if len(raw) - header != int(np.prod(shape)):
+        raise DataError(f"{path}: holds {len(raw) - header} bytes of data, its header {shape} "
+                        f"needs {int(np.prod(shape))}: the file is truncated or corrupt")
+    if expected_md5 is not None:
+        digest = hashlib.md5(raw).hexdigest()
+        if digest != expected_md5:
+            raise DataError(f"{path}: MD5 of the uncompressed data is {digest}, expected "
+                            f"{expected_md5}: corrupt or not the expected data set")
+    return np.frombuffer(raw, dtype=np.uint8, offset=header).reshape(shape)
+
+
+def load_split(spec, split, data_dir=None, verify=True):
+    """(images uint8 [N, H, W], labels int32 [N]) of 'train' or 'test'."""
+    if split not in _SPLIT_FILES:
+        raise DataError(f"unknown split {split!r}; use 'train' or 'test'")
+    folder = find_data_dir(spec, data_dir)
+    arrays = []
+    for key in _SPLIT_FILES[split]:
+        base, md5 = spec.files[key]
+        arrays.append(read_idx(_file_in(folder, base), md5 if verify else None))
+    images, labels = arrays
+    if images.ndim != 3 or labels.ndim != 1 or len(images) != len(labels):
+        raise DataError(f"{spec.name} {split} in {folder}: {len(images)} images but "
+                        f"{len(labels)} labels")
+    if labels.max(initial=0) >= len(spec.class_names):
+        raise DataError(f"{spec.name} {split} in {folder}: label {labels.max()} out of range")
+    return images, labels.astype(np.int32)
+
+
+def resize_images(images, size, chunk=4096):
+    """Bilinear resize of uint8 [N, H, W] to uint8 [N, 1, size, size], vectorised in chunks.
+
+    Pixel centres are aligned as in OpenCV's INTER_LINEAR (what d2l's Resize uses),
+    then values are rounded back to uint8.
+    """
+    n, height, width = images.shape
+    if (height, width) == (size, size):
+        return images.reshape(n, 1, size, size).copy()
+    out = np.empty((n, 1, size, size), dtype=np.uint8)
+    for start in range(0, n, chunk):
+        batch = mx.nd.array(images[start:start + chunk, None], dtype="float32")
+        resized = mx.nd.contrib.BilinearResize2D(batch, height=size, width=size, align_corners=False)
+        out[start:start + chunk] = mx.nd.clip(mx.nd.round(resized), 0, 255).asnumpy().astype(np.uint8)
+    return out
+
+
+@functools.lru_cache(maxsize=8)
+def _load_cached(name, split, folder, size, limit, verify):
+    images, labels = load_split(get_dataset_spec(name), split, folder, verify)
+    if limit:
+        images, labels = images[:limit], labels[:limit]
+    images = resize_images(images, size) if size else images[:, None].copy()
+    images.setflags(write=False)
+    labels.setflags(write=False)
+    return images, labels
+
+
+def load_dataset(name="fashion-mnist", split="train", data_dir=None, resize=96, limit=None,
+                 verify=True):
+    """Images uint8 [N, 1, S, S] and labels int32 [N], resized once and cached per process.
+
+    ``limit`` keeps the first N examples; ``resize`` 0 or None keeps 28x28.
+    """
+    folder = find_data_dir(get_dataset_spec(name), data_dir)
+    return _load_cached(name, split, os.path.abspath(folder), resize or 0, limit or 0, verify)
+
+
+class EpochSampler(mx.gluon.data.Sampler):
+    """Indices in an order fixed by (seed, epoch): shuffled, or in order when ``seed`` is None.
+
+    The order depends on nothing else, so a resumed run sees the same batches.
+    """
+
+    def __init__(self, length, seed=None):
+        self._length, self._seed, self.epoch = length, seed, 0
+
+    def __iter__(self):
+        if self._seed is None:
+            return iter(range(self._length))
+        rng = np.random.RandomState((self._seed * 1_000_003 + self.epoch) % 2**32)
+        return iter(rng.permutation(self._length).tolist())
+
+    def __len__(self):
+        return self._length
+
+
+def make_loader(images, labels, batch_size, seed=None):
+    """Gluon DataLoader of (uint8 images, int32 labels) batches; shuffled per epoch if ``seed``."""
+    dataset = mx.gluon.data.ArrayDataset(images, labels)
+    sampler = EpochSampler(len(dataset), seed)
+    batches = mx.gluon.data.BatchSampler(sampler, batch_size, last_batch="keep")
+    loader = mx.gluon.data.DataLoader(dataset, batch_sampler=batches)
+    loader.epoch_sampler = sampler
+    return loader

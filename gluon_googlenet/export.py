@@ -1,0 +1,71 @@
+"""Export to ``PREFIX-symbol.json`` + ``PREFIX-NNNN.params`` and load such files back.
+
+The files need only MXNet to load: ``gluon.SymbolBlock.imports(json, ['data'], params)``.
+"""
+import os
+
+import mxnet as mx
+
+from .errors import CheckpointError, OutputDirError
+
+
+def check_writable_prefix(prefix):
+    """Raise OutputDirError unless files named ``prefix-*`` can be created."""
+    folder = os.path.dirname(os.path.abspath(prefix))
+    if not os.path.isdir(folder):
+        try:
+            os.makedirs(folder, exist_ok=True)
+        except OSError as err:
+            raise OutputDirError(f"cannot create output folder {folder}: {err.strerror}") from None
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise OutputDirError(f"output folder {folder} is not writable")
+
+
+def export_model(net, prefix, input_shape, epoch=0, ctx=None):
+    """Hybridize ``net``, run it once on zeros of ``input_shape``, export; return both paths.
+
+    The graph's input is named ``data``; training-only outputs (aux heads) are not in it.
+    """
+    check_writable_prefix(prefix)
+    ctx = ctx or mx.cpu()
+    net.hybridize()
+    net(mx.nd.zeros(input_shape, ctx=ctx))
+    try:
+        net.export(prefix, epoch)
+    except OSError as err:
+        raise OutputDirError(f"cannot write {prefix}-symbol.json: {err.strerror}") from None
+    return f"{prefix}-symbol.json", f"{prefix}-{epoch:04d}.params"
+
+
+def import_model(prefix, epoch=0, ctx=None):
+    """Load an exported model as a ``gluon.SymbolBlock`` (what plain MXNet does)."""
+    symbol_file, params_file = f"{prefix}-symbol.json", f"{prefix}-{epoch:04d}.params"
+    for path in (symbol_file, params_file):
+        if not os.path.isfile(path):
+            raise CheckpointError(f"exported file {path} does not exist")
+    return mx.gluon.SymbolBlock.imports(symbol_file, ["data"], params_file, ctx=ctx or mx.cpu())
+
+
+def load_exported_params(net, params_file, ctx=None):
+    """Load an exported ``.params`` file into a freshly built net of the same model.
+
+    Parameters absent from the exported graph (e.g. aux heads) keep their initial values.
+    Raises CheckpointError when the file belongs to another model or class count.
+    """
+    try:
+        saved = mx.nd.load(params_file)
+    except mx.base.MXNetError:
+        raise CheckpointError(f"{params_file} is not an MXNet parameter file") from None
+    saved = {k.split(":", 1)[1] if k[:4] in ("arg:", "aux:") else k: v for k, v in saved.items()}
+    params = net.collect_params()
+    unknown = sorted(set(saved) - set(params.keys()))
+    if unknown:
+        raise CheckpointError(
+            f"{params_file} was exported from another model: it has parameter {unknown[0]!r}, "
+            f"which {getattr(net, 'model_name', type(net).__name__)} does not")
+    for name, value in saved.items():
+        if params[name].shape and tuple(params[name].shape) != value.shape and 0 not in params[name].shape:
+            raise CheckpointError(
+                f"{params_file} does not fit this model: {name} has shape {value.shape}, "
+                f"the model expects {params[name].shape} (another class count or input channels?)")
+    params.load_dict(saved, ctx=ctx or mx.cpu(), allow_missing=True, filename=params_file)

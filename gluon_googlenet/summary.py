@@ -1,0 +1,88 @@
+"""Per-stage output shapes and a layer summary (output shape and parameters per layer)."""
+from collections import namedtuple
+
+import mxnet as mx
+import numpy as np
+
+Row = namedtuple("Row", "name kind depth output_shape params")
+Row.__doc__ = "One summary line: dotted path, block class, nesting depth, output shape, parameters."
+Summary = namedtuple("Summary", "rows total_params trainable_params input_shape")
+
+
+def _ensure_initialized(net, ctx):
+    for param in net.collect_params().values():
+        if param._data is None and param._deferred_init == ():
+            net.initialize(ctx=ctx)
+            return
+
+
+def stage_shapes(net, input_shape, ctx=None):
+    """Run a zero input through ``net.stages()`` one stage at a time; return [(name, shape)]."""
+    ctx = ctx or mx.cpu()
+    _ensure_initialized(net, ctx)
+    x = mx.nd.zeros(input_shape, ctx=ctx)
+    net(x)  # checks the input shape and completes any deferred initialisation
+    shapes = []
+    for name, block in net.stages():
+        x = block(x)
+        shapes.append((name, x.shape))
+    return shapes
+
+
+def count_params(block, trainable_only=True):
+    """Number of scalar parameters under ``block`` (trainable only: BN running stats excluded)."""
+    return sum(int(np.prod(p.shape)) for p in block.collect_params().values()
+               if not trainable_only or p.grad_req != "null")
+
+
+def _walk(block, path, depth):
+    """Pre-order walk; a block that owns parameters (Conv2D, Dense, ...) is a leaf."""
+    yield path, block, depth
+    if block._reg_params:
+        return
+    for child_name, child in block._children.items():
+        yield from _walk(child, f"{path}.{child_name}" if path else child_name, depth + 1)
+
+
+def layer_summary(net, input_shape, ctx=None, max_depth=None):
+    """Summary of every block down to ``max_depth`` (None: all), from one imperative pass.
+
+    Parameters of a row count its whole subtree; totals count each parameter once.
+    A hybridized net is run imperatively for the pass and hybridized again after.
+    """
+    ctx = ctx or mx.cpu()
+    _ensure_initialized(net, ctx)
+    was_hybridized = net._active
+    net.hybridize(False)
+    shapes, handles = {}, []
+    blocks = [(p, b, d) for p, b, d in _walk(net, "", 0) if p]
+    try:
+        for path, block, _ in blocks:
+            def hook(_block, _inputs, output, path=path):
+                shapes[path] = tuple(output.shape) if hasattr(output, "shape") else \
+                    tuple(tuple(o.shape) for o in output)
+            handles.append(block.register_forward_hook(hook))
+        net(mx.nd.zeros(input_shape, ctx=ctx))
+    finally:
+        for handle in handles:
+            handle.detach()
+        if was_hybridized:
+            net.hybridize()
+    rows = [Row(path, type(block).__name__, depth - 1, shapes.get(path), count_params(block))
+            for path, block, depth in blocks if max_depth is None or depth - 1 <= max_depth]
+    return Summary(rows, count_params(net, trainable_only=False), count_params(net),
+                   tuple(input_shape))
+
+
+def format_summary(summary):
+    """The summary as a text table with totals, in the spirit of torchinfo."""
+    lines = [f"{'Layer (type)':<48} {'Output shape':<22} {'Param #':>12}", "=" * 84]
+    for row in summary.rows:
+        label = "  " * row.depth + f"{row.name.rsplit('.', 1)[-1]} ({row.kind})"
+        lines.append(f"{label:<48} {str(row.output_shape):<22} {row.params:>12,}")
+    lines += ["=" * 84,
+              f"Input shape: {summary.input_shape}",
+              f"Total params: {summary.total_params:,}",
+              f"Trainable params: {summary.trainable_params:,}",
+              f"Non-trainable params: {summary.total_params - summary.trainable_params:,}"]
+    return "\n".join(lines)

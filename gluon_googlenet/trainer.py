@@ -1,0 +1,279 @@
+"""The one training loop: any registered model on Fashion-MNIST or MNIST, d2l defaults.
+
+Defaults reproduce d2l's GoogLeNet run: Xavier init, plain SGD, lr 0.1, batch 128,
+images resized to 96x96 and scaled to [0, 1], softmax cross-entropy, 10 epochs.
+Each epoch writes history.json, curves.png and last.ckpt (best.ckpt when the test
+accuracy improves) into the output folder, atomically; the end exports the model.
+"""
+import dataclasses
+import logging
+import math
+import os
+import random
+import time
+from collections import namedtuple
+from typing import Optional
+
+import mxnet as mx
+import numpy as np
+from mxnet import autograd, gluon
+from tqdm import tqdm
+
+from .checkpoint import check_compatible, load_states, load_weights, read_checkpoint, save_checkpoint
+from .context import parse_ctx
+from .data import get_dataset_spec, load_dataset, make_loader
+from .errors import CheckpointError, ConfigError, DivergedError
+from .export import export_model
+from .fileio import ensure_writable_dir, write_json
+from .models import get_model
+from .plots import plot_history
+
+log = logging.getLogger("gluon_googlenet.train")
+
+OPTIMIZERS = ("sgd", "nag", "adam")
+# Settings that define the run; --resume takes them from the checkpoint.
+RUN_DEFINING = ("model", "dataset", "batch_size", "lr", "optimizer", "momentum", "lr_schedule",
+                "wd", "resize", "limit_train", "limit_test", "seed")
+
+
+@dataclasses.dataclass
+class TrainConfig:
+    """Everything a training run depends on; the CLI flags map one to one onto these fields."""
+    model: str = "googlenet_d2l"
+    dataset: str = "fashion-mnist"
+    data_dir: Optional[str] = None
+    epochs: int = 10
+    batch_size: int = 128
+    lr: float = 0.1
+    optimizer: str = "sgd"
+    momentum: float = 0.9          # used by nag only
+    lr_schedule: str = "constant"  # constant | cosine | step:E1,E2,... (x0.1 at each epoch listed)
+    wd: float = 0.0
+    resize: int = 96               # 0 keeps 28x28
+    limit_train: Optional[int] = None
+    limit_test: Optional[int] = None
+    ctx: str = "cpu"
+    seed: int = 0
+    out: str = "runs/googlenet_d2l"
+    resume: bool = False
+    verify_data: bool = True
+    progress: bool = True
+
+
+RunResult = namedtuple("RunResult", "net history out")
+
+
+class RunPaths:
+    """File names inside a run's output folder."""
+
+    def __init__(self, out):
+        self.out = out
+        self.last = os.path.join(out, "last.ckpt")
+        self.best = os.path.join(out, "best.ckpt")
+        self.history = os.path.join(out, "history.json")
+        self.curves = os.path.join(out, "curves.png")
+        self.config = os.path.join(out, "config.json")
+
+    def export_prefix(self, model):
+        return os.path.join(self.out, model)
+
+
+def lr_at(config, epoch):
+    """Learning rate of 0-based ``epoch`` under ``config.lr_schedule``."""
+    schedule = config.lr_schedule
+    if schedule == "constant":
+        return config.lr
+    if schedule == "cosine":
+        return config.lr * 0.5 * (1 + math.cos(math.pi * epoch / config.epochs))
+    if schedule.startswith("step:"):
+        milestones = [int(e) for e in schedule[5:].split(",")]
+        return config.lr * 0.1 ** sum(epoch >= m for m in milestones)
+    raise ConfigError(f"unknown --lr-schedule {schedule!r}; use constant, cosine or step:E1,E2")
+
+
+def validate(config):
+    """ConfigError for settings that cannot work, before anything is loaded or written."""
+    checks = [
+        (config.epochs >= 1, f"--epochs must be >= 1, got {config.epochs}"),
+        (config.batch_size >= 1, f"--batch-size must be >= 1, got {config.batch_size}"),
+        (math.isfinite(config.lr) and config.lr > 0, f"--lr must be a positive number, got {config.lr}"),
+        (config.wd >= 0, f"--wd must be >= 0, got {config.wd}"),
+        (config.optimizer in OPTIMIZERS, f"--optimizer must be one of {', '.join(OPTIMIZERS)}"),
+        (config.resize >= 0, f"--resize must be >= 0, got {config.resize}"),
+        (not config.limit_train or config.limit_train >= 1, "--limit-train must be >= 1"),
+        (not config.limit_test or config.limit_test >= 1, "--limit-test must be >= 1"),
+    ]
+    for ok, message in checks:
+        if not ok:
+            raise ConfigError(message)
+    try:
+        lr_at(config, 0)
+    except ValueError:
+        raise ConfigError(f"bad --lr-schedule {config.lr_schedule!r}; write e.g. step:5,8") from None
+
+
+def seed_epoch(seed, epoch):
+    """Seed MXNet's, numpy's and Python's generators from (seed, epoch) alone."""
+    value = (seed * 1_000_003 + epoch) % 2**31
+    mx.random.seed(value)
+    np.random.seed(value)
+    random.seed(value)
+
+
+def make_trainer(net, config, ctxs):
+    """Gluon Trainer for ``config.optimizer``; kvstore 'device' aggregates across contexts."""
+    params = {"learning_rate": config.lr, "wd": config.wd}
+    if config.optimizer == "nag":
+        params["momentum"] = config.momentum
+    return gluon.Trainer(net.collect_params(), config.optimizer, params,
+                         kvstore="device" if len(ctxs) > 1 else None)
+
+
+def to_input(batch):
+    """uint8 images on a device -> float32 in [0, 1] on the same device."""
+    return batch.astype("float32") / 255
+
+
+def _split(xb, yb, ctxs):
+    ctxs = ctxs[:xb.shape[0]]
+    return (gluon.utils.split_and_load(xb, ctxs, even_split=False),
+            gluon.utils.split_and_load(yb, ctxs, even_split=False))
+
+
+def evaluate(net, loader, ctxs, num_classes, loss_fn=None):
+    """Accuracy, mean loss and confusion matrix (rows true, columns predicted) over ``loader``."""
+    loss_fn = loss_fn or gluon.loss.SoftmaxCrossEntropyLoss()
+    confusion = np.zeros((num_classes, num_classes), dtype=np.int64)
+    loss_sum = 0.0
+    for xb, yb in loader:
+        xs, ys = _split(xb, yb, ctxs)
+        outs = [net(to_input(x)) for x in xs]
+        loss_sum += sum(loss_fn(o, y).sum().asscalar() for o, y in zip(outs, ys))
+        preds = np.concatenate([o.argmax(axis=1).asnumpy().astype(np.int64) for o in outs])
+        np.add.at(confusion, (yb.asnumpy().astype(np.int64), preds), 1)
+    total = int(confusion.sum())
+    return {"acc": float(np.trace(confusion) / max(total, 1)),
+            "loss": loss_sum / max(total, 1), "confusion": confusion, "count": total}
+
+
+def train_epoch(net, trainer, loader, ctxs, loss_fn, desc="", progress=True):
+    """One pass over ``loader``; returns (mean loss, accuracy, examples, seconds).
+
+    Raises DivergedError as soon as a batch's loss is NaN or infinite.
+    """
+    loss_sum, correct, seen = 0.0, 0, 0
+    start = time.time()
+    bar = tqdm(loader, total=len(loader), desc=desc, unit="batch", leave=False,
+               disable=not progress, dynamic_ncols=True)
+    for step, (xb, yb) in enumerate(bar, 1):
+        xs, ys = _split(xb, yb, ctxs)
+        xs = [to_input(x) for x in xs]
+        with autograd.record():
+            outs = [net(x) for x in xs]
+            losses = [loss_fn(o, y) for o, y in zip(outs, ys)]
+        autograd.backward(losses)
+        trainer.step(xb.shape[0])
+        batch_loss = sum(l.sum().asscalar() for l in losses)
+        if not math.isfinite(batch_loss):
+            bar.close()
+            raise DivergedError(f"the loss became {batch_loss} at batch {step} of {desc or 'the epoch'}")
+        loss_sum += batch_loss
+        correct += sum(int((o.argmax(axis=1) == y.astype("float32")).sum().asscalar())
+                       for o, y in zip(outs, ys))
+        seen += xb.shape[0]
+        bar.set_postfix(loss=f"{loss_sum / seen:.4f}", acc=f"{correct / seen:.3f}")
+    bar.close()
+    return loss_sum / max(seen, 1), correct / max(seen, 1), seen, time.time() - start
+
+
+def _resume_state(config, paths, net_meta):
+    """Read last.ckpt for --resume; return (config with the checkpoint's run settings, ckpt parts)."""
+    if not os.path.isfile(paths.last):
+        raise CheckpointError(f"--resume: no checkpoint {paths.last} to resume from")
+    meta, params, states = read_checkpoint(paths.last)
+    check_compatible(meta, paths.last, **net_meta)
+    saved = meta.get("config", {})
+    changed = {k: (getattr(config, k), saved[k]) for k in RUN_DEFINING
+               if k in saved and saved[k] != getattr(config, k)}
+    for key, (given, kept) in changed.items():
+        log.info("resume: keeping the checkpoint's %s=%r (not %r)", key, kept, given)
+    config = dataclasses.replace(config, **{k: saved[k] for k in RUN_DEFINING if k in saved})
+    return config, meta, params, states
+
+
+def train(config):
+    """Train ``config.model`` as ``config`` says; return RunResult(net, history, out folder)."""
+    validate(config)
+    ctxs = parse_ctx(config.ctx)
+    paths = RunPaths(ensure_writable_dir(config.out))
+    spec = get_dataset_spec(config.dataset)
+    net_meta = {"model": config.model, "classes": len(spec.class_names), "in_channels": 1}
+    meta, history, start_epoch = None, [], 0
+    if config.resume:
+        config, meta, params, states = _resume_state(config, paths, net_meta)
+        history, start_epoch = meta["history"], meta["epoch"]
+    validate(config)
+    net = get_model(config.model, classes=net_meta["classes"], in_channels=1)
+    size = config.resize or 28
+    if size < net.min_size:
+        raise ConfigError(f"{config.model} needs inputs of at least {net.min_size}x{net.min_size}; "
+                          f"--resize {size} is too small")
+    train_x, train_y = load_dataset(config.dataset, "train", config.data_dir, config.resize,
+                                    config.limit_train, config.verify_data)
+    test_x, test_y = load_dataset(config.dataset, "test", config.data_dir, config.resize,
+                                  config.limit_test, config.verify_data)
+    train_loader = make_loader(train_x, train_y, config.batch_size, seed=config.seed)
+    test_loader = make_loader(test_x, test_y, config.batch_size)
+
+    if meta is None:
+        mx.random.seed(config.seed)
+        net.initialize(mx.init.Xavier(), ctx=ctxs)
+    else:
+        load_weights(net, params, ctxs, paths.last)
+    net.hybridize(static_alloc=True, static_shape=True)
+    trainer = make_trainer(net, config, ctxs)
+    if meta is not None and states is not None:
+        load_states(trainer, states)
+    write_json(paths.config, dataclasses.asdict(config))
+
+    loss_fn = gluon.loss.SoftmaxCrossEntropyLoss()
+    best = max((h["test_acc"] for h in history), default=-1.0)
+    log.info("training %s on %s: %d train / %d test images at %dx%d, ctx %s, epochs %d..%d",
+             config.model, config.dataset, len(train_y), len(test_y), size, size,
+             ",".join(str(c) for c in ctxs), start_epoch + 1, config.epochs)
+    for epoch in range(start_epoch, config.epochs):
+        seed_epoch(config.seed, epoch)
+        train_loader.epoch_sampler.epoch = epoch
+        trainer.set_learning_rate(lr_at(config, epoch))
+        desc = f"epoch {epoch + 1}/{config.epochs}"
+        try:
+            loss, acc, seen, seconds = train_epoch(net, trainer, train_loader, ctxs, loss_fn,
+                                                   desc, config.progress)
+        except DivergedError as err:
+            kept = (f"the last good checkpoint {paths.last} (epoch {epoch}) is kept"
+                    if epoch > 0 else "no checkpoint was written")
+            raise DivergedError(f"{err}; training stopped, {kept}; try a lower --lr "
+                                f"(now {trainer.learning_rate:g})") from None
+        eval_start = time.time()
+        result = evaluate(net, test_loader, ctxs, net_meta["classes"], loss_fn)
+        history.append({"epoch": epoch + 1, "train_loss": loss, "train_acc": acc,
+                        "test_loss": result["loss"], "test_acc": result["acc"],
+                        "lr": trainer.learning_rate, "examples_per_sec": seen / seconds,
+                        "train_seconds": seconds, "eval_seconds": time.time() - eval_start})
+        log.info("epoch %d, loss %.4f, train acc %.3f, test acc %.3f, %.1f examples/sec, time %.1f sec",
+                 epoch + 1, loss, acc, result["acc"], seen / seconds, seconds)
+        ckpt_meta = dict(net_meta, input_size=size, dataset=config.dataset,
+                         class_names=list(spec.class_names), epoch=epoch + 1,
+                         config=dataclasses.asdict(config), history=history,
+                         mxnet_version=mx.__version__)
+        save_checkpoint(paths.last, net, trainer, ckpt_meta)
+        if result["acc"] > best:
+            best = result["acc"]
+            save_checkpoint(paths.best, net, trainer, ckpt_meta)
+        write_json(paths.history, history)
+        plot_history(history, paths.curves, f"{config.model} on {config.dataset}")
+    if history:
+        symbol_file, params_file = export_model(net, paths.export_prefix(config.model),
+                                                (1, 1, size, size), len(history), ctxs[0])
+        log.info("best test acc %.3f; exported %s and %s", best, symbol_file, params_file)
+    return RunResult(net, history, paths.out)

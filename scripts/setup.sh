@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Create .venv with the pinned packages and, where apt is there, the Debian
+# Fashion-MNIST package. Idempotent: a second run only checks.
+#   MXNET_PACKAGE=mxnet-cu117 bash scripts/setup.sh   # CUDA 11.7 build instead of CPU
+#   VENV=/path/to/venv bash scripts/setup.sh          # another venv location
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+VENV="${VENV:-$ROOT/.venv}"
+MXNET_PACKAGE="${MXNET_PACKAGE:-mxnet}"
+
+pick_python() {
+  for py in "${PYTHON:-}" python3.11 python3; do
+    [ -n "$py" ] || continue
+    if command -v "$py" >/dev/null 2>&1 &&
+       "$py" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' 2>/dev/null; then
+      echo "$py"; return 0
+    fi
+  done
+  echo "setup: Python 3.11 is required (mxnet 1.9.1 and gluoncv need distutils); set PYTHON=/path/to/python3.11" >&2
+  return 1
+}
+
+if [ ! -x "$VENV/bin/python" ]; then
+  PY="$(pick_python)"
+  echo "setup: creating $VENV with $PY"
+  "$PY" -m venv "$VENV"
+fi
+
+# Reinstall only when the pins or the MXNet build change.
+STAMP="$VENV/.gluon-googlenet-stamp"
+WANT="$(cat "$ROOT/requirements.txt" "$ROOT/constraints.txt" "$ROOT/setup.py" | sha256sum | cut -c1-16)-$MXNET_PACKAGE"
+if [ "$(cat "$STAMP" 2>/dev/null)" != "$WANT" ]; then
+  echo "setup: installing pinned packages ($MXNET_PACKAGE==1.9.1)"
+  # One pip command: installing gluoncv on its own later pulls numpy 2.x.
+  "$VENV/bin/pip" install --quiet --disable-pip-version-check \
+    -r "$ROOT/requirements.txt" -c "$ROOT/constraints.txt" "$MXNET_PACKAGE==1.9.1"
+  "$VENV/bin/pip" install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e "$ROOT"
+  echo "$WANT" > "$STAMP"
+fi
+
+# Fashion-MNIST from Debian (MIT licence), where apt is available and we are root.
+DATA_DIR=/usr/share/datasets/fashion-mnist
+if [ ! -f "$DATA_DIR/train-images-idx3-ubyte.gz" ] && command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+  echo "setup: installing Debian package dataset-fashion-mnist"
+  apt-get update -qq >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dataset-fashion-mnist >/dev/null
+fi
+if [ ! -f "$DATA_DIR/train-images-idx3-ubyte.gz" ]; then
+  echo "setup: note: $DATA_DIR not found; pass --data-dir or set GLUON_GOOGLENET_DATA to your Fashion-MNIST IDX files" >&2
+fi
+"$VENV/bin/python" -c 'import mxnet, gluoncv, numpy; print("setup: mxnet", mxnet.__version__, "numpy", numpy.__version__, "GPUs", mxnet.context.num_gpus())' 2>/dev/null

@@ -1,0 +1,17 @@
+from setuptools import find_packages, setup
+
+setup(
+    name="gluon-googlenet",
+    version="0.1.0",
+    description="GoogLeNet (Inception v1) and its family as MXNet Gluon HybridBlocks, "
+                "with the d2l Fashion-MNIST trainer",
+    long_description=open("README.md", encoding="utf-8").read() if __import__("os").path.exists("README.md") else "",
+    long_description_content_type="text/markdown",
+    packages=find_packages(include=["gluon_googlenet", "gluon_googlenet.*"]),
+    python_requires="==3.11.*",
+    install_requires=["numpy<1.24", "gluoncv>=0.10.5", "matplotlib", "tqdm"],
+    # MXNet is not a hard requirement, so a CUDA build (mxnet-cu117) can stand in for it.
+    extras_require={"cpu": ["mxnet==1.9.1"], "test": ["pytest"]},
+    entry_points={"console_scripts": ["gluon-googlenet=gluon_googlenet.cli:main"]},
+    license="MIT",
+)
