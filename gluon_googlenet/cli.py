@@ -87,11 +87,12 @@ def _setup_logging():
 
 def cmd_train(args):
     import dataclasses
-    from .trainer import TrainConfig, train
+    from .trainer import PRESETS, TrainConfig, train
     _setup_logging()
     fields = {f.name for f in dataclasses.fields(TrainConfig)}
-    values = {k: v for k, v in vars(args).items() if k in fields and v is not None}
-    values.setdefault("out", f"runs/{args.model}")
+    values = dict(PRESETS[args.preset])
+    values.update({k: v for k, v in vars(args).items() if k in fields and v is not None})
+    values.setdefault("out", f"runs/{values.get('model', TrainConfig.model)}")
     result = train(TrainConfig(**values))
     print(f"run folder: {result.out}")
 
@@ -117,35 +118,35 @@ def cmd_predict(args):
 
 
 def _train_args(p):
+    """Training flags; their defaults are None so --preset can sit below explicit flags."""
     from .data import DATASETS
     from .models import list_models
-    from .trainer import OPTIMIZERS, TrainConfig
+    from .trainer import OPTIMIZERS, PRESETS, TrainConfig
     d = TrainConfig()
-    p.add_argument("--model", default=d.model, choices=list_models(), metavar="NAME",
-                   help="registered model (default: %(default)s)")
-    p.add_argument("--dataset", default=d.dataset, choices=sorted(DATASETS),
-                   help="default: %(default)s")
+    p.add_argument("--preset", choices=sorted(PRESETS), default="d2l",
+                   help="d2l: the book's full run (default); quick: "
+                        + ", ".join(f"{k} {v}" for k, v in PRESETS["quick"].items()))
+    p.add_argument("--model", choices=list_models(), metavar="NAME", help=f"default: {d.model}")
+    p.add_argument("--dataset", choices=sorted(DATASETS), help=f"default: {d.dataset}")
     p.add_argument("--data-dir", help="folder with the IDX files (default: search the usual places)")
-    p.add_argument("--epochs", type=_positive, default=d.epochs, help="default: %(default)s")
-    p.add_argument("--batch-size", type=_positive, default=d.batch_size, help="default: %(default)s")
-    p.add_argument("--lr", type=float, default=d.lr, help="learning rate (default: %(default)s)")
-    p.add_argument("--optimizer", choices=OPTIMIZERS, default=d.optimizer, help="default: %(default)s")
-    p.add_argument("--momentum", type=float, default=d.momentum, help="for nag (default: %(default)s)")
-    p.add_argument("--lr-schedule", default=d.lr_schedule,
-                   help="constant, cosine or step:E1,E2 (x0.1 at each; default: %(default)s)")
-    p.add_argument("--wd", type=float, default=d.wd, help="weight decay (default: %(default)s)")
-    p.add_argument("--resize", type=int, default=d.resize,
-                   help="image side fed to the net; 0 keeps 28 (default: %(default)s)")
+    p.add_argument("--epochs", type=_positive, help=f"default: {d.epochs}")
+    p.add_argument("--batch-size", type=_positive, help=f"default: {d.batch_size}")
+    p.add_argument("--lr", type=float, help=f"learning rate (default: {d.lr})")
+    p.add_argument("--optimizer", choices=OPTIMIZERS, help=f"default: {d.optimizer}")
+    p.add_argument("--momentum", type=float, help=f"for nag (default: {d.momentum})")
+    p.add_argument("--lr-schedule", help="constant, cosine or step:E1,E2 (x0.1 at each; "
+                                         f"default: {d.lr_schedule})")
+    p.add_argument("--wd", type=float, help=f"weight decay (default: {d.wd})")
+    p.add_argument("--resize", type=int, help=f"image side fed to the net; 0 keeps 28 (default: {d.resize})")
     p.add_argument("--limit-train", type=_optional_positive, help="use the first N training images")
     p.add_argument("--limit-test", type=_optional_positive, help="use the first N test images")
-    p.add_argument("--ctx", default=d.ctx, help="cpu, gpu, gpu:0,1, cpu:0,1 (default: cpu)")
-    p.add_argument("--seed", type=int, default=d.seed, help="default: %(default)s")
+    p.add_argument("--ctx", help="cpu, gpu, gpu:0,1, cpu:0,1 (default: cpu)")
+    p.add_argument("--seed", type=int, help=f"default: {d.seed}")
     p.add_argument("--out", help="run folder (default: runs/MODEL)")
     p.add_argument("--resume", action="store_true", help="continue from OUT/last.ckpt")
     p.add_argument("--no-verify", dest="verify_data", action="store_false",
                    help="skip the MD5 check of the data files")
-    p.add_argument("--no-progress", dest="progress", action="store_false",
-                   help="no progress bar")
+    p.add_argument("--no-progress", dest="progress", action="store_false", help="no progress bar")
 
 
 def build_parser():

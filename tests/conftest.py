@@ -1,0 +1,45 @@
+"""Shared fixtures: small IDX files written by the tests, and the real Fashion-MNIST."""
+import gzip
+import os
+import struct
+
+import gluon_googlenet  # noqa: F401  (sets OMP_NUM_THREADS before MXNet loads)
+import numpy as np
+import pytest
+
+
+def write_idx(path, array, gz=False):
+    """Write a uint8 array as an IDX file (gzipped when ``gz``); return the path."""
+    array = np.ascontiguousarray(array, dtype=np.uint8)
+    data = bytes([0, 0, 8, array.ndim]) + b"".join(struct.pack(">I", d) for d in array.shape)
+    data += array.tobytes()
+    opener = gzip.open if gz else open
+    with opener(path, "wb") as handle:
+        handle.write(data)
+    return str(path)
+
+
+def make_idx_dir(folder, n_train=60, n_test=20, size=28, gz=True, seed=0):
+    """Four Fashion-MNIST-named IDX files of random images and labels 0..9 in ``folder``."""
+    rng = np.random.RandomState(seed)
+    os.makedirs(folder, exist_ok=True)
+    suffix = ".gz" if gz else ""
+    for prefix, n in (("train", n_train), ("t10k", n_test)):
+        write_idx(os.path.join(folder, f"{prefix}-images-idx3-ubyte{suffix}"),
+                  rng.randint(0, 256, (n, size, size)), gz)
+        write_idx(os.path.join(folder, f"{prefix}-labels-idx1-ubyte{suffix}"),
+                  np.arange(n) % 10, gz)
+    return str(folder)
+
+
+@pytest.fixture(scope="session")
+def fashion_dir():
+    """Folder of the real, verified Fashion-MNIST; skipped (or failed, in CI) when absent."""
+    from gluon_googlenet.data import FASHION_MNIST, find_data_dir
+    from gluon_googlenet.errors import DataError
+    try:
+        return find_data_dir(FASHION_MNIST)
+    except DataError as err:
+        if os.environ.get("GLUON_GOOGLENET_REQUIRE_DATA"):
+            pytest.fail(f"real Fashion-MNIST required here: {err}")
+        pytest.skip(str(err))
