@@ -20,10 +20,10 @@ def _model_args(parser, with_size=True):
     from .models import list_models
     parser.add_argument("--model", default="googlenet_d2l", choices=list_models(), metavar="NAME",
                         help="registered model (default: googlenet_d2l; all: %(choices)s)")
-    parser.add_argument("--classes", type=int, help="number of classes (default: the model's)")
-    parser.add_argument("--channels", type=int, help="input channels (default: the model's)")
+    parser.add_argument("--classes", type=_positive, help="number of classes (default: the model's)")
+    parser.add_argument("--channels", type=_positive, help="input channels (default: the model's)")
     if with_size:
-        parser.add_argument("--size", type=int, help="input height and width (default: the model's)")
+        parser.add_argument("--size", type=_positive, help="input height and width (default: the model's)")
     parser.add_argument("--ctx", default="cpu", help="cpu, gpu, gpu:0,1 (default: cpu)")
 
 
@@ -80,20 +80,33 @@ def _optional_positive(text):
     return None if text in ("0", "none", "all") else _positive(text)
 
 
-def _setup_logging():
-    import logging
-    logging.basicConfig(level=logging.INFO, format="%(message)s", force=True)
+class _PrintLog:
+    """While active, the package's log messages (epoch lines) go to stdout."""
+
+    def __enter__(self):
+        import logging
+        self.logger = logging.getLogger("gluon_googlenet")
+        self.handler = logging.StreamHandler(sys.stdout)
+        self.handler.setFormatter(logging.Formatter("%(message)s"))
+        self.logger.addHandler(self.handler)
+        self.level = self.logger.level
+        self.logger.setLevel(logging.INFO)
+        return self
+
+    def __exit__(self, *exc):
+        self.logger.removeHandler(self.handler)
+        self.logger.setLevel(self.level)
 
 
 def cmd_train(args):
     import dataclasses
     from .trainer import PRESETS, TrainConfig, train
-    _setup_logging()
     fields = {f.name for f in dataclasses.fields(TrainConfig)}
     values = dict(PRESETS[args.preset])
     values.update({k: v for k, v in vars(args).items() if k in fields and v is not None})
     values.setdefault("out", f"runs/{values.get('model', TrainConfig.model)}")
-    result = train(TrainConfig(**values))
+    with _PrintLog():
+        result = train(TrainConfig(**values))
     print(f"run folder: {result.out}")
 
 

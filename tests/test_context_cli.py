@@ -1,0 +1,94 @@
+"""Context parsing and the gluon-googlenet command line."""
+import os
+import subprocess
+import sys
+
+import mxnet as mx
+import pytest
+
+from gluon_googlenet import cli
+from gluon_googlenet.context import parse_ctx
+from gluon_googlenet.errors import ContextError
+
+
+def test_parse_cpu_contexts():
+    assert parse_ctx("cpu") == [mx.cpu(0)]
+    assert parse_ctx("cpu:0,1") == [mx.cpu(0), mx.cpu(1)]
+    assert parse_ctx(" CPU ") == [mx.cpu(0)]
+
+
+@pytest.mark.parametrize("spec", ["gpu", "gpu:0,1", "gpu:1"])
+def test_gpu_without_gpus_is_a_clear_error(spec, monkeypatch):
+    monkeypatch.setattr(mx.context, "num_gpus", lambda: 0)
+    with pytest.raises(ContextError, match="MXNet sees none"):
+        parse_ctx(spec)
+
+
+def test_gpu_lists_become_gpu_contexts_when_gpus_exist(monkeypatch):
+    monkeypatch.setattr(mx.context, "num_gpus", lambda: 2)
+    assert parse_ctx("gpu") == [mx.gpu(0)]
+    assert parse_ctx("gpu:0,1") == [mx.gpu(0), mx.gpu(1)]
+    with pytest.raises(ContextError, match="GPU 2 does not exist"):
+        parse_ctx("gpu:0,2")
+
+
+@pytest.mark.parametrize("spec", ["tpu", "gpu:a", "cpu:0,0", "gpu:-1"])
+def test_bad_context_strings(spec, monkeypatch):
+    monkeypatch.setattr(mx.context, "num_gpus", lambda: 2)
+    with pytest.raises(ContextError):
+        parse_ctx(spec)
+
+
+def run_cli(*args):
+    """Run the installed console entry point as a user would."""
+    return subprocess.run([sys.executable, "-m", "gluon_googlenet", *args],
+                          capture_output=True, text=True)
+
+
+@pytest.mark.parametrize("command", ["shapes", "summary", "export", "train", "evaluate", "predict"])
+def test_every_subcommand_has_help(command):
+    result = run_cli(command, "--help")
+    assert result.returncode == 0 and "usage: gluon-googlenet " + command in result.stdout
+
+
+@pytest.mark.parametrize("args", [["shapes", "--size", "x"], ["nosuchverb"], ["summary", "--model", "nope"], ["shapes", "--channels", "0"],
+                                  ["export"], ["train", "--epochs", "0"], []])
+def test_bad_arguments_give_one_line_and_exit_2(args):
+    result = run_cli(*args)
+    assert result.returncode == 2
+    assert len(result.stderr.strip().splitlines()) == 1 and "error:" in result.stderr
+
+
+def test_shapes_command(capsys):
+    assert cli.main(["shapes", "--size", "64", "--batch", "2"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "b1 (2, 64, 16, 16)" and lines[-1] == "head (2, 10)"
+
+
+def test_runtime_errors_are_one_line_exit_1(capsys, monkeypatch, tmp_path):
+    monkeypatch.setattr(mx.context, "num_gpus", lambda: 0)
+    assert cli.main(["shapes", "--ctx", "gpu"]) == 1
+    assert cli.main(["export", "--out", str(tmp_path / "m"), "--checkpoint", str(tmp_path / "no.ckpt")]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 2
+    assert err[0].startswith("gluon-googlenet shapes: error: --ctx gpu asks for a GPU")
+    assert err[1].startswith("gluon-googlenet export: error: checkpoint") and "does not exist" in err[1]
+
+
+def test_summary_command(capsys):
+    assert cli.main(["summary", "--depth", "0"]) == 0
+    out = capsys.readouterr().out
+    assert "Total params: 5,977,530" in out and "b5 (HybridSequential)" in out
+
+
+def test_export_command(tmp_path, capsys):
+    prefix = str(tmp_path / "out" / "d2l")
+    assert cli.main(["export", "--out", prefix, "--size", "32"]) == 0
+    assert capsys.readouterr().out.split() == [prefix + "-symbol.json", prefix + "-0000.params"]
+    assert os.path.getsize(prefix + "-0000.params") > 5_977_530 * 4
+
+
+def test_console_script_is_installed():
+    exe = os.path.join(os.path.dirname(sys.executable), "gluon-googlenet")
+    result = subprocess.run([exe, "shapes"], capture_output=True, text=True)
+    assert result.returncode == 0 and result.stdout.splitlines()[1] == "b2 (1, 192, 12, 12)"

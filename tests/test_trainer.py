@@ -1,0 +1,161 @@
+"""Training on slices of the real Fashion-MNIST: learning, resume, divergence, multi-context."""
+import json
+import os
+
+import mxnet as mx
+import numpy as np
+import pytest
+
+from gluon_googlenet import cli, trainer
+from gluon_googlenet.checkpoint import read_checkpoint, save_checkpoint
+from gluon_googlenet.errors import CheckpointError, ConfigError, DivergedError, OutputDirError
+from gluon_googlenet.models import get_model
+from gluon_googlenet.trainer import TrainConfig, lr_at, train
+
+# Small and fast: 32x32 inputs, a few hundred images.
+SMALL = dict(resize=32, limit_train=256, limit_test=128, batch_size=64, progress=False)
+
+
+def _weights(path):
+    return read_checkpoint(path)[1]
+
+
+def test_short_real_training_learns(fashion_dir, tmp_path):
+    result = train(TrainConfig(data_dir=fashion_dir, epochs=3, resize=32, limit_train=2048,
+                               limit_test=1000, batch_size=32, optimizer="adam", lr=1e-3,
+                               out=str(tmp_path / "run"), progress=False))
+    history = result.history
+    assert [h["epoch"] for h in history] == [1, 2, 3]
+    assert history[-1]["train_loss"] < 0.8 * history[0]["train_loss"]
+    assert history[-1]["test_acc"] > 0.3  # chance is 0.1
+    run = tmp_path / "run"
+    saved = json.loads((run / "history.json").read_text())
+    assert saved == history
+    for name in ("curves.png", "last.ckpt", "best.ckpt", "config.json",
+                 "googlenet_d2l-symbol.json", "googlenet_d2l-0003.params"):
+        assert (run / name).stat().st_size > 0, name
+    meta = read_checkpoint(str(run / "best.ckpt"))[0]
+    assert meta["history"][-1]["test_acc"] == max(h["test_acc"] for h in history) or \
+        meta["epoch"] == max(history, key=lambda h: h["test_acc"])["epoch"]
+
+
+def test_resume_ends_with_the_same_weights(fashion_dir, tmp_path):
+    config = TrainConfig(data_dir=fashion_dir, optimizer="adam", lr=1e-3, seed=7, **SMALL)
+    straight = train(dict_replace(config, epochs=3, out=str(tmp_path / "a")))
+    train(dict_replace(config, epochs=2, out=str(tmp_path / "b")))
+    resumed = train(dict_replace(config, epochs=3, out=str(tmp_path / "b"), resume=True))
+    assert [h["epoch"] for h in resumed.history] == [1, 2, 3]
+    a, b = _weights(str(tmp_path / "a" / "last.ckpt")), _weights(str(tmp_path / "b" / "last.ckpt"))
+    assert a.keys() == b.keys()
+    for name in a:
+        np.testing.assert_allclose(b[name].asnumpy(), a[name].asnumpy(), rtol=1e-4, atol=1e-6,
+                                   err_msg=name)
+    for key in ("train_loss", "test_acc"):
+        assert resumed.history[-1][key] == pytest.approx(straight.history[-1][key], rel=1e-4, abs=1e-6)
+
+
+def test_resume_keeps_the_checkpoint_settings(fashion_dir, tmp_path):
+    config = TrainConfig(data_dir=fashion_dir, epochs=1, out=str(tmp_path / "r"), **SMALL)
+    train(config)
+    resumed = train(dict_replace(config, epochs=2, lr=0.5, resume=True))
+    assert [h["lr"] for h in resumed.history] == [0.1, 0.1]
+
+
+def test_resume_without_checkpoint_is_an_error(tmp_path):
+    with pytest.raises(CheckpointError, match="no checkpoint .*last.ckpt"):
+        train(TrainConfig(out=str(tmp_path), resume=True, **SMALL))
+
+
+def test_checkpoint_of_another_model_is_refused(fashion_dir, tmp_path):
+    net = get_model("googlenet_d2l", classes=5)
+    net.initialize()
+    save_checkpoint(str(tmp_path / "last.ckpt"), net, None,
+                    {"model": "googlenet_d2l", "classes": 5, "in_channels": 1, "history": [], "epoch": 1})
+    with pytest.raises(CheckpointError, match="saved for classes=5, this run has classes=10"):
+        train(TrainConfig(data_dir=fashion_dir, out=str(tmp_path), resume=True, **SMALL))
+
+
+def test_nan_loss_stops_and_keeps_last_good_checkpoint(fashion_dir, tmp_path, monkeypatch):
+    """From epoch 2 on the inputs overflow float32 in the first conv, as an exploding net would."""
+    real_lr_at, real_to_input, state = trainer.lr_at, trainer.to_input, {}
+
+    def lr_at(cfg, epoch):
+        state["poison"] = epoch >= 1
+        return real_lr_at(cfg, epoch)
+
+    monkeypatch.setattr(trainer, "lr_at", lr_at)
+    monkeypatch.setattr(trainer, "to_input",
+                        lambda x: real_to_input(x) * (3e38 if state["poison"] else 1.0))
+    out = tmp_path / "nan"
+    with pytest.raises(DivergedError, match=r"loss became nan .*epoch 2/3.*last good checkpoint .*last.ckpt \(epoch 1\)"):
+        train(TrainConfig(data_dir=fashion_dir, epochs=3, out=str(out), **SMALL))
+    meta, params, _ = read_checkpoint(str(out / "last.ckpt"))
+    assert meta["epoch"] == 1
+    assert all(np.isfinite(v.asnumpy()).all() for v in params.values())
+    assert [h["epoch"] for h in json.loads((out / "history.json").read_text())] == [1]
+
+
+def test_two_contexts_match_one_context(fashion_dir, tmp_path):
+    config = TrainConfig(data_dir=fashion_dir, epochs=1, seed=3, **SMALL)
+    one = train(dict_replace(config, ctx="cpu", out=str(tmp_path / "one")))
+    two = train(dict_replace(config, ctx="cpu:0,1", out=str(tmp_path / "two")))
+    a, b = _weights(str(tmp_path / "one" / "last.ckpt")), _weights(str(tmp_path / "two" / "last.ckpt"))
+    for name in a:
+        np.testing.assert_allclose(b[name].asnumpy(), a[name].asnumpy(), rtol=1e-3, atol=1e-5,
+                                   err_msg=name)
+    assert two.history[0]["train_loss"] == pytest.approx(one.history[0]["train_loss"], rel=1e-4)
+
+
+def test_unwritable_out_fails_before_training(tmp_path, monkeypatch):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    monkeypatch.setattr(trainer, "load_dataset", lambda *a, **k: pytest.fail("data loaded"))
+    with pytest.raises(OutputDirError, match="cannot write to output folder"):
+        train(TrainConfig(out=str(blocker / "run"), **SMALL))
+
+
+@pytest.mark.parametrize("change, message", [
+    (dict(epochs=0), "--epochs"), (dict(lr=float("nan")), "--lr"), (dict(optimizer="rmsprop"), "--optimizer"),
+    (dict(lr_schedule="step:x"), "--lr-schedule"), (dict(lr_schedule="warm"), "lr-schedule")])
+def test_bad_settings_are_config_errors(tmp_path, change, message):
+    with pytest.raises(ConfigError, match=message):
+        train(dict_replace(TrainConfig(out=str(tmp_path), **SMALL), **change))
+
+
+def test_lr_schedules():
+    config = TrainConfig(lr=0.1, epochs=4)
+    assert [lr_at(config, e) for e in range(4)] == [0.1] * 4
+    step = dict_replace(config, lr_schedule="step:1,3")
+    assert [round(lr_at(step, e), 6) for e in range(4)] == [0.1, 0.01, 0.01, 0.001]
+    cosine = dict_replace(config, lr_schedule="cosine")
+    assert lr_at(cosine, 0) == 0.1 and lr_at(cosine, 2) == pytest.approx(0.05)
+
+
+def test_cli_train_evaluate_predict(fashion_dir, tmp_path, capsys):
+    out = str(tmp_path / "cli")
+    assert cli.main(["train", "--epochs", "1", "--resize", "32", "--limit-train", "128",
+                     "--limit-test", "64", "--batch-size", "64", "--out", out, "--no-progress",
+                     "--data-dir", fashion_dir]) == 0
+    assert "epoch 1, loss" in capsys.readouterr().out
+    ckpt = os.path.join(out, "last.ckpt")
+    assert cli.main(["evaluate", ckpt, "--data-dir", fashion_dir, "--limit-test", "200"]) == 0
+    text = capsys.readouterr().out
+    assert "accuracy" in text and "(200 images)" in text and "ankle boot" in text
+    assert os.path.getsize(os.path.join(out, "last-confusion.png")) > 0
+
+    from PIL import Image
+    Image.fromarray(np.zeros((40, 30), dtype=np.uint8)).save(tmp_path / "img.png")
+    assert cli.main(["predict", ckpt, str(tmp_path / "img.png"), "test:0", "--data-dir", fashion_dir]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith(str(tmp_path / "img.png") + ": ") and lines[1].endswith("(true: ankle boot)")
+
+    (tmp_path / "bad.png").write_text("not an image")
+    assert cli.main(["predict", ckpt, str(tmp_path / "bad.png")]) == 1
+    assert "cannot read image" in capsys.readouterr().err
+    assert cli.main(["evaluate", str(tmp_path / "bad.png")]) == 1
+    assert "not a gluon-googlenet checkpoint" in capsys.readouterr().err
+
+
+def dict_replace(config, **changes):
+    import dataclasses
+    return dataclasses.replace(config, **changes)
