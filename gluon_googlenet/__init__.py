@@ -7,7 +7,8 @@ from ._threads import configure_threads
 
 configure_threads()
 
-from .blocks import Inception, conv_relu  # noqa: E402
+from .blocks import Inception  # noqa: E402
+from .layers import conv_relu  # noqa: E402
 from .errors import GluonGoogLeNetError  # noqa: E402
 from .models import GoogLeNet, get_model, get_spec, list_models, register_model  # noqa: E402
 

@@ -54,13 +54,16 @@ def read_checkpoint(path):
     return meta, params, None if states is None else states.asnumpy().tobytes()
 
 
-def check_compatible(meta, path, **expected):
-    """CheckpointError if any ``expected`` key (model, classes, ...) differs from ``meta``."""
-    for key, value in expected.items():
-        if meta.get(key) != value:
+def check_compatible(meta, path, model, model_kwargs=None):
+    """CheckpointError unless ``meta`` is for ``model`` built with the same ``model_kwargs``."""
+    saved_kwargs = meta.get("model_kwargs") or {}
+    expected = [("model", meta.get("model"), model)]
+    expected += [(k, saved_kwargs.get(k), v) for k, v in (model_kwargs or {}).items()]
+    for key, saved, wanted in expected:
+        if saved != wanted:
             raise CheckpointError(
-                f"{path} was saved for {key}={meta.get(key)!r}, this run has {key}={value!r} "
-                f"(checkpoint of model {meta.get('model')} with {meta.get('classes')} classes)")
+                f"{path} was saved for {key}={saved!r}, this run has {key}={wanted!r} "
+                f"(a checkpoint of {meta.get('model')} with {saved_kwargs.get('classes')} classes)")
 
 
 def load_weights(net, params, ctx, path="checkpoint"):
@@ -89,7 +92,8 @@ def load_model(path, ctx=None):
     from .models import get_model
     meta, params, _ = read_checkpoint(path)
     ctx = ctx or [mx.cpu()]
-    net = get_model(meta["model"], classes=meta["classes"], in_channels=meta["in_channels"])
+    kwargs = meta.get("model_kwargs") or {"classes": meta["classes"], "in_channels": meta["in_channels"]}
+    net = get_model(meta["model"], **kwargs)
     load_weights(net, params, ctx, path)
     return net, meta
 

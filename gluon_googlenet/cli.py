@@ -150,7 +150,17 @@ def _train_args(p):
     p.add_argument("--lr-schedule", help="constant, cosine or step:E1,E2 (x0.1 at each; "
                                          f"default: {d.lr_schedule})")
     p.add_argument("--wd", type=float, help=f"weight decay (default: {d.wd})")
-    p.add_argument("--resize", type=int, help=f"image side fed to the net; 0 keeps 28 (default: {d.resize})")
+    p.add_argument("--resize", type=int, help="image side fed to the net; 0 keeps 28 "
+                                             "(default: the model's input size)")
+    p.add_argument("--image-folder", metavar="DIR",
+                   help="train on DIR/<class>/*.jpg|png... instead of --dataset (ImageNet normalisation)")
+    p.add_argument("--test-fraction", type=float,
+                   help=f"image folders: share of each class held out for testing (default: {d.test_fraction})")
+    p.add_argument("--bad-images", choices=("error", "skip"),
+                   help="image folders: stop at an unreadable image, or skip it and name it (default: error)")
+    p.add_argument("--aux-logits", action="store_const", const=True,
+                   help="build the auxiliary classifiers (googlenet) and train on their losses too")
+    p.add_argument("--aux-weight", type=float, help=f"weight of each auxiliary loss (default: {d.aux_weight})")
     p.add_argument("--limit-train", type=_optional_positive, help="use the first N training images")
     p.add_argument("--limit-test", type=_optional_positive, help="use the first N test images")
     p.add_argument("--ctx", help="cpu, gpu, gpu:0,1, cpu:0,1 (default: cpu)")

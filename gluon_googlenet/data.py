@@ -205,3 +205,72 @@ def make_loader(images, labels, batch_size, seed=None):
     loader = mx.gluon.data.DataLoader(dataset, batch_sampler=batches)
     loader.epoch_sampler = sampler
     return loader
+
+
+# --- image folders: one sub-folder per class (reference article 002) -----------------------
+IMAGENET_MEAN = (0.485, 0.456, 0.406)
+IMAGENET_STD = (0.229, 0.224, 0.225)
+
+
+def _read_rgb(path, size):
+    from PIL import Image
+    with Image.open(path) as img:
+        img = img.convert("RGB").resize((size, size), Image.BILINEAR)
+        return np.asarray(img, dtype=np.uint8).transpose(2, 0, 1)
+
+
+@functools.lru_cache(maxsize=4)
+def _load_folder_cached(root, size, skip_bad):
+    if not os.path.isdir(root):
+        raise DataError(f"image folder {root} does not exist")
+    classes = sorted(d for d in os.listdir(root)
+                     if os.path.isdir(os.path.join(root, d)) and not d.startswith("."))
+    if len(classes) < 2:
+        raise DataError(f"image folder {root} needs one sub-folder per class, at least two; "
+                        f"found {len(classes)}")
+    images, labels, skipped = [], [], []
+    for label, name in enumerate(classes):
+        folder = os.path.join(root, name)
+        files = sorted(f for f in os.listdir(folder)
+                       if not f.startswith(".") and os.path.isfile(os.path.join(folder, f)))
+        if not files:
+            raise DataError(f"class folder {folder} is empty")
+        count = 0
+        for file in files:
+            path = os.path.join(folder, file)
+            try:
+                images.append(_read_rgb(path, size))
+            except Exception as err:  # PIL raises many types for undecodable files
+                if not skip_bad:
+                    raise DataError(f"cannot read image {path} ({type(err).__name__}); remove it "
+                                    "or pass --bad-images skip") from None
+                skipped.append(path)
+                continue
+            labels.append(label)
+            count += 1
+        if count == 0:
+            raise DataError(f"class folder {folder} has no readable image")
+    out = np.stack(images), np.asarray(labels, dtype=np.int32)
+    for array in out:
+        array.setflags(write=False)
+    return out + (tuple(classes), tuple(skipped))
+
+
+def load_image_folder(root, size, skip_bad=False):
+    """All images under ``root/<class>/`` as uint8 [N, 3, size, size], int32 labels, class
+    names (sorted folder names) and the paths skipped as unreadable (``skip_bad``; else error)."""
+    return _load_folder_cached(os.path.abspath(root), size, skip_bad)
+
+
+def split_indices(labels, test_fraction=0.2, seed=0):
+    """Per-class seeded split: (train indices, test indices), each class ~``test_fraction`` test."""
+    rng = np.random.RandomState(seed)
+    train, test = [], []
+    for label in np.unique(labels):
+        idx = rng.permutation(np.flatnonzero(labels == label))
+        n_test = int(round(len(idx) * test_fraction))
+        if len(idx) > 1:
+            n_test = min(max(n_test, 1), len(idx) - 1)
+        test.extend(idx[:n_test])
+        train.extend(idx[n_test:])
+    return np.sort(np.asarray(train, dtype=np.int64)), np.sort(np.asarray(test, dtype=np.int64))

@@ -3,6 +3,7 @@
 The files need only MXNet to load: ``gluon.SymbolBlock.imports(json, ['data'], params)``.
 """
 import os
+import warnings
 
 import mxnet as mx
 
@@ -31,7 +32,9 @@ def export_model(net, prefix, input_shape, epoch=0, ctx=None):
     net.hybridize()
     net(mx.nd.zeros(input_shape, ctx=ctx))
     try:
-        net.export(prefix, epoch)
+        with warnings.catch_warnings():  # aux heads are training-only: not in the graph
+            warnings.filterwarnings("ignore", message=r"Parameter .* is not found in the graph")
+            net.export(prefix, epoch)
     except OSError as err:
         raise OutputDirError(f"cannot write {prefix}-symbol.json: {err.strerror}") from None
     return f"{prefix}-symbol.json", f"{prefix}-{epoch:04d}.params"

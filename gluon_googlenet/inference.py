@@ -1,4 +1,5 @@
 """Evaluate a checkpoint on a test set, and classify image files with it."""
+import dataclasses
 import os
 
 import mxnet as mx
@@ -6,25 +7,37 @@ import numpy as np
 
 from .checkpoint import load_model
 from .context import parse_ctx
-from .data import load_dataset, make_loader
+from .data import make_loader
 from .errors import DataError
 from .plots import plot_confusion
-from .trainer import evaluate, to_input
+from .trainer import TrainConfig, evaluate, load_training_data, to_input
+
+_CONFIG_FIELDS = {f.name for f in dataclasses.fields(TrainConfig)}
+
+
+def _run_config(meta, data_dir=None, limit_test=None, verify=True):
+    """The checkpoint's training config, pointed at ``data_dir`` and limited as asked."""
+    config = TrainConfig(**{k: v for k, v in meta["config"].items() if k in _CONFIG_FIELDS})
+    changes = {"verify_data": verify, "limit_test": limit_test}
+    if data_dir:
+        changes["data_dir"] = data_dir
+    return dataclasses.replace(config, **changes)
 
 
 def evaluate_checkpoint(path, data_dir=None, ctx="cpu", batch_size=256, limit=None,
                         confusion_png=None, verify=True):
     """Test accuracy, per-class accuracy and confusion matrix of checkpoint ``path``.
 
-    Writes the confusion matrix as a PNG when ``confusion_png`` is given.
+    The test set is the one the run used (IDX test files, or the image folder's held-out
+    share). Writes the confusion matrix as a PNG when ``confusion_png`` is given.
     """
     ctxs = parse_ctx(ctx)
     net, meta = load_model(path, ctxs)
     net.hybridize(static_alloc=True)
-    size = meta["input_size"]
-    images, labels = load_dataset(meta["dataset"], "test", data_dir, size if size != 28 else 0,
-                                  limit, verify)
-    result = evaluate(net, make_loader(images, labels, batch_size), ctxs, meta["classes"])
+    data = load_training_data(_run_config(meta, data_dir, limit, verify), meta["input_size"],
+                              need_train=False)
+    result = evaluate(net, make_loader(*data.test, batch_size), ctxs, meta["classes"],
+                      norm=(meta.get("mean"), meta.get("std")))
     confusion = result["confusion"]
     per_class = confusion.diagonal() / np.maximum(confusion.sum(axis=1), 1)
     if confusion_png:
@@ -35,24 +48,27 @@ def evaluate_checkpoint(path, data_dir=None, ctx="cpu", batch_size=256, limit=No
             "confusion": confusion, "meta": meta}
 
 
-def read_image(source, size, data_dir=None, dataset="fashion-mnist"):
-    """A grayscale image as uint8 [1, size, size] from a file or ``test:INDEX``; plus its true label."""
+def read_image(source, meta, data_dir=None):
+    """One image as uint8 [C, S, S] from a file or ``test:INDEX`` (the run's test set), and its
+    true label index (None for files). Files are converted to the run's channels and size."""
+    size = meta["input_size"]
     if source.startswith("test:"):
         try:
             index = int(source[5:])
         except ValueError:
             raise DataError(f"bad test-set reference {source!r}; write test:INDEX, e.g. test:7") from None
-        images, labels = load_dataset(dataset, "test", data_dir, size if size != 28 else 0)
+        images, labels = load_training_data(_run_config(meta, data_dir), size, need_train=False).test
         if not 0 <= index < len(labels):
             raise DataError(f"{source}: the test set has {len(labels)} images (0..{len(labels) - 1})")
         return images[index], int(labels[index])
     from PIL import Image, UnidentifiedImageError
     try:
         with Image.open(source) as img:
-            gray = img.convert("L").resize((size, size), Image.BILINEAR)
+            img = img.convert("L" if meta["in_channels"] == 1 else "RGB").resize((size, size), Image.BILINEAR)
+            array = np.asarray(img, dtype=np.uint8)
     except (OSError, UnidentifiedImageError) as err:
         raise DataError(f"cannot read image {source}: {err}") from None
-    return np.asarray(gray, dtype=np.uint8)[None], None
+    return (array[None] if array.ndim == 2 else array.transpose(2, 0, 1)), None
 
 
 def predict_images(path, sources, ctx="cpu", data_dir=None):
@@ -65,8 +81,9 @@ def predict_images(path, sources, ctx="cpu", data_dir=None):
     names = meta["class_names"]
     results = []
     for source in sources:
-        image, label = read_image(source, meta["input_size"], data_dir, meta["dataset"])
-        batch = to_input(mx.nd.array(image[None], ctx=ctxs[0], dtype="uint8"))
+        image, label = read_image(source, meta, data_dir)
+        batch = to_input(mx.nd.array(image[None], ctx=ctxs[0], dtype="uint8"), meta.get("mean"),
+                         meta.get("std"))
         probs = mx.nd.softmax(net(batch))[0].asnumpy()
         best = int(probs.argmax())
         results.append({"source": source, "class": names[best], "prob": float(probs[best]),

@@ -21,19 +21,21 @@ from tqdm import tqdm
 
 from .checkpoint import check_compatible, load_states, load_weights, read_checkpoint, save_checkpoint
 from .context import parse_ctx
-from .data import get_dataset_spec, load_dataset, make_loader
+from .data import (IMAGENET_MEAN, IMAGENET_STD, get_dataset_spec, load_dataset, load_image_folder,
+                   make_loader, split_indices)
 from .errors import CheckpointError, ConfigError, DivergedError
 from .export import export_model
 from .fileio import ensure_writable_dir, write_json
-from .models import get_model
+from .models import TrainOutputs, get_model, get_spec
 from .plots import plot_history
 
 log = logging.getLogger("gluon_googlenet.train")
 
 OPTIMIZERS = ("sgd", "nag", "adam")
 # Settings that define the run; --resume takes them from the checkpoint.
-RUN_DEFINING = ("model", "dataset", "batch_size", "lr", "optimizer", "momentum", "lr_schedule",
-                "wd", "resize", "limit_train", "limit_test", "seed")
+RUN_DEFINING = ("model", "dataset", "image_folder", "test_fraction", "bad_images", "aux_logits",
+                "aux_weight", "batch_size", "lr", "optimizer", "momentum", "lr_schedule", "wd",
+                "resize", "limit_train", "limit_test", "seed")
 
 
 @dataclasses.dataclass
@@ -49,7 +51,12 @@ class TrainConfig:
     momentum: float = 0.9          # used by nag only
     lr_schedule: str = "constant"  # constant | cosine | step:E1,E2,... (x0.1 at each epoch listed)
     wd: float = 0.0
-    resize: int = 96               # 0 keeps 28x28
+    resize: Optional[int] = None   # None: the model's default input side; 0 keeps 28x28
+    image_folder: Optional[str] = None  # one sub-folder per class instead of --dataset
+    test_fraction: float = 0.2     # image folders: share held out for testing, per class
+    bad_images: str = "error"      # image folders: error | skip unreadable files
+    aux_logits: bool = False       # build auxiliary heads (googlenet); their losses weigh aux_weight
+    aux_weight: float = 0.3
     limit_train: Optional[int] = None
     limit_test: Optional[int] = None
     ctx: str = "cpu"
@@ -105,7 +112,10 @@ def validate(config):
         (math.isfinite(config.lr) and config.lr > 0, f"--lr must be a positive number, got {config.lr}"),
         (config.wd >= 0, f"--wd must be >= 0, got {config.wd}"),
         (config.optimizer in OPTIMIZERS, f"--optimizer must be one of {', '.join(OPTIMIZERS)}"),
-        (config.resize >= 0, f"--resize must be >= 0, got {config.resize}"),
+        (config.resize is None or config.resize >= 0, f"--resize must be >= 0, got {config.resize}"),
+        (0 < config.test_fraction < 1, f"--test-fraction must be between 0 and 1, got {config.test_fraction}"),
+        (config.bad_images in ("error", "skip"), "--bad-images must be error or skip"),
+        (config.aux_weight >= 0, f"--aux-weight must be >= 0, got {config.aux_weight}"),
         (not config.limit_train or config.limit_train >= 1, "--limit-train must be >= 1"),
         (not config.limit_test or config.limit_test >= 1, "--limit-test must be >= 1"),
     ]
@@ -135,9 +145,63 @@ def make_trainer(net, config, ctxs):
                          kvstore="device" if len(ctxs) > 1 else None)
 
 
-def to_input(batch):
-    """uint8 images on a device -> float32 in [0, 1] on the same device."""
-    return batch.astype("float32") / 255
+DataBundle = namedtuple("DataBundle", "name train test class_names channels mean std")
+DataBundle.__doc__ = "Train and test (images uint8 NCHW, labels int32), class names, normalisation."
+
+
+def input_side(config):
+    """Side of the square images fed to the net: --resize, else the model's default input."""
+    if config.resize is None:
+        return get_spec(config.model).input_size[1]
+    return config.resize or 28
+
+
+def load_training_data(config, size, need_train=True):
+    """The run's data: an IDX data set (train/test files) or an image folder split per class.
+
+    ``need_train=False`` leaves an IDX training set unread (train is then None).
+    """
+    if config.image_folder:
+        images, labels, names, skipped = load_image_folder(config.image_folder, size,
+                                                           config.bad_images == "skip")
+        for path in skipped:
+            log.warning("skipped unreadable image %s", path)
+        train_idx, test_idx = split_indices(labels, config.test_fraction, config.seed)
+        train_idx, test_idx = train_idx[:config.limit_train or None], test_idx[:config.limit_test or None]
+        return DataBundle(f"image-folder {config.image_folder}", (images[train_idx], labels[train_idx]),
+                          (images[test_idx], labels[test_idx]), list(names), 3,
+                          IMAGENET_MEAN, IMAGENET_STD)
+    spec = get_dataset_spec(config.dataset)
+    resize = 0 if size == 28 else size
+    train = load_dataset(config.dataset, "train", config.data_dir, resize, config.limit_train,
+                         config.verify_data) if need_train else None
+    test = load_dataset(config.dataset, "test", config.data_dir, resize, config.limit_test,
+                        config.verify_data)
+    return DataBundle(config.dataset, train, test, list(spec.class_names), 1, None, None)
+
+
+def to_input(batch, mean=None, std=None):
+    """uint8 images on a device -> float32 in [0, 1] (then (x - mean) / std per channel)."""
+    x = batch.astype("float32") / 255
+    if mean is not None:
+        shape = (1, len(mean), 1, 1)
+        x = (x - mx.nd.array(mean, ctx=x.context).reshape(shape)) / \
+            mx.nd.array(std, ctx=x.context).reshape(shape)
+    return x
+
+
+def compute_loss(loss_fn, output, label, aux_weight=0.3):
+    """Per-example loss; for TrainOutputs: main loss + aux_weight x each auxiliary loss."""
+    if isinstance(output, TrainOutputs):
+        loss = loss_fn(output.main, label)
+        for aux in output.aux:
+            loss = loss + aux_weight * loss_fn(aux, label)
+        return loss
+    return loss_fn(output, label)
+
+
+def main_output(output):
+    return output.main if isinstance(output, TrainOutputs) else output
 
 
 def _split(xb, yb, ctxs):
@@ -146,14 +210,14 @@ def _split(xb, yb, ctxs):
             gluon.utils.split_and_load(yb, ctxs, even_split=False))
 
 
-def evaluate(net, loader, ctxs, num_classes, loss_fn=None):
+def evaluate(net, loader, ctxs, num_classes, loss_fn=None, norm=(None, None)):
     """Accuracy, mean loss and confusion matrix (rows true, columns predicted) over ``loader``."""
     loss_fn = loss_fn or gluon.loss.SoftmaxCrossEntropyLoss()
     confusion = np.zeros((num_classes, num_classes), dtype=np.int64)
     loss_sum = 0.0
     for xb, yb in loader:
         xs, ys = _split(xb, yb, ctxs)
-        outs = [net(to_input(x)) for x in xs]
+        outs = [net(to_input(x, *norm)) for x in xs]
         loss_sum += sum(loss_fn(o, y).sum().asscalar() for o, y in zip(outs, ys))
         preds = np.concatenate([o.argmax(axis=1).asnumpy().astype(np.int64) for o in outs])
         np.add.at(confusion, (yb.asnumpy().astype(np.int64), preds), 1)
@@ -162,7 +226,8 @@ def evaluate(net, loader, ctxs, num_classes, loss_fn=None):
             "loss": loss_sum / max(total, 1), "confusion": confusion, "count": total}
 
 
-def train_epoch(net, trainer, loader, ctxs, loss_fn, desc="", progress=True):
+def train_epoch(net, trainer, loader, ctxs, loss_fn, desc="", progress=True, norm=(None, None),
+                aux_weight=0.3):
     """One pass over ``loader``; returns (mean loss, accuracy, examples, seconds).
 
     Raises DivergedError as soon as a batch's loss is NaN or infinite.
@@ -173,10 +238,11 @@ def train_epoch(net, trainer, loader, ctxs, loss_fn, desc="", progress=True):
                disable=not progress, dynamic_ncols=True)
     for step, (xb, yb) in enumerate(bar, 1):
         xs, ys = _split(xb, yb, ctxs)
-        xs = [to_input(x) for x in xs]
+        xs = [to_input(x, *norm) for x in xs]
         with autograd.record():
             outs = [net(x) for x in xs]
-            losses = [loss_fn(o, y) for o, y in zip(outs, ys)]
+            losses = [compute_loss(loss_fn, o, y, aux_weight) for o, y in zip(outs, ys)]
+        outs = [main_output(o) for o in outs]
         autograd.backward(losses)
         trainer.step(xb.shape[0])
         batch_loss = sum(l.sum().asscalar() for l in losses)
@@ -192,12 +258,12 @@ def train_epoch(net, trainer, loader, ctxs, loss_fn, desc="", progress=True):
     return loss_sum / max(seen, 1), correct / max(seen, 1), seen, time.time() - start
 
 
-def _resume_state(config, paths, net_meta):
+def _resume_state(config, paths):
     """Read last.ckpt for --resume; return (config with the checkpoint's run settings, ckpt parts)."""
     if not os.path.isfile(paths.last):
         raise CheckpointError(f"--resume: no checkpoint {paths.last} to resume from")
     meta, params, states = read_checkpoint(paths.last)
-    check_compatible(meta, paths.last, **net_meta)
+    check_compatible(meta, paths.last, model=config.model)
     saved = meta.get("config", {})
     changed = {k: (getattr(config, k), saved[k]) for k in RUN_DEFINING
                if k in saved and saved[k] != getattr(config, k)}
@@ -210,26 +276,28 @@ def _resume_state(config, paths, net_meta):
 def train(config):
     """Train ``config.model`` as ``config`` says; return RunResult(net, history, out folder)."""
     validate(config)
+    get_spec(config.model)
     ctxs = parse_ctx(config.ctx)
     paths = RunPaths(ensure_writable_dir(config.out))
-    spec = get_dataset_spec(config.dataset)
-    net_meta = {"model": config.model, "classes": len(spec.class_names), "in_channels": 1}
     meta, history, start_epoch = None, [], 0
     if config.resume:
-        config, meta, params, states = _resume_state(config, paths, net_meta)
+        config, meta, params, states = _resume_state(config, paths)
         history, start_epoch = meta["history"], meta["epoch"]
     validate(config)
-    net = get_model(config.model, classes=net_meta["classes"], in_channels=1)
-    size = config.resize or 28
+    size = input_side(config)
+    data = load_training_data(config, size)
+    model_kwargs = {"classes": len(data.class_names), "in_channels": data.channels, "input_size": size}
+    if config.aux_logits:
+        model_kwargs["aux_logits"] = True
+    if meta is not None:
+        check_compatible(meta, paths.last, model=config.model, model_kwargs=model_kwargs)
+    net = build_model(config.model, model_kwargs)
     if size < net.min_size:
         raise ConfigError(f"{config.model} needs inputs of at least {net.min_size}x{net.min_size}; "
-                          f"--resize {size} is too small")
-    train_x, train_y = load_dataset(config.dataset, "train", config.data_dir, config.resize,
-                                    config.limit_train, config.verify_data)
-    test_x, test_y = load_dataset(config.dataset, "test", config.data_dir, config.resize,
-                                  config.limit_test, config.verify_data)
-    train_loader = make_loader(train_x, train_y, config.batch_size, seed=config.seed)
-    test_loader = make_loader(test_x, test_y, config.batch_size)
+                          f"images of {size}x{size} are too small (--resize)")
+    train_loader = make_loader(*data.train, config.batch_size, seed=config.seed)
+    test_loader = make_loader(*data.test, config.batch_size)
+    norm = (data.mean, data.std)
 
     if meta is None:
         mx.random.seed(config.seed)
@@ -243,9 +311,10 @@ def train(config):
     write_json(paths.config, dataclasses.asdict(config))
 
     loss_fn = gluon.loss.SoftmaxCrossEntropyLoss()
+    classes = model_kwargs["classes"]
     best = max((h["test_acc"] for h in history), default=-1.0)
     log.info("training %s on %s: %d train / %d test images at %dx%d, ctx %s, epochs %d..%d",
-             config.model, config.dataset, len(train_y), len(test_y), size, size,
+             config.model, data.name, len(data.train[1]), len(data.test[1]), size, size,
              ",".join(str(c) for c in ctxs), start_epoch + 1, config.epochs)
     for epoch in range(start_epoch, config.epochs):
         seed_epoch(config.seed, epoch)
@@ -253,33 +322,39 @@ def train(config):
         trainer.set_learning_rate(lr_at(config, epoch))
         desc = f"epoch {epoch + 1}/{config.epochs}"
         try:
-            loss, acc, seen, seconds = train_epoch(net, trainer, train_loader, ctxs, loss_fn,
-                                                   desc, config.progress)
+            loss, acc, seen, seconds = train_epoch(net, trainer, train_loader, ctxs, loss_fn, desc,
+                                                   config.progress, norm, config.aux_weight)
         except DivergedError as err:
             kept = (f"the last good checkpoint {paths.last} (epoch {epoch}) is kept"
                     if epoch > 0 else "no checkpoint was written")
             raise DivergedError(f"{err}; training stopped, {kept}; try a lower --lr "
                                 f"(now {trainer.learning_rate:g})") from None
         eval_start = time.time()
-        result = evaluate(net, test_loader, ctxs, net_meta["classes"], loss_fn)
+        result = evaluate(net, test_loader, ctxs, classes, loss_fn, norm)
         history.append({"epoch": epoch + 1, "train_loss": loss, "train_acc": acc,
                         "test_loss": result["loss"], "test_acc": result["acc"],
                         "lr": trainer.learning_rate, "examples_per_sec": seen / seconds,
                         "train_seconds": seconds, "eval_seconds": time.time() - eval_start})
         log.info("epoch %d, loss %.4f, train acc %.3f, test acc %.3f, %.1f examples/sec, time %.1f sec",
                  epoch + 1, loss, acc, result["acc"], seen / seconds, seconds)
-        ckpt_meta = dict(net_meta, input_size=size, dataset=config.dataset,
-                         class_names=list(spec.class_names), epoch=epoch + 1,
-                         config=dataclasses.asdict(config), history=history,
-                         mxnet_version=mx.__version__)
+        ckpt_meta = {"model": config.model, "model_kwargs": model_kwargs, "classes": classes,
+                     "in_channels": data.channels, "input_size": size, "dataset": data.name,
+                     "class_names": data.class_names, "mean": data.mean, "std": data.std,
+                     "epoch": epoch + 1, "config": dataclasses.asdict(config), "history": history,
+                     "mxnet_version": mx.__version__}
         save_checkpoint(paths.last, net, trainer, ckpt_meta)
         if result["acc"] > best:
             best = result["acc"]
             save_checkpoint(paths.best, net, trainer, ckpt_meta)
         write_json(paths.history, history)
-        plot_history(history, paths.curves, f"{config.model} on {config.dataset}")
+        plot_history(history, paths.curves, f"{config.model} on {data.name}")
     if history:
         symbol_file, params_file = export_model(net, paths.export_prefix(config.model),
-                                                (1, 1, size, size), len(history), ctxs[0])
+                                                (1, data.channels, size, size), len(history), ctxs[0])
         log.info("best test acc %.3f; exported %s and %s", best, symbol_file, params_file)
     return RunResult(net, history, paths.out)
+
+
+def build_model(name, model_kwargs):
+    """The registered model ``name`` built with the keyword arguments a checkpoint records."""
+    return get_model(name, **model_kwargs)

@@ -8,15 +8,28 @@ from gluon_googlenet.errors import ConfigError, InputShapeError
 from gluon_googlenet.models import get_spec
 from gluon_googlenet.summary import count_params
 
-# Trainable parameters with each model's default input channels and classes.
-EXPECTED_PARAMS = {"googlenet_d2l": 5_977_530}
+# Trainable parameters (BN running statistics excluded) at each model's default input,
+# channels and classes, and where the number comes from.
+EXPECTED_PARAMS = {
+    "googlenet_d2l": 5_977_530,         # d2l's net (1x96x96, 10 classes)
+    "googlenet": 7_005_832,             # paper table with 5x5 and BN; 3x3 variant: GluonCV's below
+    "googlenet_bn": 8_062_072,          # article 002's net at 1000 classes; 7,041,172 at 4 (below)
+    "inception_bn": 11_285_224,         # BN-Inception table, counted here
+    "inception_v3": 23_834_568,         # GluonCV / MXNet inception_v3 (checked live below)
+    "inception_v4": 42_679_816,         # timm inception_v4
+    "inception_resnet_v1": 22_756_328,  # paper figures, counted here
+    "inception_resnet_v2": 55_843_464,  # timm inception_resnet_v2
+    "mnist_inception": 97_298,          # article 004: 260 + 19,104 + 44,020 + 19,824 + 14,090
+    "mnist_resnet": 14_570,             # article 004: 210 + 4,550 + 9,810
+}
 
 
 def _small_input(name):
     """Default channels at a cheap spatial size the model accepts."""
     spec = get_spec(name)
     net = get_model(name)
-    return net, (1, spec.input_size[0], max(net.min_size, 32), max(net.min_size, 32))
+    side = net.fixed_size or max(net.min_size, 32)
+    return net, (1, spec.input_size[0], side, side)
 
 
 def test_every_model_has_an_expected_count():
@@ -33,8 +46,8 @@ def test_output_shape_at_default_input(name):
     spec = get_spec(name)
     net = get_model(name)
     net.initialize(mx.init.Xavier())
-    out = net(mx.nd.zeros((2,) + spec.input_size))
-    assert out.shape == (2, spec.classes)
+    out = net(mx.nd.zeros((1,) + spec.input_size))
+    assert out.shape == (1, spec.classes)
 
 
 @pytest.mark.parametrize("name", list_models())
@@ -92,9 +105,78 @@ def test_wrong_rank_raises_value_error(name):
         net(mx.nd.zeros(shape[1:]))
 
 
+@pytest.mark.parametrize("name", list_models())
+def test_input_below_the_minimum_is_refused(name):
+    net, shape = _small_input(name)
+    net.initialize()
+    if net.fixed_size:
+        with pytest.raises(ValueError, match=f"takes {net.fixed_size}x{net.fixed_size} inputs only"):
+            net(mx.nd.zeros(shape[:2] + (net.fixed_size + 4,) * 2))
+    elif net.min_size > 1:
+        with pytest.raises(ValueError, match=f"at least {net.min_size}x{net.min_size}"):
+            net(mx.nd.zeros(shape[:2] + (net.min_size - 1,) * 2))
+    else:
+        assert net(mx.nd.zeros(shape[:2] + (1, 1))).shape == (1, get_spec(name).classes)
+
+
+def test_inception_v4_on_mnist_sized_input_names_its_minimum():
+    """Reference article 001: users feed 28x28 MNIST to Inception v4 and get stuck."""
+    net = get_model("inception_v4", in_channels=1, classes=10)
+    net.initialize()
+    with pytest.raises(ValueError, match="inception_v4 needs inputs of at least 75x75 pixels, got 28x28"):
+        net(mx.nd.zeros((1, 1, 28, 28)))
+
+
+def _gluoncv_count(name, shape):
+    gluoncv = pytest.importorskip("gluoncv")
+    net = gluoncv.model_zoo.get_model(name)
+    net.initialize()
+    net(mx.nd.zeros(shape))
+    return count_params(net)
+
+
+def test_googlenet_3x3_variant_matches_gluoncv():
+    ours = count_params(get_model("googlenet", five_by_five=False))
+    assert ours == _gluoncv_count("googlenet", (1, 3, 224, 224)) == 6_624_904
+    # the paper's 5x5 kernels: 16 * 9 per (reduce x out) pair more in every third branch
+    extra = 16 * sum(r * c for r, c in [(16, 32), (32, 96), (16, 48), (24, 64), (24, 64), (32, 64),
+                                        (32, 128), (32, 128), (48, 128)])
+    assert count_params(get_model("googlenet")) == ours + extra == EXPECTED_PARAMS["googlenet"]
+
+
+def test_inception_v3_matches_gluoncv():
+    assert count_params(get_model("inception_v3")) == _gluoncv_count("inceptionv3", (1, 3, 299, 299))
+
+
+def test_googlenet_bn_matches_article_002_summary():
+    assert count_params(get_model("googlenet_bn", classes=4)) == 7_041_172
+
+
+def test_googlenet_aux_heads_in_training_only():
+    from mxnet import autograd
+    from gluon_googlenet.models import TrainOutputs
+    net = get_model("googlenet", aux_logits=True, classes=7)
+    net.initialize(mx.init.Xavier())
+    # each aux head: conv 1x1 128 + BN, FC 2048->1024, FC 1024->7
+    aux = lambda c: c * 128 + 2 * 128 + 2048 * 1024 + 1024 + 1024 * 7 + 7
+    assert count_params(net) == count_params(get_model("googlenet", classes=7)) + aux(512) + aux(528)
+    assert net.min_size > 1
+    x = mx.nd.random.uniform(shape=(2, 3, 224, 224))
+    for hybrid in (False, True):
+        if hybrid:
+            net.hybridize()
+        with autograd.record():
+            out = net(x)
+        assert isinstance(out, TrainOutputs)
+        assert out.main.shape == (2, 7) and [a.shape for a in out.aux] == [(2, 7), (2, 7)]
+        assert net(x).shape == (2, 7)
+    sym = net(mx.sym.var("data"))
+    assert len(sym.list_outputs()) == 1 and not any("aux" in a for a in sym.list_arguments())
+
+
 def test_too_small_input_names_the_minimum():
     """A stage table with valid (unpadded) layers has a real minimum; the error names it."""
-    from gluon_googlenet.stages import Conv, GlobalAvgPool, MaxPool
+    from gluon_googlenet.layers import Conv, GlobalAvgPool, MaxPool
     stages = (("b1", (Conv(8, 7, 2, 0), MaxPool(3, 2, 0))), ("b2", (Conv(16, 3, 1, 0), GlobalAvgPool())))
     net = GoogLeNet(classes=3, in_channels=1, stages=stages, model_name="tiny")
     # backwards from out >= 1: 3x3 conv needs 3, 3x3/2 pool (3-1)*2+3 = 7, 7x7/2 conv (7-1)*2+7 = 19

@@ -70,7 +70,8 @@ def test_checkpoint_of_another_model_is_refused(fashion_dir, tmp_path):
     net = get_model("googlenet_d2l", classes=5)
     net.initialize()
     save_checkpoint(str(tmp_path / "last.ckpt"), net, None,
-                    {"model": "googlenet_d2l", "classes": 5, "in_channels": 1, "history": [], "epoch": 1})
+                    {"model": "googlenet_d2l", "history": [], "epoch": 1,
+                     "model_kwargs": {"classes": 5, "in_channels": 1, "input_size": 32}})
     with pytest.raises(CheckpointError, match="saved for classes=5, this run has classes=10"):
         train(TrainConfig(data_dir=fashion_dir, out=str(tmp_path), resume=True, **SMALL))
 
@@ -85,7 +86,7 @@ def test_nan_loss_stops_and_keeps_last_good_checkpoint(fashion_dir, tmp_path, mo
 
     monkeypatch.setattr(trainer, "lr_at", lr_at)
     monkeypatch.setattr(trainer, "to_input",
-                        lambda x: real_to_input(x) * (3e38 if state["poison"] else 1.0))
+                        lambda x, *norm: real_to_input(x, *norm) * (3e38 if state["poison"] else 1.0))
     out = tmp_path / "nan"
     with pytest.raises(DivergedError, match=r"loss became nan .*epoch 2/3.*last good checkpoint .*last.ckpt \(epoch 1\)"):
         train(TrainConfig(data_dir=fashion_dir, epochs=3, out=str(out), **SMALL))
@@ -96,14 +97,24 @@ def test_nan_loss_stops_and_keeps_last_good_checkpoint(fashion_dir, tmp_path, mo
 
 
 def test_two_contexts_match_one_context(fashion_dir, tmp_path):
-    config = TrainConfig(data_dir=fashion_dir, epochs=1, seed=3, **SMALL)
+    """One step on a global batch of 64: split 32 + 32 over two contexts, gradients summed on
+    the kvstore, equals the one-context step. (Over several steps, max-pool ties that float
+    noise breaks differently make the runs drift apart, so one step is compared.)"""
+    config = TrainConfig(data_dir=fashion_dir, epochs=1, seed=3, **dict(SMALL, limit_train=64))
     one = train(dict_replace(config, ctx="cpu", out=str(tmp_path / "one")))
     two = train(dict_replace(config, ctx="cpu:0,1", out=str(tmp_path / "two")))
-    a, b = _weights(str(tmp_path / "one" / "last.ckpt")), _weights(str(tmp_path / "two" / "last.ckpt"))
-    for name in a:
-        np.testing.assert_allclose(b[name].asnumpy(), a[name].asnumpy(), rtol=1e-3, atol=1e-5,
-                                   err_msg=name)
-    assert two.history[0]["train_loss"] == pytest.approx(one.history[0]["train_loss"], rel=1e-4)
+    initial = get_model("googlenet_d2l")
+    mx.random.seed(3)
+    initial.initialize(mx.init.Xavier())
+    start = {k: p.data().asnumpy() for k, p in initial._collect_params_with_prefix().items()}
+    a, b = one.net._collect_params_with_prefix(), two.net._collect_params_with_prefix()
+    step = np.concatenate([(a[k].data().asnumpy() - start[k]).ravel() for k in a])
+    assert np.linalg.norm(step) > 1e-4  # the step did move the weights
+    for ctx in (mx.cpu(0), mx.cpu(1)):
+        gap = np.concatenate([(b[k].data(ctx).asnumpy() - a[k].data().asnumpy()).ravel() for k in a])
+        assert np.linalg.norm(gap) < 1e-4 * np.linalg.norm(step)
+    assert two.history[0]["train_loss"] == pytest.approx(one.history[0]["train_loss"], rel=1e-5)
+    assert two.history[0]["test_acc"] == one.history[0]["test_acc"]
 
 
 def test_unwritable_out_fails_before_training(tmp_path, monkeypatch):

@@ -1,27 +1,23 @@
-"""GoogLeNet of "Dive into Deep Learning" (MXNet edition, section 7.4) as a HybridBlock.
+"""GoogLeNet (Inception v1): the d2l net, the paper's net with auxiliary heads, and the BN net.
 
-Follows Szegedy et al., "Going deeper with convolutions" (2015), as d2l simplifies it:
-no local response normalisation, no auxiliary classifiers, no dropout, global
-average pooling before a single Dense layer, and a 1-channel 96x96 input
-(Fashion-MNIST resized). With 10 classes it has 5,977,530 parameters.
+Szegedy et al., "Going deeper with convolutions" (2015). All three share the
+paper's Inception channel table (3a..5b) and differ in stem, normalisation and head.
 """
-from mxnet.gluon import nn
-
-from ..stages import Conv, GlobalAvgPool, InceptionSpec as I, MaxPool, build_stage, min_input_size
-from .base import ImageClassifier
+from ..layers import AuxTap, Conv, GlobalAvgPool, InceptionSpec as I, MaxPool, Mix, inception_branches
+from .base import AuxHeadSpec, StagedNet
 from .registry import register_model
 
-# Output shapes for a 1x1x96x96 input are in the comments.
+# d2l section 7.4. Output shapes for a 1x1x96x96 input are in the comments.
 D2L_STAGES = (
     ("b1", (Conv(64, 7, 2, 3), MaxPool(3, 2, 1))),                    # 64 x 24 x 24
-    ("b2", (Conv(64, 1, 1, 0), Conv(192, 3, 1, 1), MaxPool(3, 2, 1))),  # 192 x 12 x 12
+    ("b2", (Conv(64, 1), Conv(192, 3, 1, 1), MaxPool(3, 2, 1))),      # 192 x 12 x 12
     ("b3", (I(64, (96, 128), (16, 32), 32),                           # 256
             I(128, (128, 192), (32, 96), 64),                         # 480
             MaxPool(3, 2, 1))),                                       # 480 x 6 x 6
-    ("b4", (I(192, (96, 208), (16, 48), 64),                          # 512
+    ("b4", (I(192, (96, 208), (16, 48), 64),                          # 512  (4a)
             I(160, (112, 224), (24, 64), 64),                         # 512
             I(128, (128, 256), (24, 64), 64),                         # 512
-            I(112, (144, 288), (32, 64), 64),                         # 528
+            I(112, (144, 288), (32, 64), 64),                         # 528  (4d)
             I(256, (160, 320), (32, 128), 128),                       # 832
             MaxPool(3, 2, 1))),                                       # 832 x 3 x 3
     ("b5", (I(256, (160, 320), (32, 128), 128),                       # 832
@@ -30,38 +26,79 @@ D2L_STAGES = (
 )
 
 
-class GoogLeNet(ImageClassifier):
+def paper_stages(k3=5):
+    """The paper's table (224x224x3: 56, 28, 14, 7 after b1..b4) with aux taps after 4a and 4d.
+
+    ``k3=3`` gives the torchvision / GluonCV variant, whose "5x5" branch is 3x3.
+    """
+    b4 = D2L_STAGES[3][1]
+    stages = dict(D2L_STAGES, b4=(b4[0], AuxTap(), *b4[1:4], AuxTap(), *b4[4:]))
+    return tuple((name, tuple(l._replace(k3=k3) if isinstance(l, I) else l for l in layers))
+                 for name, layers in stages.items())
+
+
+def bn_article_stages():
+    """Reference article 002: plain conv+ReLU stem; Inception convs with bias and BN."""
+    def block(spec):
+        return Mix(tuple(tuple(layer._replace(bias=True) if isinstance(layer, Conv) else layer
+                               for layer in branch) for branch in inception_branches(spec)))
+    return tuple((name, tuple(Conv(*l[:4], bn=False) if isinstance(l, Conv) else
+                              block(l) if isinstance(l, I) else l for l in layers))
+                 for name, layers in D2L_STAGES)
+
+
+class GoogLeNet(StagedNet):
     """GoogLeNet built from a stage table: stages ``b1``..``b5`` then ``head`` (Dense).
 
-    ``classes``: outputs of the head; ``in_channels``: input channels (1 for
-    Fashion-MNIST); ``stages``: the table (default: d2l's); ``batch_norm``: BN after
-    every conv; ``dropout``: dropout rate before the head (0 = none). Parameter
-    names start with ``prefix``, so exported files load into a fresh net.
+    classes: outputs; in_channels: input channels (1 for Fashion-MNIST); stages: the
+    table (default d2l's); batch_norm: BN after every conv; dropout: rate before the
+    head; hidden: Dense+ReLU widths before the classifier; aux_logits: build the
+    paper's auxiliary classifiers at the table's AuxTap marks (sized for input_size).
+    Parameter names start with ``prefix``, so exported files load into a fresh net.
     """
 
     def __init__(self, classes=10, in_channels=1, stages=D2L_STAGES, batch_norm=False,
-                 dropout=0.0, prefix="googlenet_", model_name="googlenet", **kwargs):
-        super().__init__(prefix=prefix, **kwargs)
-        self.classes, self.in_channels, self.model_name = classes, in_channels, model_name
-        self.stage_table = tuple(stages)
-        self.stage_names = tuple(name for name, _ in stages)
-        self.min_size = min_input_size(stages)
-        channels = in_channels
-        with self.name_scope():
-            for name, layers in stages:
-                stage, channels = build_stage(layers, channels, batch_norm, prefix=f"{name}_")
-                setattr(self, name, stage)
-            self.head = nn.HybridSequential(prefix="head_")
-            with self.head.name_scope():
-                if dropout:
-                    self.head.add(nn.Dropout(dropout))
-                self.head.add(nn.Dense(classes, in_units=channels))
-        self.features = channels
+                 dropout=0.0, hidden=(), aux_logits=False, input_size=96, prefix="googlenet_",
+                 model_name="googlenet", **kwargs):
+        super().__init__(stages, classes, in_channels, batch_norm, hidden, dropout,
+                         AuxHeadSpec() if aux_logits else None, input_size, model_name,
+                         prefix=prefix, **kwargs)
+        self.aux_logits = bool(self.aux_names)
 
 
 @register_model("googlenet_d2l", input_size=(1, 96, 96), classes=10,
-                description="d2l GoogLeNet (b1..b5 + Dense) for 1x96x96 Fashion-MNIST")
+                description="d2l GoogLeNet: b1..b5 + Dense, no BN, for Fashion-MNIST at 96x96")
 def googlenet_d2l(classes=10, in_channels=1, **kwargs):
-    """The d2l GoogLeNet: 5,977,530 parameters with 1 input channel and 10 classes."""
+    """The d2l GoogLeNet: 5,977,530 parameters with 1 input channel and 10 classes.
+
+    As d2l simplifies the paper: no LRN, no auxiliary classifiers, no dropout.
+    """
     return GoogLeNet(classes, in_channels, D2L_STAGES, prefix="googlenet_d2l_",
                      model_name="googlenet_d2l", **kwargs)
+
+
+@register_model("googlenet", input_size=(3, 224, 224), classes=1000,
+                description="paper GoogLeNet (BN convs, 5x5 branch), dropout 0.4, optional aux heads")
+def googlenet(classes=1000, in_channels=3, aux_logits=False, five_by_five=True, dropout=0.4,
+              input_size=224, **kwargs):
+    """The paper's GoogLeNet with BN after every conv (as torchvision and GluonCV), no LRN.
+
+    aux_logits: the two auxiliary classifiers after 4a and 4d (5x5/3 avg-pool, 1x1 conv 128,
+    FC 1024, dropout 0.7); in training mode the net then returns TrainOutputs(main, aux).
+    five_by_five=False uses 3x3 in the third branch as torchvision and GluonCV do
+    (6,624,904 parameters with 1000 classes, GluonCV's count); the paper's 5x5: 7,005,832.
+    """
+    return GoogLeNet(classes, in_channels, paper_stages(5 if five_by_five else 3), batch_norm=True,
+                     dropout=dropout, aux_logits=aux_logits, input_size=input_size,
+                     prefix="googlenet_", model_name="googlenet", **kwargs)
+
+
+@register_model("googlenet_bn", input_size=(3, 224, 224), classes=1000,
+                description="Inception v1 with BN in every Inception conv, 1024-1024-classes head")
+def googlenet_bn(classes=1000, in_channels=3, dropout=0.4, **kwargs):
+    """Reference article 002's Inception v1: stem convs without BN, Inception convs with bias
+    and BN, global average pooling, dropout 0.4, Dense 1024 + ReLU, Dense classes.
+    With 4 classes: 7,041,172 parameters, as the article's layer summary counts.
+    """
+    return GoogLeNet(classes, in_channels, bn_article_stages(), batch_norm=True, dropout=dropout,
+                     hidden=(1024,), prefix="googlenet_bn_", model_name="googlenet_bn", **kwargs)
