@@ -115,3 +115,17 @@ def test_export_to_unwritable_folder_is_a_clear_error(tmp_path):
     net.initialize()
     with pytest.raises(OutputDirError, match="cannot create output folder"):
         export_model(net, str(blocker / "sub" / "m"), (1, 1, 32, 32))
+
+
+def test_stage_shapes_example_for_another_model():
+    out = subprocess.run([sys.executable, os.path.join(ROOT, "examples", "print_stage_shapes.py"),
+                          "--model", "inception_v4"], capture_output=True, text=True, check=True).stdout
+    assert out.splitlines() == ["stem (1, 384, 35, 35)", "stage_a (1, 384, 35, 35)",
+                                "stage_b (1, 1024, 17, 17)", "stage_c (1, 1536, 1, 1)", "head (1, 1000)"]
+
+
+def test_image_folder_example_trains(tmp_path):
+    out = subprocess.run([sys.executable, os.path.join(ROOT, "examples", "train_image_folder.py"),
+                          "--out", str(tmp_path / "run")], capture_output=True, text=True, check=True).stdout
+    assert "epoch 10:" in out and "best checkpoint: test accuracy" in out
+    assert float(out.split("test accuracy ")[1].split()[0]) >= 0.9

@@ -170,3 +170,16 @@ def test_cli_train_evaluate_predict(fashion_dir, tmp_path, capsys):
 def dict_replace(config, **changes):
     import dataclasses
     return dataclasses.replace(config, **changes)
+
+
+def test_aux_losses_weigh_point_three():
+    from gluon_googlenet.models import TrainOutputs
+    from gluon_googlenet.trainer import compute_loss
+    loss_fn = mx.gluon.loss.SoftmaxCrossEntropyLoss()
+    label = mx.nd.array([1, 0])
+    main, aux1, aux2 = (mx.nd.random.normal(shape=(2, 3)) for _ in range(3))
+    expected = loss_fn(main, label) + 0.3 * loss_fn(aux1, label) + 0.3 * loss_fn(aux2, label)
+    got = compute_loss(loss_fn, TrainOutputs(main, (aux1, aux2)), label)
+    np.testing.assert_allclose(got.asnumpy(), expected.asnumpy(), rtol=1e-6)
+    np.testing.assert_allclose(compute_loss(loss_fn, main, label).asnumpy(),
+                               loss_fn(main, label).asnumpy())
