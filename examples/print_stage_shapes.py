@@ -22,7 +22,7 @@ def main():
     spec = get_spec(args.model)
     channels = args.channels or spec.input_size[0]
     size = args.size or spec.input_size[1]
-    net = get_model(args.model, in_channels=channels)
+    net = get_model(args.model, in_channels=channels, input_size=size)
     net.initialize(mx.init.Xavier())
     for name, shape in stage_shapes(net, (args.batch, channels, size, size)):
         print(f"{name} {shape}")

@@ -173,3 +173,9 @@ class _TrainingGraph(HybridBlock):
 
     def hybrid_forward(self, F, x):
         return self._net.obj.run(x, with_aux=True)
+
+
+def staged_model(name, stages, classes, in_channels, dropout=0.0, batch_norm=True, **kwargs):
+    """A registered StagedNet: parameter names start with ``name_``, errors name the model."""
+    return StagedNet(stages, classes, in_channels, batch_norm, dropout=dropout, model_name=name,
+                     prefix=f"{name}_", **kwargs)

@@ -8,7 +8,7 @@ for v4, with the layer table of timm's ``inception_v4``. BN (eps 1e-3) after
 every conv, ReLU after every BN.
 """
 from ..layers import AvgPool, Conv, GlobalAvgPool, MaxPool, Mix
-from .base import StagedNet
+from .base import staged_model
 from .registry import register_model
 
 
@@ -18,10 +18,12 @@ def split13(channels):
 
 
 def conv17(channels):
+    """1x7 conv, padded to keep the size."""
     return Conv(channels, (1, 7), 1, (0, 3))
 
 
 def conv71(channels):
+    """7x1 conv, padded to keep the size."""
     return Conv(channels, (7, 1), 1, (3, 0))
 
 
@@ -120,21 +122,18 @@ def inception_bn(classes=1000, in_channels=3, dropout=0.0, **kwargs):
     Stride-2 blocks 3c and 4e pass the max-pooled input through; pooling pads keep
     the table's sizes (56, 28, 14, 7 at 224).
     """
-    return StagedNet(INCEPTION_BN_STAGES, classes, in_channels, True, dropout=dropout,
-                     model_name="inception_bn", prefix="inception_bn_", **kwargs)
+    return staged_model("inception_bn", INCEPTION_BN_STAGES, classes, in_channels, dropout, **kwargs)
 
 
 @register_model("inception_v3", input_size=(3, 299, 299), classes=1000,
                 description="Inception v3: factorised 1xn/nx1 convs, 299x299 (no aux head)")
 def inception_v3(classes=1000, in_channels=3, dropout=0.5, **kwargs):
     """Inception v3 as MXNet's and GluonCV's ``inception_v3``: 23,834,568 parameters (1000 classes)."""
-    return StagedNet(INCEPTION_V3_STAGES, classes, in_channels, True, dropout=dropout,
-                     model_name="inception_v3", prefix="inception_v3_", **kwargs)
+    return staged_model("inception_v3", INCEPTION_V3_STAGES, classes, in_channels, dropout, **kwargs)
 
 
 @register_model("inception_v4", input_size=(3, 299, 299), classes=1000,
                 description="Inception v4: stem, 4xA, reduction A, 7xB, reduction B, 3xC, 299x299")
 def inception_v4(classes=1000, in_channels=3, dropout=0.0, **kwargs):
     """Inception v4 as timm's ``inception_v4``: 42,679,816 parameters with 1000 classes."""
-    return StagedNet(INCEPTION_V4_STAGES, classes, in_channels, True, dropout=dropout,
-                     model_name="inception_v4", prefix="inception_v4_", **kwargs)
+    return staged_model("inception_v4", INCEPTION_V4_STAGES, classes, in_channels, dropout, **kwargs)

@@ -6,16 +6,9 @@ the 35x35, 17x17 and 8x8 blocks) and adds it to the input before the ReLU. v2
 follows timm's ``inception_resnet_v2``; v1 follows the paper's figures 7 and 10-14.
 """
 from ..layers import AvgPool, Conv, GlobalAvgPool, MaxPool, Mix, Residual
-from .base import StagedNet
+from .base import staged_model
+from .inception import conv17, conv71
 from .registry import register_model
-
-
-def conv17(channels):
-    return Conv(channels, (1, 7), 1, (0, 3))
-
-
-def conv71(channels):
-    return Conv(channels, (7, 1), 1, (3, 0))
 
 
 # --- v2 -----------------------------------------------------------------------------------
@@ -74,13 +67,13 @@ def inception_resnet_v1(classes=1000, in_channels=3, dropout=0.2, **kwargs):
 
     Dropout 0.2 (the paper's keep 0.8) before the classifier.
     """
-    return StagedNet(INCEPTION_RESNET_V1_STAGES, classes, in_channels, True, dropout=dropout,
-                     model_name="inception_resnet_v1", prefix="inception_resnet_v1_", **kwargs)
+    return staged_model("inception_resnet_v1", INCEPTION_RESNET_V1_STAGES, classes, in_channels,
+                        dropout, **kwargs)
 
 
 @register_model("inception_resnet_v2", input_size=(3, 299, 299), classes=1000,
                 description="Inception-ResNet v2 as timm: 10xA, 20xB, 10xC, 299x299")
 def inception_resnet_v2(classes=1000, in_channels=3, dropout=0.0, **kwargs):
     """Inception-ResNet v2 as timm's ``inception_resnet_v2``: 55,843,464 parameters (1000 classes)."""
-    return StagedNet(INCEPTION_RESNET_V2_STAGES, classes, in_channels, True, dropout=dropout,
-                     model_name="inception_resnet_v2", prefix="inception_resnet_v2_", **kwargs)
+    return staged_model("inception_resnet_v2", INCEPTION_RESNET_V2_STAGES, classes, in_channels,
+                        dropout, **kwargs)

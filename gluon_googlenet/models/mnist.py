@@ -8,7 +8,7 @@ shortcut, ReLU after the sum), 1->10 and 10->20 channels, each followed by max-p
 and ReLU, then Dense 980 (= 20 x 7 x 7) -> 10.
 """
 from ..layers import AvgPool, Conv, MaxPool, Mix, Shortcut
-from .base import StagedNet
+from .base import staged_model
 from .registry import register_model
 
 
@@ -43,8 +43,8 @@ MNIST_RESNET_STAGES = (
 def mnist_inception(classes=10, in_channels=1, input_size=28, **kwargs):
     """Reference article 004's Inception net: 97,298 parameters with 10 classes at 28x28
     (the Dense layer is sized for ``input_size``)."""
-    return StagedNet(MNIST_INCEPTION_STAGES, classes, in_channels, input_size=input_size,
-                     model_name="mnist_inception", prefix="mnist_inception_", **kwargs)
+    return staged_model("mnist_inception", MNIST_INCEPTION_STAGES, classes, in_channels,
+                        batch_norm=False, input_size=input_size, **kwargs)
 
 
 @register_model("mnist_resnet", input_size=(1, 28, 28), classes=10,
@@ -55,5 +55,5 @@ def mnist_resnet(classes=10, in_channels=1, input_size=28, **kwargs):
 
     The max-pools follow ReLU outputs, so pool-then-ReLU equals the article's order.
     """
-    return StagedNet(MNIST_RESNET_STAGES, classes, in_channels, input_size=input_size,
-                     model_name="mnist_resnet", prefix="mnist_resnet_", **kwargs)
+    return staged_model("mnist_resnet", MNIST_RESNET_STAGES, classes, in_channels,
+                        batch_norm=False, input_size=input_size, **kwargs)
