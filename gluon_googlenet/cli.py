@@ -108,6 +108,9 @@ def cmd_train(args):
     values.setdefault("out", f"runs/{values.get('model', TrainConfig.model)}")
     with _PrintLog():
         result = train(TrainConfig(**values))
+    if args.report:
+        from .report import build_report
+        print(f"report: {build_report(result.out)}")
     print(f"run folder: {result.out}")
 
 
@@ -171,6 +174,36 @@ def _train_args(p):
     p.add_argument("--no-verify", dest="verify_data", action="store_false",
                    help="skip the MD5 check of the data files")
     p.add_argument("--no-progress", dest="progress", action="store_false", help="no progress bar")
+    p.add_argument("--report", action="store_true", help="write OUT/report.html at the end")
+
+
+def cmd_zoo(args):
+    from .zoo import format_zoo, zoo_rows
+    print(format_zoo(zoo_rows(args.models or None), markdown=args.markdown))
+
+
+def cmd_diagram(args):
+    from .diagram import draw_network
+    net, shape, _ = _build(args)
+    print(draw_network(net, shape, args.output, expanded=args.expanded, title=args.model))
+
+
+def cmd_branches(args):
+    from .checkpoint import load_model
+    from .context import parse_ctx
+    from .featuremaps import branch_activations, plot_branch_maps
+    from .inference import read_image
+    net, meta = load_model(args.checkpoint, parse_ctx("cpu"))
+    image, label = read_image(args.image, meta, args.data_dir)
+    maps = branch_activations(net, image, args.block, meta.get("mean"), meta.get("std"))
+    truth = "" if label is None else f" (true class: {meta['class_names'][label]})"
+    print(plot_branch_maps(image, maps, args.output, f"{meta['model']} block {args.block}, "
+                                                      f"image {args.image}{truth}", args.per_branch))
+
+
+def cmd_report(args):
+    from .report import build_report
+    print(build_report(args.run_dir, args.output, args.data_dir, args.checkpoint))
 
 
 def build_parser():
@@ -196,6 +229,33 @@ def build_parser():
     p.add_argument("--checkpoint", help="training checkpoint to export (default: fresh Xavier weights)")
     p.add_argument("--epoch", type=int, default=0, help="number in the .params file name")
     p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser("zoo", help="table of every model: parameters, mult-adds, input sizes")
+    p.add_argument("models", nargs="*", metavar="NAME", help="only these models")
+    p.add_argument("--markdown", action="store_true", help="a Markdown table (for the README)")
+    p.set_defaults(func=cmd_zoo)
+
+    p = sub.add_parser("diagram", help="draw the network with mx.viz.plot_network (Graphviz)")
+    _model_args(p)
+    p.add_argument("-o", "--output", required=True, metavar="FILE", help="FILE.svg, FILE.png or FILE.pdf")
+    p.add_argument("--expanded", action="store_true", help="every operator instead of one box per stage")
+    p.set_defaults(func=cmd_diagram)
+
+    p = sub.add_parser("branches", help="PNG grid of an Inception block's four branch activations")
+    p.add_argument("checkpoint", help="a .ckpt file written by train")
+    p.add_argument("--block", required=True, help="dotted path of an Inception block, e.g. b3.0")
+    p.add_argument("--image", required=True, help="an image file, or test:INDEX for a test-set image")
+    p.add_argument("-o", "--output", required=True, metavar="PNG", help="output PNG")
+    p.add_argument("--per-branch", type=_positive, default=8, help="channels shown per branch (default: 8)")
+    p.add_argument("--data-dir", help="folder with the IDX files (for test:INDEX)")
+    p.set_defaults(func=cmd_branches)
+
+    p = sub.add_parser("report", help="one self-contained HTML page about a training run")
+    p.add_argument("run_dir", help="a folder written by train (history.json, best.ckpt)")
+    p.add_argument("-o", "--output", help="HTML file (default: RUN_DIR/report.html)")
+    p.add_argument("--checkpoint", default="best.ckpt", help="checkpoint in RUN_DIR to analyse")
+    p.add_argument("--data-dir", help="folder with the IDX files")
+    p.set_defaults(func=cmd_report)
 
     p = sub.add_parser("train", help="train on Fashion-MNIST or MNIST (d2l defaults)")
     _train_args(p)

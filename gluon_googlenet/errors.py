@@ -31,3 +31,7 @@ class DivergedError(GluonGoogLeNetError):
 
 class ConfigError(GluonGoogLeNetError, ValueError):
     """An unknown model name or an option value that cannot work."""
+
+
+class DependencyError(GluonGoogLeNetError):
+    """A program or package this feature needs is not installed."""

@@ -18,7 +18,9 @@ _CONFIG_FIELDS = {f.name for f in dataclasses.fields(TrainConfig)}
 def _run_config(meta, data_dir=None, limit_test=None, verify=True):
     """The checkpoint's training config, pointed at ``data_dir`` and limited as asked."""
     config = TrainConfig(**{k: v for k, v in meta["config"].items() if k in _CONFIG_FIELDS})
-    changes = {"verify_data": verify, "limit_test": limit_test}
+    changes = {"verify_data": verify}
+    if limit_test:
+        changes["limit_test"] = limit_test
     if data_dir:
         changes["data_dir"] = data_dir
     return dataclasses.replace(config, **changes)
@@ -28,8 +30,10 @@ def evaluate_checkpoint(path, data_dir=None, ctx="cpu", batch_size=256, limit=No
                         confusion_png=None, verify=True):
     """Test accuracy, per-class accuracy and confusion matrix of checkpoint ``path``.
 
-    The test set is the one the run used (IDX test files, or the image folder's held-out
-    share). Writes the confusion matrix as a PNG when ``confusion_png`` is given.
+    The test set is the one the run used (IDX test files, limited as in training unless
+    ``limit`` says otherwise, or the image folder's held-out share). Writes the confusion
+    matrix as a PNG when ``confusion_png`` is given. The result also holds the test images,
+    labels and predictions.
     """
     ctxs = parse_ctx(ctx)
     net, meta = load_model(path, ctxs)
@@ -45,7 +49,8 @@ def evaluate_checkpoint(path, data_dir=None, ctx="cpu", batch_size=256, limit=No
                        f"{meta['model']} epoch {meta['epoch']}: test acc {result['acc']:.3f}")
     return {"acc": result["acc"], "loss": result["loss"], "count": result["count"],
             "per_class": dict(zip(meta["class_names"], per_class.tolist())),
-            "confusion": confusion, "meta": meta}
+            "confusion": confusion, "meta": meta, "images": data.test[0], "labels": data.test[1],
+            "predictions": result["predictions"]}
 
 
 def read_image(source, meta, data_dir=None):

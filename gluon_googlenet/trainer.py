@@ -211,19 +211,22 @@ def _split(xb, yb, ctxs):
 
 
 def evaluate(net, loader, ctxs, num_classes, loss_fn=None, norm=(None, None)):
-    """Accuracy, mean loss and confusion matrix (rows true, columns predicted) over ``loader``."""
+    """Accuracy, mean loss, confusion matrix (rows true, columns predicted) and the predicted
+    class of every example, in loader order, over ``loader``."""
     loss_fn = loss_fn or gluon.loss.SoftmaxCrossEntropyLoss()
     confusion = np.zeros((num_classes, num_classes), dtype=np.int64)
-    loss_sum = 0.0
+    loss_sum, predictions = 0.0, []
     for xb, yb in loader:
         xs, ys = _split(xb, yb, ctxs)
         outs = [net(to_input(x, *norm)) for x in xs]
         loss_sum += sum(loss_fn(o, y).sum().asscalar() for o, y in zip(outs, ys))
         preds = np.concatenate([o.argmax(axis=1).asnumpy().astype(np.int64) for o in outs])
+        predictions.append(preds)
         np.add.at(confusion, (yb.asnumpy().astype(np.int64), preds), 1)
     total = int(confusion.sum())
     return {"acc": float(np.trace(confusion) / max(total, 1)),
-            "loss": loss_sum / max(total, 1), "confusion": confusion, "count": total}
+            "loss": loss_sum / max(total, 1), "confusion": confusion, "count": total,
+            "predictions": np.concatenate(predictions) if predictions else np.zeros(0, np.int64)}
 
 
 def train_epoch(net, trainer, loader, ctxs, loss_fn, desc="", progress=True, norm=(None, None),

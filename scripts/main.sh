@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The main job: set up (venv, pinned packages, Debian Fashion-MNIST), train the d2l
-# GoogLeNet on Fashion-MNIST, then report test accuracy per class. Default: the quick
+# GoogLeNet on Fashion-MNIST, then report: test accuracy per class and an HTML report. Default: the quick
 # preset (48x48, 3 epochs: minutes on 2 cores). Extra arguments go to
 # 'gluon-googlenet train', e.g.
 #   bash scripts/main.sh --preset d2l --out runs/d2l   # the full d2l reproduction
@@ -10,7 +10,7 @@ bash "$ROOT/scripts/setup.sh"
 cd "$ROOT"
 LOG="$(mktemp)"
 trap 'rm -f "$LOG"' EXIT
-.venv/bin/gluon-googlenet train --preset quick --out runs/main "$@" | tee "$LOG"
+.venv/bin/gluon-googlenet train --preset quick --out runs/main --report "$@" | tee "$LOG"
 OUT="$(sed -n 's/^run folder: //p' "$LOG" | tail -n 1)"
 .venv/bin/gluon-googlenet evaluate "$OUT/best.ckpt"
-echo "curves: $OUT/curves.png  history: $OUT/history.json  exported model: $OUT/*-symbol.json"
+echo "report: $OUT/report.html  curves: $OUT/curves.png  history: $OUT/history.json"

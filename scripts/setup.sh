@@ -38,14 +38,20 @@ if [ "$(cat "$STAMP" 2>/dev/null)" != "$WANT" ]; then
   echo "$WANT" > "$STAMP"
 fi
 
-# Fashion-MNIST from Debian (MIT licence), where apt is available and we are root.
+# Debian packages, where apt is available and we are root: Fashion-MNIST (MIT licence),
+# Graphviz (for 'gluon-googlenet diagram') and any extra the caller names in APT_EXTRA
+# (scripts/test.sh adds chromium for the report test).
 DATA_DIR=/usr/share/datasets/fashion-mnist
-if [ ! -f "$DATA_DIR/train-images-idx3-ubyte.gz" ] && command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
-  echo "setup: installing Debian package dataset-fashion-mnist"
+WANT_APT=()
+[ -f "$DATA_DIR/train-images-idx3-ubyte.gz" ] || WANT_APT+=(dataset-fashion-mnist)
+command -v dot >/dev/null 2>&1 || WANT_APT+=(graphviz)
+for extra in ${APT_EXTRA:-}; do command -v "$extra" >/dev/null 2>&1 || WANT_APT+=("$extra"); done
+if [ "${#WANT_APT[@]}" -gt 0 ] && command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+  echo "setup: installing Debian packages: ${WANT_APT[*]}"
   apt-get update -qq >/dev/null
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dataset-fashion-mnist >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${WANT_APT[@]}" >/dev/null
 fi
 if [ ! -f "$DATA_DIR/train-images-idx3-ubyte.gz" ]; then
-  echo "setup: note: $DATA_DIR not found; pass --data-dir or set GLUON_GOOGLENET_DATA to your Fashion-MNIST IDX files" >&2
+  echo "setup: note: $DATA_DIR not found; pass --data-dir or set GLUON_GOOGLENET_FASHION_MNIST to your Fashion-MNIST IDX files" >&2
 fi
 "$VENV/bin/python" -c 'import mxnet, gluoncv, numpy; print("setup: mxnet", mxnet.__version__, "numpy", numpy.__version__, "GPUs", mxnet.context.num_gpus())' 2>/dev/null

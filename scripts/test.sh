@@ -3,10 +3,10 @@
 # Extra arguments go to pytest.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-bash "$ROOT/scripts/setup.sh"
+APT_EXTRA=chromium bash "$ROOT/scripts/setup.sh"
 cd "$ROOT"
-# Where set-up could install the data, tests on the real data must not be skipped.
+# Where set-up could install the data and the browser, tests needing them must not be skipped.
 if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
-  export GLUON_GOOGLENET_REQUIRE_DATA=1
+  export GLUON_GOOGLENET_REQUIRE_DATA=1 GLUON_GOOGLENET_REQUIRE_BROWSER=1
 fi
 exec .venv/bin/python -m pytest -q "$@"

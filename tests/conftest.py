@@ -43,3 +43,22 @@ def fashion_dir():
         if os.environ.get("GLUON_GOOGLENET_REQUIRE_DATA"):
             pytest.fail(f"real Fashion-MNIST required here: {err}")
         pytest.skip(str(err))
+
+
+@pytest.fixture(scope="session")
+def small_run(fashion_dir, tmp_path_factory):
+    """A finished two-epoch run of the d2l net on a slice of Fashion-MNIST at 32x32."""
+    from gluon_googlenet.trainer import TrainConfig, train
+    out = tmp_path_factory.mktemp("small_run")
+    train(TrainConfig(data_dir=fashion_dir, epochs=2, resize=32, limit_train=512, limit_test=200,
+                      batch_size=32, optimizer="adam", lr=1e-3, out=str(out), progress=False))
+    return out
+
+
+def find_chromium():
+    """Path of a Chromium binary, or None (skip, or fail where the test command installed it)."""
+    import shutil
+    path = shutil.which("chromium") or shutil.which("chromium-browser")
+    if path is None and os.environ.get("GLUON_GOOGLENET_REQUIRE_BROWSER"):
+        pytest.fail("chromium is required here (scripts/test.sh installs it with apt)")
+    return path
