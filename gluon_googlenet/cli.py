@@ -73,6 +73,11 @@ def cmd_export(args):
         shape = (1, meta["in_channels"], size, size)
     else:
         net, shape, ctxs = _build(args)
+    if args.format == "onnx":
+        from .export import export_onnx
+        print(export_onnx(net, args.out if args.out.endswith(".onnx") else args.out + ".onnx",
+                          shape, ctxs[0]))
+        return
     paths = export_model(net, args.out, shape, args.epoch, ctxs[0])
     print("\n".join(paths))
 
@@ -228,6 +233,8 @@ def build_parser():
     p.add_argument("--out", "-o", required=True, metavar="PREFIX", help="output path prefix")
     p.add_argument("--checkpoint", help="training checkpoint to export (default: fresh Xavier weights)")
     p.add_argument("--epoch", type=int, default=0, help="number in the .params file name")
+    p.add_argument("--format", choices=("mxnet", "onnx"), default="mxnet",
+                   help="mxnet: PREFIX-symbol.json + PREFIX-NNNN.params (default); onnx: PREFIX.onnx")
     p.set_defaults(func=cmd_export)
 
     p = sub.add_parser("zoo", help="table of every model: parameters, mult-adds, input sizes")

@@ -6,8 +6,9 @@ import os
 import warnings
 
 import mxnet as mx
+import numpy as np
 
-from .errors import CheckpointError, OutputDirError
+from .errors import CheckpointError, DependencyError, OutputDirError
 
 
 def check_writable_prefix(prefix):
@@ -72,3 +73,23 @@ def load_exported_params(net, params_file, ctx=None):
                 f"{params_file} does not fit this model: {name} has shape {value.shape}, "
                 f"the model expects {params[name].shape} (another class count or input channels?)")
     params.load_dict(saved, ctx=ctx or mx.cpu(), allow_missing=True, filename=params_file)
+
+
+def export_onnx(net, path, input_shape, ctx=None):
+    """Export ``net`` to an ONNX file (through MXNet's ``mx.onnx``), checked with onnx.checker.
+
+    The graph's input is ``data`` with the fixed ``input_shape``; returns ``path``.
+    """
+    import tempfile
+    try:
+        import onnx
+    except ImportError:
+        raise DependencyError("ONNX export needs the onnx package: pip install onnx==1.14.1") from None
+    check_writable_prefix(path)
+    with tempfile.TemporaryDirectory() as scratch:
+        symbol_file, params_file = export_model(net, os.path.join(scratch, "model"), input_shape, 0, ctx)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            mx.onnx.export_model(symbol_file, params_file, [tuple(input_shape)], [np.float32], path)
+    onnx.checker.check_model(onnx.load(path))
+    return path
