@@ -180,6 +180,9 @@ def _train_args(p):
                    help="skip the MD5 check of the data files")
     p.add_argument("--no-progress", dest="progress", action="store_false", help="no progress bar")
     p.add_argument("--report", action="store_true", help="write OUT/report.html at the end")
+    p.add_argument("--kvstore", choices=("local", "device", "dist_sync"),
+                   help="gradient aggregation (default: device for several contexts); dist_sync "
+                        "across processes started by 'gluon-googlenet launch' or DMLC_* variables")
 
 
 def cmd_zoo(args):
@@ -209,6 +212,14 @@ def cmd_branches(args):
 def cmd_report(args):
     from .report import build_report
     print(build_report(args.run_dir, args.output, args.data_dir, args.checkpoint))
+
+
+def cmd_launch(args):
+    from .distributed import launch_local
+    train_args = args.train_args[1:] if args.train_args[:1] == ["--"] else args.train_args
+    code = launch_local(train_args, args.workers, args.servers, args.host, args.port, args.timeout)
+    if code:
+        raise GluonGoogLeNetError(f"a worker exited with code {code}")
 
 
 def build_parser():
@@ -267,6 +278,15 @@ def build_parser():
     p = sub.add_parser("train", help="train on Fashion-MNIST or MNIST (d2l defaults)")
     _train_args(p)
     p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser("launch", help="train on the distributed kvstore with local worker processes")
+    p.add_argument("--workers", type=_positive, default=2, help="worker processes (default: 2)")
+    p.add_argument("--servers", type=_positive, default=1, help="parameter servers (default: 1)")
+    p.add_argument("--host", default="127.0.0.1", help="scheduler address (default: 127.0.0.1)")
+    p.add_argument("--port", type=_positive, help="scheduler port (default: a free one)")
+    p.add_argument("--timeout", type=_positive, default=3600, help="seconds before all are stopped")
+    p.add_argument("train_args", nargs=argparse.REMAINDER, help="-- then 'train' options")
+    p.set_defaults(func=cmd_launch)
 
     p = sub.add_parser("evaluate", help="test accuracy, per-class accuracy, confusion matrix PNG")
     p.add_argument("checkpoint", help="a .ckpt file written by train")

@@ -57,6 +57,7 @@ class TrainConfig:
     bad_images: str = "error"      # image folders: error | skip unreadable files
     aux_logits: bool = False       # build auxiliary heads (googlenet); their losses weigh aux_weight
     aux_weight: float = 0.3
+    kvstore: Optional[str] = None  # None: 'device' for several contexts; 'dist_sync' across processes
     limit_train: Optional[int] = None
     limit_test: Optional[int] = None
     ctx: str = "cpu"
@@ -116,6 +117,8 @@ def validate(config):
         (0 < config.test_fraction < 1, f"--test-fraction must be between 0 and 1, got {config.test_fraction}"),
         (config.bad_images in ("error", "skip"), "--bad-images must be error or skip"),
         (config.aux_weight >= 0, f"--aux-weight must be >= 0, got {config.aux_weight}"),
+        (config.kvstore in (None, "local", "device", "dist_sync"),
+         f"--kvstore must be local, device or dist_sync, got {config.kvstore!r}"),
         (not config.limit_train or config.limit_train >= 1, "--limit-train must be >= 1"),
         (not config.limit_test or config.limit_test >= 1, "--limit-test must be >= 1"),
     ]
@@ -136,13 +139,15 @@ def seed_epoch(seed, epoch):
     random.seed(value)
 
 
-def make_trainer(net, config, ctxs):
-    """Gluon Trainer for ``config.optimizer``; kvstore 'device' aggregates across contexts."""
+def make_trainer(net, config, ctxs, kvstore=None):
+    """Gluon Trainer for ``config.optimizer``; kvstore 'device' aggregates across contexts,
+    a distributed kvstore across processes."""
     params = {"learning_rate": config.lr, "wd": config.wd}
     if config.optimizer == "nag":
         params["momentum"] = config.momentum
-    return gluon.Trainer(net.collect_params(), config.optimizer, params,
-                         kvstore="device" if len(ctxs) > 1 else None)
+    if kvstore is None:
+        kvstore = config.kvstore or ("device" if len(ctxs) > 1 else None)
+    return gluon.Trainer(net.collect_params(), config.optimizer, params, kvstore=kvstore)
 
 
 DataBundle = namedtuple("DataBundle", "name train test class_names channels mean std")
@@ -230,10 +235,11 @@ def evaluate(net, loader, ctxs, num_classes, loss_fn=None, norm=(None, None)):
 
 
 def train_epoch(net, trainer, loader, ctxs, loss_fn, desc="", progress=True, norm=(None, None),
-                aux_weight=0.3):
+                aux_weight=0.3, workers=1):
     """One pass over ``loader``; returns (mean loss, accuracy, examples, seconds).
 
-    Raises DivergedError as soon as a batch's loss is NaN or infinite.
+    With ``workers`` processes on a distributed kvstore each step averages over the global
+    batch (this batch x workers). Raises DivergedError as soon as a loss is NaN or infinite.
     """
     loss_sum, correct, seen = 0.0, 0, 0
     start = time.time()
@@ -247,7 +253,7 @@ def train_epoch(net, trainer, loader, ctxs, loss_fn, desc="", progress=True, nor
             losses = [compute_loss(loss_fn, o, y, aux_weight) for o, y in zip(outs, ys)]
         outs = [main_output(o) for o in outs]
         autograd.backward(losses)
-        trainer.step(xb.shape[0])
+        trainer.step(xb.shape[0] * workers)
         batch_loss = sum(l.sum().asscalar() for l in losses)
         if not math.isfinite(batch_loss):
             bar.close()
@@ -281,6 +287,11 @@ def train(config):
     validate(config)
     get_spec(config.model)
     ctxs = parse_ctx(config.ctx)
+    kv, rank, workers = None, 0, 1
+    if config.kvstore == "dist_sync":
+        kv = mx.kv.create("dist_sync")  # needs the DMLC_* variables: see distributed.py
+        rank, workers = kv.rank, kv.num_workers
+        config = dataclasses.replace(config, out=os.path.join(config.out, f"worker{rank}"))
     paths = RunPaths(ensure_writable_dir(config.out))
     meta, history, start_epoch = None, [], 0
     if config.resume:
@@ -298,7 +309,10 @@ def train(config):
     if size < net.min_size:
         raise ConfigError(f"{config.model} needs inputs of at least {net.min_size}x{net.min_size}; "
                           f"images of {size}x{size} are too small (--resize)")
-    train_loader = make_loader(*data.train, config.batch_size, seed=config.seed)
+    train_x, train_y = data.train
+    if workers > 1:  # each worker trains on its own shard
+        train_x, train_y = train_x[rank::workers], train_y[rank::workers]
+    train_loader = make_loader(train_x, train_y, config.batch_size, seed=config.seed)
     test_loader = make_loader(*data.test, config.batch_size)
     norm = (data.mean, data.std)
 
@@ -308,17 +322,18 @@ def train(config):
     else:
         load_weights(net, params, ctxs, paths.last)
     net.hybridize(static_alloc=True, static_shape=True)
-    trainer = make_trainer(net, config, ctxs)
-    if meta is not None and states is not None:
+    trainer = make_trainer(net, config, ctxs, kv)
+    if meta is not None and states is not None and kv is None:
         load_states(trainer, states)
     write_json(paths.config, dataclasses.asdict(config))
 
     loss_fn = gluon.loss.SoftmaxCrossEntropyLoss()
     classes = model_kwargs["classes"]
     best = max((h["test_acc"] for h in history), default=-1.0)
-    log.info("training %s on %s: %d train / %d test images at %dx%d, ctx %s, epochs %d..%d",
-             config.model, data.name, len(data.train[1]), len(data.test[1]), size, size,
-             ",".join(str(c) for c in ctxs), start_epoch + 1, config.epochs)
+    log.info("training %s on %s: %d train / %d test images at %dx%d, ctx %s, epochs %d..%d%s",
+             config.model, data.name, len(train_y), len(data.test[1]), size, size,
+             ",".join(str(c) for c in ctxs), start_epoch + 1, config.epochs,
+             f", worker {rank} of {workers}" if kv is not None else "")
     for epoch in range(start_epoch, config.epochs):
         seed_epoch(config.seed, epoch)
         train_loader.epoch_sampler.epoch = epoch
@@ -326,7 +341,7 @@ def train(config):
         desc = f"epoch {epoch + 1}/{config.epochs}"
         try:
             loss, acc, seen, seconds = train_epoch(net, trainer, train_loader, ctxs, loss_fn, desc,
-                                                   config.progress, norm, config.aux_weight)
+                                                   config.progress, norm, config.aux_weight, workers)
         except DivergedError as err:
             kept = (f"the last good checkpoint {paths.last} (epoch {epoch}) is kept"
                     if epoch > 0 else "no checkpoint was written")
@@ -345,10 +360,11 @@ def train(config):
                      "class_names": data.class_names, "mean": data.mean, "std": data.std,
                      "epoch": epoch + 1, "config": dataclasses.asdict(config), "history": history,
                      "mxnet_version": mx.__version__}
-        save_checkpoint(paths.last, net, trainer, ckpt_meta)
+        states_owner = trainer if kv is None else None  # the servers hold dist optimizer state
+        save_checkpoint(paths.last, net, states_owner, ckpt_meta)
         if result["acc"] > best:
             best = result["acc"]
-            save_checkpoint(paths.best, net, trainer, ckpt_meta)
+            save_checkpoint(paths.best, net, states_owner, ckpt_meta)
         write_json(paths.history, history)
         plot_history(history, paths.curves, f"{config.model} on {data.name}")
     if history:
