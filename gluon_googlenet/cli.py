@@ -180,6 +180,9 @@ def _train_args(p):
                    help="skip the MD5 check of the data files")
     p.add_argument("--no-progress", dest="progress", action="store_false", help="no progress bar")
     p.add_argument("--report", action="store_true", help="write OUT/report.html at the end")
+    p.add_argument("--precision", choices=("fp32", "bf16", "fp16"),
+                   help="fp32 (default); bf16: MXNet AMP on CPUs with AVX512_BF16; fp16: AMP with "
+                        "loss scaling on GPUs")
     p.add_argument("--kvstore", choices=("local", "device", "dist_sync"),
                    help="gradient aggregation (default: device for several contexts); dist_sync "
                         "across processes started by 'gluon-googlenet launch' or DMLC_* variables")

@@ -58,6 +58,7 @@ class TrainConfig:
     aux_logits: bool = False       # build auxiliary heads (googlenet); their losses weigh aux_weight
     aux_weight: float = 0.3
     kvstore: Optional[str] = None  # None: 'device' for several contexts; 'dist_sync' across processes
+    precision: str = "fp32"        # fp32 | bf16 (CPU AMP, AVX512_BF16) | fp16 (GPU AMP, loss scaling)
     limit_train: Optional[int] = None
     limit_test: Optional[int] = None
     ctx: str = "cpu"
@@ -117,6 +118,7 @@ def validate(config):
         (0 < config.test_fraction < 1, f"--test-fraction must be between 0 and 1, got {config.test_fraction}"),
         (config.bad_images in ("error", "skip"), "--bad-images must be error or skip"),
         (config.aux_weight >= 0, f"--aux-weight must be >= 0, got {config.aux_weight}"),
+        (config.precision in ("fp32", "bf16", "fp16"), "--precision must be fp32, bf16 or fp16"),
         (config.kvstore in (None, "local", "device", "dist_sync"),
          f"--kvstore must be local, device or dist_sync, got {config.kvstore!r}"),
         (not config.limit_train or config.limit_train >= 1, "--limit-train must be >= 1"),
@@ -129,6 +131,28 @@ def validate(config):
         lr_at(config, 0)
     except ValueError:
         raise ConfigError(f"bad --lr-schedule {config.lr_schedule!r}; write e.g. step:5,8") from None
+
+
+def enable_amp(precision, ctxs):
+    """Turn on MXNet AMP for ``precision`` ('bf16' on CPU, 'fp16' on GPU) in this process.
+
+    AMP patches MXNet's operators for the whole process, before the net is built; a process
+    can use one low precision only.
+    """
+    from mxnet.contrib import amp
+    on_gpu = all(c.device_type == "gpu" for c in ctxs)
+    if precision == "fp16" and not on_gpu:
+        raise ConfigError("--precision fp16 (float16 AMP) needs GPU contexts (--ctx gpu); "
+                          "on a CPU use --precision bf16")
+    if precision == "bf16" and on_gpu:
+        raise ConfigError("--precision bf16 is MXNet's CPU path (oneDNN); on GPUs use fp16")
+    target = "bfloat16" if precision == "bf16" else "float16"
+    if getattr(amp, "_amp_initialized", False):
+        if getattr(amp, "_gluon_googlenet_dtype", target) != target:
+            raise ConfigError(f"AMP is already on for another precision in this process")
+        return
+    amp.init(target_dtype=target)
+    amp._gluon_googlenet_dtype = target
 
 
 def seed_epoch(seed, epoch):
@@ -235,11 +259,12 @@ def evaluate(net, loader, ctxs, num_classes, loss_fn=None, norm=(None, None)):
 
 
 def train_epoch(net, trainer, loader, ctxs, loss_fn, desc="", progress=True, norm=(None, None),
-                aux_weight=0.3, workers=1):
+                aux_weight=0.3, workers=1, scale_loss=False):
     """One pass over ``loader``; returns (mean loss, accuracy, examples, seconds).
 
     With ``workers`` processes on a distributed kvstore each step averages over the global
-    batch (this batch x workers). Raises DivergedError as soon as a loss is NaN or infinite.
+    batch (this batch x workers); ``scale_loss`` applies AMP's dynamic loss scaling (fp16).
+    Raises DivergedError as soon as a loss is NaN or infinite.
     """
     loss_sum, correct, seen = 0.0, 0, 0
     start = time.time()
@@ -298,6 +323,8 @@ def train(config):
         config, meta, params, states = _resume_state(config, paths)
         history, start_epoch = meta["history"], meta["epoch"]
     validate(config)
+    if config.precision != "fp32":
+        enable_amp(config.precision, ctxs)
     size = input_side(config)
     data = load_training_data(config, size)
     model_kwargs = {"classes": len(data.class_names), "in_channels": data.channels, "input_size": size}
@@ -323,6 +350,9 @@ def train(config):
         load_weights(net, params, ctxs, paths.last)
     net.hybridize(static_alloc=True, static_shape=True)
     trainer = make_trainer(net, config, ctxs, kv)
+    if config.precision != "fp32":
+        from mxnet.contrib import amp
+        amp.init_trainer(trainer)
     if meta is not None and states is not None and kv is None:
         load_states(trainer, states)
     write_json(paths.config, dataclasses.asdict(config))
@@ -341,7 +371,8 @@ def train(config):
         desc = f"epoch {epoch + 1}/{config.epochs}"
         try:
             loss, acc, seen, seconds = train_epoch(net, trainer, train_loader, ctxs, loss_fn, desc,
-                                                   config.progress, norm, config.aux_weight, workers)
+                                                   config.progress, norm, config.aux_weight, workers,
+                                                   config.precision == "fp16")
         except DivergedError as err:
             kept = (f"the last good checkpoint {paths.last} (epoch {epoch}) is kept"
                     if epoch > 0 else "no checkpoint was written")

@@ -104,10 +104,10 @@ class StagedNet(HybridBlock):
         """(name, block) pairs in forward order, the head last (aux heads not included)."""
         return [(name, getattr(self, name)) for name in self.stage_names] + [("head", self.head)]
 
-    def hybridize(self, active=True, **kwargs):
-        super().hybridize(active, **kwargs)
+    def hybridize(self, active=True, *args, **kwargs):
+        super().hybridize(active, *args, **kwargs)
         if self._training_graph:
-            self._training_graph.obj.hybridize(active, **kwargs)
+            self._training_graph.obj.hybridize(active, *args, **kwargs)
 
     def forward(self, x, *args):
         if isinstance(x, nd.NDArray):
