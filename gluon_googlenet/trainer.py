@@ -326,6 +326,10 @@ def train(config):
     if config.precision != "fp32":
         enable_amp(config.precision, ctxs)
     size = input_side(config)
+    min_size = get_model(config.model, input_size=size).min_size  # cheap: no weights allocated
+    if size < min_size:
+        raise ConfigError(f"{config.model} needs inputs of at least {min_size}x{min_size}; "
+                          f"images of {size}x{size} are too small (--resize)")
     data = load_training_data(config, size)
     model_kwargs = {"classes": len(data.class_names), "in_channels": data.channels, "input_size": size}
     if config.aux_logits:
@@ -333,9 +337,6 @@ def train(config):
     if meta is not None:
         check_compatible(meta, paths.last, model=config.model, model_kwargs=model_kwargs)
     net = build_model(config.model, model_kwargs)
-    if size < net.min_size:
-        raise ConfigError(f"{config.model} needs inputs of at least {net.min_size}x{net.min_size}; "
-                          f"images of {size}x{size} are too small (--resize)")
     train_x, train_y = data.train
     if workers > 1:  # each worker trains on its own shard
         train_x, train_y = train_x[rank::workers], train_y[rank::workers]

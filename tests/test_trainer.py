@@ -183,3 +183,9 @@ def test_aux_losses_weigh_point_three():
     np.testing.assert_allclose(got.asnumpy(), expected.asnumpy(), rtol=1e-6)
     np.testing.assert_allclose(compute_loss(loss_fn, main, label).asnumpy(),
                                loss_fn(main, label).asnumpy())
+
+
+def test_too_small_resize_for_the_model_fails_before_loading(tmp_path, monkeypatch):
+    monkeypatch.setattr(trainer, "load_dataset", lambda *a, **k: pytest.fail("data loaded"))
+    with pytest.raises(ConfigError, match="inception_v4 needs inputs of at least 75x75; images of 28x28"):
+        train(TrainConfig(model="inception_v4", resize=0, out=str(tmp_path)))
