@@ -6,6 +6,9 @@
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 VENV="${VENV:-$ROOT/.venv}"
+STAMP="$VENV/.gluon-googlenet-stamp"
+# The MXNet build chosen once (MXNET_PACKAGE=mxnet-cu117 ...) stays until another is named.
+MXNET_PACKAGE="${MXNET_PACKAGE:-$(sed -n 's/^[0-9a-f]*-//p' "$STAMP" 2>/dev/null)}"
 MXNET_PACKAGE="${MXNET_PACKAGE:-mxnet}"
 
 pick_python() {
@@ -27,10 +30,13 @@ if [ ! -x "$VENV/bin/python" ]; then
 fi
 
 # Reinstall only when the pins or the MXNet build change.
-STAMP="$VENV/.gluon-googlenet-stamp"
 WANT="$(cat "$ROOT/requirements.txt" "$ROOT/constraints.txt" "$ROOT/setup.py" | sha256sum | cut -c1-16)-$MXNET_PACKAGE"
 if [ "$(cat "$STAMP" 2>/dev/null)" != "$WANT" ]; then
   echo "setup: installing pinned packages ($MXNET_PACKAGE==1.9.1)"
+  # Only one MXNet build may own the 'mxnet' module.
+  for other in $("$VENV/bin/pip" list --format=freeze 2>/dev/null | sed -n 's/^\(mxnet[a-z0-9-]*\)==.*/\1/p'); do
+    [ "$other" = "$MXNET_PACKAGE" ] || "$VENV/bin/pip" uninstall --quiet -y "$other"
+  done
   # One pip command: installing gluoncv on its own later pulls numpy 2.x.
   "$VENV/bin/pip" install --quiet --disable-pip-version-check \
     -r "$ROOT/requirements.txt" -c "$ROOT/constraints.txt" "$MXNET_PACKAGE==1.9.1"
