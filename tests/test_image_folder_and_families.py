@@ -84,6 +84,19 @@ def test_aux_heads_train_with_weighted_losses(fashion_dir, tmp_path):
                                out=str(tmp_path / "aux"), progress=False))
     assert np.isfinite(result.history[0]["train_loss"])
     assert result.net.aux_names == ["aux1", "aux2"]
+    # the aux losses reached their heads: their classifier weights moved from the Xavier start
+    import mxnet as mx
+    from gluon_googlenet import get_model
+    start = get_model("googlenet", aux_logits=True, classes=10, in_channels=1, input_size=96)
+    mx.random.seed(0)
+    start.initialize(mx.init.Xavier())
+    trained = result.net._collect_params_with_prefix()
+    checked = 0
+    for name, param in start._collect_params_with_prefix().items():
+        if name.startswith("aux") and name.endswith("weight") and "dense" in param.name:
+            assert np.abs(trained[name].data().asnumpy() - param.data().asnumpy()).max() > 0, name
+            checked += 1
+    assert checked == 4  # two Dense layers in each of the two heads
     import json
     graph = json.loads((tmp_path / "aux" / "googlenet-symbol.json").read_text())
     assert not any("aux" in node["name"] for node in graph["nodes"])
