@@ -264,32 +264,50 @@ def train_epoch(net, trainer, loader, ctxs, loss_fn, desc="", progress=True, nor
 
     With ``workers`` processes on a distributed kvstore each step averages over the global
     batch (this batch x workers); ``scale_loss`` applies AMP's dynamic loss scaling (fp16).
-    Raises DivergedError as soon as a loss is NaN or infinite.
+    A batch's loss and hits stay on the device until the next batch is queued, so reading
+    them never stalls the engine; a NaN or infinite loss raises DivergedError at that read.
     """
-    loss_sum, correct, seen = 0.0, 0, 0
+    totals = {"loss": 0.0, "correct": 0}
+    seen, pending = 0, None
     start = time.time()
     bar = tqdm(loader, total=len(loader), desc=desc, unit="batch", leave=False,
                disable=not progress, dynamic_ncols=True)
+
+    def settle(step, batch_loss, batch_correct):
+        value = batch_loss.asscalar()
+        if not math.isfinite(value):
+            bar.close()
+            raise DivergedError(f"the loss became {value} at batch {step} of {desc or 'the epoch'}")
+        totals["loss"] += float(value)
+        totals["correct"] += int(batch_correct.asscalar())
+
     for step, (xb, yb) in enumerate(bar, 1):
         xs, ys = _split(xb, yb, ctxs)
         xs = [to_input(x, *norm) for x in xs]
         with autograd.record():
             outs = [net(x) for x in xs]
             losses = [compute_loss(loss_fn, o, y, aux_weight) for o, y in zip(outs, ys)]
-        outs = [main_output(o) for o in outs]
-        autograd.backward(losses)
+            if scale_loss:
+                from mxnet.contrib import amp
+                with amp.scale_loss(losses, trainer) as scaled:
+                    autograd.backward(scaled)
+        if not scale_loss:
+            autograd.backward(losses)
         trainer.step(xb.shape[0] * workers)
-        batch_loss = sum(l.sum().asscalar() for l in losses)
-        if not math.isfinite(batch_loss):
-            bar.close()
-            raise DivergedError(f"the loss became {batch_loss} at batch {step} of {desc or 'the epoch'}")
-        loss_sum += batch_loss
-        correct += sum(int((o.argmax(axis=1) == y.astype("float32")).sum().asscalar())
-                       for o, y in zip(outs, ys))
+        home = ctxs[0]
+        batch_loss = mx.nd.add_n(*[l.sum().as_in_context(home) for l in losses])
+        batch_correct = mx.nd.add_n(*[(main_output(o).argmax(axis=1) == y.astype("float32"))
+                                      .sum().as_in_context(home) for o, y in zip(outs, ys)])
+        if pending is not None:
+            settle(*pending)
+        pending = (step, batch_loss, batch_correct)
         seen += xb.shape[0]
-        bar.set_postfix(loss=f"{loss_sum / seen:.4f}", acc=f"{correct / seen:.3f}")
+        done = max(seen - xb.shape[0], 1)
+        bar.set_postfix(loss=f"{totals['loss'] / done:.4f}", acc=f"{totals['correct'] / done:.3f}")
+    if pending is not None:
+        settle(*pending)
     bar.close()
-    return loss_sum / max(seen, 1), correct / max(seen, 1), seen, time.time() - start
+    return totals["loss"] / max(seen, 1), totals["correct"] / max(seen, 1), seen, time.time() - start
 
 
 def _resume_state(config, paths):
