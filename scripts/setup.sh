@@ -8,7 +8,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 VENV="${VENV:-$ROOT/.venv}"
 STAMP="$VENV/.gluon-googlenet-stamp"
 # The MXNet build chosen once (MXNET_PACKAGE=mxnet-cu117 ...) stays until another is named.
-MXNET_PACKAGE="${MXNET_PACKAGE:-$(sed -n 's/^[0-9a-f]*-//p' "$STAMP" 2>/dev/null)}"
+MXNET_PACKAGE="${MXNET_PACKAGE:-$(sed -n 's/^[0-9a-f]*-//p' "$STAMP" 2>/dev/null || true)}"
 MXNET_PACKAGE="${MXNET_PACKAGE:-mxnet}"
 
 pick_python() {
