@@ -54,7 +54,7 @@ def test_googlenet_bn_trains_on_an_image_folder(tmp_path, capsys):
     root = make_image_folder(tmp_path / "imgs", per_class=24)
     out = tmp_path / "run"
     assert cli.main(["train", "--model", "googlenet_bn", "--image-folder", str(root), "--resize", "32",
-                     "--optimizer", "adam", "--lr", "1e-3", "--batch-size", "8", "--epochs", "4",
+                     "--optimizer", "adam", "--lr", "1e-3", "--batch-size", "8", "--epochs", "8",
                      "--out", str(out), "--no-progress"]) == 0
     text = capsys.readouterr().out
     assert "38 train / 10 test images at 32x32" in text
