@@ -149,7 +149,7 @@ def enable_amp(precision, ctxs):
     target = "bfloat16" if precision == "bf16" else "float16"
     if getattr(amp, "_amp_initialized", False):
         if getattr(amp, "_gluon_googlenet_dtype", target) != target:
-            raise ConfigError(f"AMP is already on for another precision in this process")
+            raise ConfigError("AMP is already on for another precision in this process")
         return
     amp.init(target_dtype=target)
     amp._gluon_googlenet_dtype = target

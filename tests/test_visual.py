@@ -10,7 +10,7 @@ import pytest
 
 from gluon_googlenet import cli, get_model, list_models
 from gluon_googlenet.diagram import draw_network
-from gluon_googlenet.errors import ConfigError, DataError, DependencyError, InputShapeError
+from gluon_googlenet.errors import ConfigError, DependencyError, InputShapeError
 from gluon_googlenet.featuremaps import branch_activations, mixed_blocks
 from gluon_googlenet.report import build_report
 from gluon_googlenet.summary import count_params, format_summary, layer_summary
