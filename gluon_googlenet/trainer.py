@@ -354,7 +354,7 @@ def train(config):
         model_kwargs["aux_logits"] = True
     if meta is not None:
         check_compatible(meta, paths.last, model=config.model, model_kwargs=model_kwargs)
-    net = build_model(config.model, model_kwargs)
+    net = get_model(config.model, **model_kwargs)
     train_x, train_y = data.train
     if workers > 1:  # each worker trains on its own shard
         train_x, train_y = train_x[rank::workers], train_y[rank::workers]
@@ -423,7 +423,3 @@ def train(config):
         log.info("best test acc %.3f; exported %s and %s", best, symbol_file, params_file)
     return RunResult(net, history, paths.out)
 
-
-def build_model(name, model_kwargs):
-    """The registered model ``name`` built with the keyword arguments a checkpoint records."""
-    return get_model(name, **model_kwargs)
