@@ -188,6 +188,30 @@ def _train_args(p):
                         "across processes started by 'gluon-googlenet launch' or DMLC_* variables")
 
 
+def cmd_info(args):
+    import json
+    from . import __version__
+    from .cpu import FEATURES, cpu_info, machine_record
+    record = machine_record()
+    if args.json:
+        print(json.dumps(dict(record, gluon_googlenet=__version__), indent=2))
+        return
+    info = cpu_info()
+    threads = record["omp_threads"]
+    print(f"gluon-googlenet {__version__}, Python {record['python']} ({record['machine']})")
+    print(f"MXNet {record['mxnet']}; built with: {', '.join(record['mxnet_features'])}")
+    print(f"CPU: {info.model}, {info.cores} cores usable, {threads} OpenMP thread(s) in use")
+    print("ISA (OS): " + ", ".join(f"{name} {'yes' if name in info.os_features else 'no'}"
+                                   for name in FEATURES))
+    print(f"oneDNN ISA cap: {info.isa_cap or 'none (DNNL_MAX_CPU_ISA unset)'}; "
+          f"usable: {', '.join(sorted(info.features)) or 'none of the above'}")
+    print(f"bfloat16 (--precision bf16, fast.bfloat16): "
+          f"{'available' if record['bf16'] else 'not supported on this CPU'}")
+    vnni = "VNNI" if {"AVX512_VNNI", "AVX-VNNI"} & info.features else "no VNNI: slower"
+    print(f"INT8 inference (fast.int8): available ({vnni})")
+    print(f"GPUs seen by MXNet: {record['gpus']}")
+
+
 def cmd_zoo(args):
     from .zoo import format_zoo, zoo_rows
     print(format_zoo(zoo_rows(args.models or None), markdown=args.markdown))
@@ -250,6 +274,10 @@ def build_parser():
     p.add_argument("--format", choices=("mxnet", "onnx"), default="mxnet",
                    help="mxnet: PREFIX-symbol.json + PREFIX-NNNN.params (default); onnx: PREFIX.onnx")
     p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser("info", help="MXNet build, CPU model, cores, threads, ISA flags, GPUs")
+    p.add_argument("--json", action="store_true", help="one JSON object instead of lines")
+    p.set_defaults(func=cmd_info)
 
     p = sub.add_parser("zoo", help="table of every model: parameters, mult-adds, input sizes")
     p.add_argument("models", nargs="*", metavar="NAME", help="only these models")

@@ -35,3 +35,7 @@ class ConfigError(GluonGoogLeNetError, ValueError):
 
 class DependencyError(GluonGoogLeNetError):
     """A program or package this feature needs is not installed."""
+
+
+class CpuFeatureError(GluonGoogLeNetError):
+    """This CPU (or MXNet's oneDNN cap on it) lacks an instruction set a path needs."""

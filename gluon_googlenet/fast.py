@@ -8,6 +8,7 @@ import warnings
 
 import mxnet as mx
 
+from .cpu import require_bf16
 from .errors import ConfigError
 
 
@@ -19,9 +20,13 @@ def fused(net, input_shape, ctx=None):
 
 
 def bfloat16(net, input_shape, ctx=None):
-    """A SymbolBlock computing in bfloat16 where MXNet's AMP lists allow (AVX512_BF16 CPUs)."""
+    """A SymbolBlock computing in bfloat16 where MXNet's AMP lists allow (AVX512_BF16 CPUs).
+
+    CpuFeatureError (one line) on a CPU whose oneDNN has no bfloat16 kernels."""
     from mxnet.contrib import amp
     ctx = ctx or mx.cpu()
+    if ctx.device_type == "cpu":
+        require_bf16("fast.bfloat16")
     net.hybridize(static_alloc=True, static_shape=True)
     net(mx.nd.zeros(input_shape, ctx=ctx))
     with warnings.catch_warnings():

@@ -21,6 +21,7 @@ from tqdm import tqdm
 
 from .checkpoint import check_compatible, load_states, load_weights, read_checkpoint, save_checkpoint
 from .context import parse_ctx
+from .cpu import require_bf16
 from .data import (IMAGENET_MEAN, IMAGENET_STD, get_dataset_spec, load_dataset, load_image_folder,
                    make_loader, split_indices)
 from .errors import CheckpointError, ConfigError, DivergedError
@@ -133,12 +134,16 @@ def validate(config):
         raise ConfigError(f"bad --lr-schedule {config.lr_schedule!r}; write e.g. step:5,8") from None
 
 
+_AMP_DTYPE = None  # the low precision MXNet's AMP was switched on for in this process
+
+
 def enable_amp(precision, ctxs):
     """Turn on MXNet AMP for ``precision`` ('bf16' on CPU, 'fp16' on GPU) in this process.
 
     AMP patches MXNet's operators for the whole process, before the net is built; a process
-    can use one low precision only.
+    can use one low precision only. bf16 is refused at once on a CPU whose oneDNN lacks it.
     """
+    global _AMP_DTYPE
     from mxnet.contrib import amp
     on_gpu = all(c.device_type == "gpu" for c in ctxs)
     if precision == "fp16" and not on_gpu:
@@ -146,13 +151,15 @@ def enable_amp(precision, ctxs):
                           "on a CPU use --precision bf16")
     if precision == "bf16" and on_gpu:
         raise ConfigError("--precision bf16 is MXNet's CPU path (oneDNN); on GPUs use fp16")
+    if precision == "bf16":
+        require_bf16("--precision bf16")
     target = "bfloat16" if precision == "bf16" else "float16"
-    if getattr(amp, "_amp_initialized", False):
-        if getattr(amp, "_gluon_googlenet_dtype", target) != target:
+    if _AMP_DTYPE is not None:
+        if _AMP_DTYPE != target:
             raise ConfigError("AMP is already on for another precision in this process")
         return
     amp.init(target_dtype=target)
-    amp._gluon_googlenet_dtype = target
+    _AMP_DTYPE = target
 
 
 def seed_epoch(seed, epoch):

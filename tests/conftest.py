@@ -55,6 +55,15 @@ def small_run(fashion_dir, tmp_path_factory):
     return out
 
 
+@pytest.fixture(scope="session")
+def needs_bf16():
+    """Skip, naming this CPU, where MXNet's oneDNN has no bfloat16 kernels."""
+    from gluon_googlenet import cpu
+    problem = cpu.bf16_problem(cpu.cpu_info(), cpu.mxnet_runs_bf16())
+    if problem:
+        pytest.skip(f"bfloat16 needs {problem}")
+
+
 def find_chromium():
     """Path of a Chromium binary, or None (skip, or fail where the test command installed it)."""
     import shutil

@@ -19,7 +19,7 @@ def test_fused_graph_equals_fp32(trained):
     np.testing.assert_allclose(fast.fused(trained(), x.shape)(x).asnumpy(), ref, rtol=1e-4, atol=1e-5)
 
 
-def test_bfloat16_is_close_to_fp32(trained):
+def test_bfloat16_is_close_to_fp32(trained, needs_bf16):
     x = mx.nd.random.uniform(shape=(8, 1, 32, 32))
     ref = trained()(x).asnumpy()
     out = fast.bfloat16(trained(), x.shape)(x).astype("float32").asnumpy()
@@ -42,7 +42,7 @@ def test_bad_calibration_mode():
         fast.int8(get_model("mnist_resnet"), np.zeros((4, 1, 28, 28), np.uint8), calib_mode="magic")
 
 
-def test_bf16_training_runs_and_learns(fashion_dir, tmp_path):
+def test_bf16_training_runs_and_learns(fashion_dir, tmp_path, needs_bf16):
     """AMP patches MXNet for the whole process, so this runs in a process of its own."""
     import json
     import subprocess
