@@ -210,6 +210,8 @@ def make_loader(images, labels, batch_size, seed=None):
 # --- image folders: one sub-folder per class (reference article 002) -----------------------
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
+# File types read from image folders, as torchvision's ImageFolder; other files are ignored.
+IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".ppm", ".bmp", ".pgm", ".tif", ".tiff", ".webp")
 
 
 def _read_rgb(path, size):
@@ -219,8 +221,17 @@ def _read_rgb(path, size):
         return np.asarray(img, dtype=np.uint8).transpose(2, 0, 1)
 
 
+def _folder_stamp(root):
+    """Modification times of ``root`` and its sub-folders: changes when files come or go."""
+    try:
+        return tuple((e.name, e.stat().st_mtime_ns) for e in sorted(os.scandir(root), key=lambda e: e.name)
+                     if e.is_dir()) + (os.stat(root).st_mtime_ns,)
+    except OSError:
+        return None
+
+
 @functools.lru_cache(maxsize=4)
-def _load_folder_cached(root, size, skip_bad):
+def _load_folder_cached(root, size, skip_bad, stamp):
     if not os.path.isdir(root):
         raise DataError(f"image folder {root} does not exist")
     classes = sorted(d for d in os.listdir(root)
@@ -231,10 +242,14 @@ def _load_folder_cached(root, size, skip_bad):
     images, labels, skipped = [], [], []
     for label, name in enumerate(classes):
         folder = os.path.join(root, name)
-        files = sorted(f for f in os.listdir(folder)
-                       if not f.startswith(".") and os.path.isfile(os.path.join(folder, f)))
-        if not files:
+        entries = sorted(f for f in os.listdir(folder)
+                         if not f.startswith(".") and os.path.isfile(os.path.join(folder, f)))
+        if not entries:
             raise DataError(f"class folder {folder} is empty")
+        files = [f for f in entries if f.lower().endswith(IMAGE_EXTENSIONS)]
+        if not files:
+            raise DataError(f"class folder {folder} has no image files "
+                            f"({', '.join(IMAGE_EXTENSIONS)}); it holds {', '.join(entries[:3])}")
         count = 0
         for file in files:
             path = os.path.join(folder, file)
@@ -259,7 +274,8 @@ def _load_folder_cached(root, size, skip_bad):
 def load_image_folder(root, size, skip_bad=False):
     """All images under ``root/<class>/`` as uint8 [N, 3, size, size], int32 labels, class
     names (sorted folder names) and the paths skipped as unreadable (``skip_bad``; else error)."""
-    return _load_folder_cached(os.path.abspath(root), size, skip_bad)
+    root = os.path.abspath(root)
+    return _load_folder_cached(root, size, skip_bad, _folder_stamp(root))
 
 
 def split_indices(labels, test_fraction=0.2, seed=0):

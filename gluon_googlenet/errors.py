@@ -25,6 +25,10 @@ class OutputDirError(GluonGoogLeNetError):
     """An output folder or file cannot be written."""
 
 
+class RunFolderBusyError(OutputDirError):
+    """Another run holds the lock on this output folder."""
+
+
 class DivergedError(GluonGoogLeNetError):
     """The training loss became NaN or infinite."""
 

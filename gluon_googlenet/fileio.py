@@ -1,13 +1,19 @@
-"""Atomic file writes: write beside the target, fsync, then rename over it."""
+"""Atomic file writes (write beside the target, fsync, rename over it) and run-folder locks."""
+import fcntl
 import json
 import os
+import socket
+import sys
 import tempfile
+import time
 from contextlib import contextmanager
 
 _UMASK = os.umask(0)
 os.umask(_UMASK)
 
-from .errors import OutputDirError
+from .errors import OutputDirError, RunFolderBusyError
+
+LOCK_NAME = ".lock"
 
 
 def ensure_writable_dir(folder):
@@ -46,3 +52,31 @@ def write_json(path, data):
         with open(tmp, "w", encoding="utf-8") as handle:
             json.dump(data, handle, indent=2)
             handle.write("\n")
+
+
+@contextmanager
+def lock_run_folder(folder):
+    """Hold an exclusive lock on ``folder`` (created if needed) while the block runs.
+
+    The lock is ``flock`` on ``folder/.lock``: the OS drops it when the process ends, however it
+    ends, so a killed run never blocks a resume. RunFolderBusyError names the process holding it.
+    """
+    try:
+        os.makedirs(folder, exist_ok=True)
+        fd = os.open(os.path.join(folder, LOCK_NAME), os.O_RDWR | os.O_CREAT, 0o666 & ~_UMASK)
+    except OSError as err:
+        raise OutputDirError(f"cannot write to output folder {folder}: {err.strerror or err}") from None
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 4096, 0).decode("utf-8", "replace").strip() or "another process"
+            raise RunFolderBusyError(f"output folder {folder} is in use by another run ({holder}); "
+                                     "wait for it to finish or choose another --out") from None
+        os.ftruncate(fd, 0)
+        command = " ".join([os.path.basename(sys.argv[0])] + sys.argv[1:2]) if sys.argv else "python"
+        os.pwrite(fd, (f"pid {os.getpid()} on {socket.gethostname()}, {command}, started "
+                       f"{time.strftime('%Y-%m-%d %H:%M:%S')}\n").encode(), 0)
+        yield folder
+    finally:
+        os.close(fd)  # releases the lock

@@ -26,7 +26,7 @@ from .data import (IMAGENET_MEAN, IMAGENET_STD, get_dataset_spec, load_dataset, 
                    make_loader, split_indices)
 from .errors import CheckpointError, ConfigError, DivergedError
 from .export import export_model
-from .fileio import ensure_writable_dir, write_json
+from .fileio import ensure_writable_dir, lock_run_folder, write_json
 from .models import TrainOutputs, get_model, get_spec
 from .plots import plot_history
 
@@ -342,7 +342,12 @@ def train(config):
         kv = mx.kv.create("dist_sync")  # needs the DMLC_* variables: see distributed.py
         rank, workers = kv.rank, kv.num_workers
         config = dataclasses.replace(config, out=os.path.join(config.out, f"worker{rank}"))
-    paths = RunPaths(ensure_writable_dir(config.out))
+    with lock_run_folder(config.out):
+        return _train_in(RunPaths(ensure_writable_dir(config.out)), config, ctxs, kv, rank, workers)
+
+
+def _train_in(paths, config, ctxs, kv, rank, workers):
+    """train()'s work inside its locked run folder ``paths``."""
     meta, history, start_epoch = None, [], 0
     if config.resume:
         config, meta, params, states = _resume_state(config, paths)

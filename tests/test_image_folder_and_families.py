@@ -41,6 +41,20 @@ def test_unreadable_images_are_named_then_skipped_on_request(tmp_path):
     assert len(labels) == 8 and skipped == (str(root / "left" / "broken.jpg"),)
 
 
+def test_files_that_are_not_images_are_ignored(tmp_path):
+    root = make_image_folder(tmp_path / "imgs", per_class=3)
+    (root / "left" / "README.txt").write_text("pictures of the left class")
+    (root / "right" / "labels.csv").write_text("0,1\n")
+    (root / "right" / "UPPER.PNG").write_bytes((root / "right" / "0.png").read_bytes())
+    images, labels, _, skipped = load_image_folder(str(root), 16)
+    assert labels.tolist() == [0, 0, 0, 1, 1, 1, 1] and skipped == ()
+    notes = root / "notes"
+    notes.mkdir()
+    (notes / "todo.md").write_text("no pictures here")
+    with pytest.raises(DataError, match=r"class folder .*notes has no image files .*todo.md"):
+        load_image_folder(str(root), 16)
+
+
 def test_empty_class_folder_and_missing_folder_are_errors(tmp_path):
     root = make_image_folder(tmp_path / "imgs", per_class=2)
     (root / "empty").mkdir()

@@ -189,3 +189,48 @@ def test_too_small_resize_for_the_model_fails_before_loading(tmp_path, monkeypat
     monkeypatch.setattr(trainer, "load_dataset", lambda *a, **k: pytest.fail("data loaded"))
     with pytest.raises(ConfigError, match="inception_v4 needs inputs of at least 75x75; images of 28x28"):
         train(TrainConfig(model="inception_v4", resize=0, out=str(tmp_path)))
+
+
+def test_a_second_run_into_a_locked_folder_stops_and_touches_nothing(fashion_dir, tmp_path):
+    from gluon_googlenet.errors import RunFolderBusyError
+    from gluon_googlenet.fileio import lock_run_folder
+    out = tmp_path / "run"
+    out.mkdir()
+    (out / "history.json").write_text("[]\n")  # the first run's file
+    with lock_run_folder(str(out)):
+        before = {p.name: p.read_bytes() for p in out.iterdir()}
+        with pytest.raises(RunFolderBusyError, match=rf"output folder {out} is in use by another run "
+                                                     rf"\(pid {os.getpid()} on .*\)"):
+            train(TrainConfig(data_dir=fashion_dir, epochs=1, out=str(out), **SMALL))
+        assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    train(TrainConfig(data_dir=fashion_dir, epochs=1, out=str(out), **SMALL))  # free again
+    assert (out / "last.ckpt").exists()
+
+
+def test_two_cli_runs_into_one_folder_and_a_killed_holder(fashion_dir, tmp_path):
+    import signal
+    import subprocess
+    import sys
+    import time
+    out = tmp_path / "run"
+    holder = subprocess.Popen([sys.executable, "-c",
+                               "import sys, time\nfrom gluon_googlenet.fileio import lock_run_folder\n"
+                               f"with lock_run_folder({str(out)!r}):\n"
+                               "    print('locked', flush=True); time.sleep(120)\n"],
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        second = subprocess.run([sys.executable, "-m", "gluon_googlenet", "train", "--out", str(out),
+                                 "--data-dir", fashion_dir, "--resize", "32", "--limit-train", "64",
+                                 "--limit-test", "64", "--epochs", "1"],
+                                capture_output=True, text=True, timeout=300)
+        assert second.returncode == 1
+        lines = second.stderr.strip().splitlines()
+        assert len(lines) == 1 and f"is in use by another run (pid {holder.pid} on " in lines[0], lines
+        assert sorted(p.name for p in out.iterdir()) == [".lock"]
+    finally:
+        holder.send_signal(signal.SIGKILL)
+        holder.wait()
+    time.sleep(0.1)
+    train(TrainConfig(data_dir=fashion_dir, epochs=1, out=str(out), **SMALL))  # the OS freed the lock
+    assert (out / "last.ckpt").exists()
