@@ -79,11 +79,11 @@ def trainer_vs_bare(steps, data_dir):
     loader = make_loader(images, labels, BATCH, seed=0)
     loss_fn = gluon.loss.SoftmaxCrossEntropyLoss()
     train_epoch(net, trainer, make_loader(images[:2 * BATCH], labels[:2 * BATCH], BATCH), ctxs,
-                loss_fn, progress=False)  # warm-up
+                loss_fn)  # warm-up
     rates = []
     for epoch in range(2):
         loader.epoch_sampler.epoch = epoch
-        _, _, seen, seconds = train_epoch(net, trainer, loader, ctxs, loss_fn, progress=False)
+        _, _, seen, seconds = train_epoch(net, trainer, loader, ctxs, loss_fn)
         rates.append(seen / seconds)
     return {"trainer": statistics.median(rates), "bare": bare}
 

@@ -17,7 +17,6 @@ from typing import Optional
 import mxnet as mx
 import numpy as np
 from mxnet import autograd, gluon
-from tqdm import tqdm
 
 from .checkpoint import check_compatible, load_states, load_weights, read_checkpoint, save_checkpoint
 from .context import parse_ctx
@@ -29,6 +28,7 @@ from .export import export_model
 from .fileio import ensure_writable_dir, lock_run_folder, write_json
 from .models import TrainOutputs, get_model, get_spec
 from .plots import plot_history
+from .progress import RunProgress, progress_mode
 
 log = logging.getLogger("gluon_googlenet.train")
 
@@ -265,30 +265,28 @@ def evaluate(net, loader, ctxs, num_classes, loss_fn=None, norm=(None, None)):
             "predictions": np.concatenate(predictions) if predictions else np.zeros(0, np.int64)}
 
 
-def train_epoch(net, trainer, loader, ctxs, loss_fn, desc="", progress=True, norm=(None, None),
-                aux_weight=0.3, workers=1, scale_loss=False):
+def train_epoch(net, trainer, loader, ctxs, loss_fn, *, norm=(None, None), aux_weight=0.3,
+                workers=1, scale_loss=False, progress=None, desc="the epoch"):
     """One pass over ``loader``; returns (mean loss, accuracy, examples, seconds).
 
     With ``workers`` processes on a distributed kvstore each step averages over the global
-    batch (this batch x workers); ``scale_loss`` applies AMP's dynamic loss scaling (fp16).
+    batch (this batch x workers); ``scale_loss`` applies AMP's dynamic loss scaling (fp16);
+    ``progress`` (a RunProgress) is told of every batch.
     A batch's loss and hits stay on the device until the next batch is queued, so reading
     them never stalls the engine; a NaN or infinite loss raises DivergedError at that read.
     """
     totals = {"loss": 0.0, "correct": 0}
     seen, pending = 0, None
     start = time.time()
-    bar = tqdm(loader, total=len(loader), desc=desc, unit="batch", leave=False,
-               disable=not progress, dynamic_ncols=True)
 
     def settle(step, batch_loss, batch_correct):
         value = batch_loss.asscalar()
         if not math.isfinite(value):
-            bar.close()
-            raise DivergedError(f"the loss became {value} at batch {step} of {desc or 'the epoch'}")
+            raise DivergedError(f"the loss became {value} at batch {step} of {desc}")
         totals["loss"] += float(value)
         totals["correct"] += int(batch_correct.asscalar())
 
-    for step, (xb, yb) in enumerate(bar, 1):
+    for step, (xb, yb) in enumerate(loader, 1):
         xs, ys = _split(xb, yb, ctxs)
         xs = [to_input(x, *norm) for x in xs]
         with autograd.record():
@@ -309,11 +307,11 @@ def train_epoch(net, trainer, loader, ctxs, loss_fn, desc="", progress=True, nor
             settle(*pending)
         pending = (step, batch_loss, batch_correct)
         seen += xb.shape[0]
-        done = max(seen - xb.shape[0], 1)
-        bar.set_postfix(loss=f"{totals['loss'] / done:.4f}", acc=f"{totals['correct'] / done:.3f}")
+        if progress is not None:
+            done = max(seen - xb.shape[0], 1)
+            progress.step(step, seen, totals["loss"] / done, totals["correct"] / done)
     if pending is not None:
         settle(*pending)
-    bar.close()
     return totals["loss"] / max(seen, 1), totals["correct"] / max(seen, 1), seen, time.time() - start
 
 
@@ -395,20 +393,25 @@ def _train_in(paths, config, ctxs, kv, rank, workers):
              config.model, data.name, len(train_y), len(data.test[1]), size, size,
              ",".join(str(c) for c in ctxs), start_epoch + 1, config.epochs,
              f", worker {rank} of {workers}" if kv is not None else "")
+    progress = RunProgress(config.epochs - start_epoch, len(train_loader), len(test_loader),
+                           progress_mode(config.progress))
     for epoch in range(start_epoch, config.epochs):
         seed_epoch(config.seed, epoch)
         train_loader.epoch_sampler.epoch = epoch
         trainer.set_learning_rate(lr_at(config, epoch))
         desc = f"epoch {epoch + 1}/{config.epochs}"
+        progress.start(desc)
         try:
-            loss, acc, seen, seconds = train_epoch(net, trainer, train_loader, ctxs, loss_fn, desc,
-                                                   config.progress, norm, config.aux_weight, workers,
-                                                   config.precision == "fp16")
+            loss, acc, seen, seconds = train_epoch(
+                net, trainer, train_loader, ctxs, loss_fn, norm=norm, aux_weight=config.aux_weight,
+                workers=workers, scale_loss=config.precision == "fp16", progress=progress, desc=desc)
         except DivergedError as err:
             kept = (f"the last good checkpoint {paths.last} (epoch {epoch}) is kept"
                     if epoch > 0 else "no checkpoint was written")
             raise DivergedError(f"{err}; training stopped, {kept}; try a lower --lr "
                                 f"(now {trainer.learning_rate:g})") from None
+        finally:
+            progress.stop()
         eval_start = time.time()
         result = evaluate(net, test_loader, ctxs, classes, loss_fn, norm)
         history.append({"epoch": epoch + 1, "train_loss": loss, "train_acc": acc,

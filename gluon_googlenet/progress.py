@@ -1,0 +1,92 @@
+"""Training progress: a tqdm bar on a terminal, a few plain lines elsewhere, and the run's ETA.
+
+Piped, under CI or nohup, a bar's every refresh would land in the log; there the epoch is
+reported at its quarter marks instead. Either way, once the first batches of a run are timed,
+one line estimates when the whole run will finish.
+"""
+import logging
+import math
+import sys
+import time
+
+from tqdm import tqdm
+
+log = logging.getLogger("gluon_googlenet.train")
+
+ETA_AFTER = 20     # batches timed before the run's finish time is estimated
+WARMUP = 3         # first batches left out of that estimate (graph build, memory allocation)
+LINES_PER_EPOCH = 4
+EVAL_COST = 1 / 3  # a test batch costs about a third of a training step (forward only)
+
+
+def progress_mode(enabled, stream=None):
+    """'bar' when ``stream`` (default stderr) is a terminal, 'lines' when it is not, 'off'."""
+    if not enabled:
+        return "off"
+    stream = stream or sys.stderr
+    return "bar" if getattr(stream, "isatty", lambda: False)() else "lines"
+
+
+def format_duration(seconds):
+    """'45 s', '7 min 05 s', '1 h 02 min'."""
+    seconds = int(round(seconds))
+    if seconds < 60:
+        return f"{seconds} s"
+    minutes, seconds = divmod(seconds, 60)
+    if minutes < 60:
+        return f"{minutes} min {seconds:02d} s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes:02d} min"
+
+
+class RunProgress:
+    """Reports the epochs of one run: ``start(desc)``, ``step(done, **stats)`` per batch, ``stop()``.
+
+    epochs: epochs this process will train; batches / test_batches: per epoch; mode: as
+    progress_mode(). The finish-time line is logged in every mode, 'off' included.
+    """
+
+    def __init__(self, epochs, batches, test_batches, mode):
+        self.epochs_left, self.batches, self.test_batches, self.mode = epochs, batches, test_batches, mode
+        self.estimated = False
+        self.bar = None
+
+    def start(self, desc):
+        self.desc, self.started, self.times = desc, time.perf_counter(), []
+        self.marks = {math.ceil(self.batches * k / LINES_PER_EPOCH) for k in range(1, LINES_PER_EPOCH)}
+        if self.mode == "bar":
+            self.bar = tqdm(total=self.batches, desc=desc, unit="batch", leave=False, dynamic_ncols=True)
+
+    def step(self, done, examples, loss, acc):
+        """Batch ``done`` (1-based) finished; ``examples`` so far; running ``loss`` and ``acc``."""
+        now = time.perf_counter()
+        if not self.estimated:
+            self.times.append(now)
+            if done == min(ETA_AFTER, self.batches):
+                self._estimate(done)
+        if self.bar is not None:
+            self.bar.update(1)
+            self.bar.set_postfix(loss=f"{loss:.4f}", acc=f"{acc:.3f}", refresh=False)
+        elif self.mode == "lines" and done in self.marks:
+            elapsed = now - self.started
+            left = elapsed / done * (self.batches - done)
+            log.info("  %s: %d/%d batches, loss %.4f, acc %.3f, %.1f examples/sec, %s left in the epoch",
+                     self.desc, done, self.batches, loss, acc, examples / elapsed, format_duration(left))
+
+    def stop(self):
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
+        self.epochs_left -= 1
+
+    def _estimate(self, done):
+        """Log the whole run's expected remaining time from the batches timed so far."""
+        self.estimated = True
+        skip = min(WARMUP, done - 1)
+        first = self.times[skip - 1] if skip else self.started
+        per_batch = (self.times[-1] - first) / (done - skip)
+        train_left = (self.batches - done) + self.batches * (self.epochs_left - 1)
+        seconds = per_batch * (train_left + EVAL_COST * self.test_batches * self.epochs_left)
+        log.info("estimated time to finish: about %s (%d epoch(s) of %d batches at %.2f s/batch, "
+                 "testing included)", format_duration(seconds), self.epochs_left, self.batches,
+                 per_batch)
