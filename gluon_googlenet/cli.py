@@ -1,12 +1,14 @@
-"""``gluon-googlenet`` command line: parses arguments and calls library functions."""
+"""``gluon-googlenet`` command line: parses arguments and calls library functions.
+
+Parsing needs no MXNet (model names, data sets and option choices are plain tables), so
+``--help``, ``--version`` and argument errors answer at once; each verb imports what it uses.
+Importing the package has set OMP_NUM_THREADS before any verb loads MXNet.
+"""
 import argparse
 import sys
 
-from ._threads import configure_threads
-
-configure_threads()  # before MXNet is imported below
-
-from .errors import GluonGoogLeNetError  # noqa: E402
+from . import __version__
+from .errors import GluonGoogLeNetError
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -106,7 +108,8 @@ class _PrintLog:
 
 def cmd_train(args):
     import dataclasses
-    from .trainer import PRESETS, TrainConfig, train
+    from .config import PRESETS, TrainConfig
+    from .trainer import train
     fields = {f.name for f in dataclasses.fields(TrainConfig)}
     values = dict(PRESETS[args.preset])
     values.update({k: v for k, v in vars(args).items() if k in fields and v is not None})
@@ -141,9 +144,9 @@ def cmd_predict(args):
 
 def _train_args(p):
     """Training flags; their defaults are None so --preset can sit below explicit flags."""
-    from .data import DATASETS
+    from .config import BAD_IMAGES, KVSTORES, OPTIMIZERS, PRECISIONS, PRESETS, TrainConfig
+    from .datasets import DATASETS
     from .models import list_models
-    from .trainer import OPTIMIZERS, PRESETS, TrainConfig
     d = TrainConfig()
     p.add_argument("--preset", choices=sorted(PRESETS), default="d2l",
                    help="d2l: the book's full run (default); quick: "
@@ -165,7 +168,7 @@ def _train_args(p):
                    help="train on DIR/<class>/*.jpg|png... instead of --dataset (ImageNet normalisation)")
     p.add_argument("--test-fraction", type=float,
                    help=f"image folders: share of each class held out for testing (default: {d.test_fraction})")
-    p.add_argument("--bad-images", choices=("error", "skip"),
+    p.add_argument("--bad-images", choices=BAD_IMAGES,
                    help="image folders: stop at an unreadable image, or skip it and name it (default: error)")
     p.add_argument("--aux-logits", action="store_const", const=True,
                    help="build the auxiliary classifiers (googlenet) and train on their losses too")
@@ -180,10 +183,10 @@ def _train_args(p):
                    help="skip the MD5 check of the data files")
     p.add_argument("--no-progress", dest="progress", action="store_false", help="no progress bar")
     p.add_argument("--report", action="store_true", help="write OUT/report.html at the end")
-    p.add_argument("--precision", choices=("fp32", "bf16", "fp16"),
+    p.add_argument("--precision", choices=PRECISIONS,
                    help="fp32 (default); bf16: MXNet AMP on CPUs with AVX512_BF16; fp16: AMP with "
                         "loss scaling on GPUs")
-    p.add_argument("--kvstore", choices=("local", "device", "dist_sync"),
+    p.add_argument("--kvstore", choices=KVSTORES,
                    help="gradient aggregation (default: device for several contexts); dist_sync "
                         "across processes started by 'gluon-googlenet launch' or DMLC_* variables")
 
@@ -253,6 +256,7 @@ def build_parser():
     parser = OneLineParser(prog="gluon-googlenet",
                            description="GoogLeNet (Inception v1) in MXNet Gluon: shapes, summary, "
                                        "export, training and evaluation.")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
 

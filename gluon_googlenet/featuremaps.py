@@ -79,10 +79,10 @@ def branch_label(branch):
 
 def plot_branch_maps(image, activations, path, title, per_branch=8):
     """PNG grid: the input, then per branch its ``per_branch`` most active channels."""
-    from .plots import _save, plt
+    from .plots import save_png, subplots
     rows = len(activations)
-    fig, axes = plt.subplots(rows, per_branch + 1, figsize=(1.6 * (per_branch + 1), 1.7 * rows),
-                             squeeze=False)
+    fig, axes = subplots(rows, per_branch + 1, figsize=(1.6 * (per_branch + 1), 1.7 * rows),
+                          squeeze=False)
     shown = image[0] if image.shape[0] == 1 else image.transpose(1, 2, 0)
     for r, (name, maps) in enumerate(activations):
         axes[r, 0].imshow(shown, cmap="gray" if image.shape[0] == 1 else None)
@@ -98,5 +98,5 @@ def plot_branch_maps(image, activations, path, title, per_branch=8):
             ax.set_xticks([])
             ax.set_yticks([])
     fig.suptitle(title, fontsize=10)
-    _save(fig, path)
+    save_png(fig, path)
     return path

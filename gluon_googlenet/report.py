@@ -24,11 +24,11 @@ def _png(draw):
 
 
 def _mistakes_figure(images, labels, preds, names, path, limit=32, mean=None, std=None):
-    from .plots import _save, plt
+    from .plots import save_png, subplots
     wrong = np.flatnonzero(labels != preds)[:limit]
     cols = 8
     rows = max(1, -(-len(wrong) // cols))
-    fig, axes = plt.subplots(rows, cols, figsize=(cols * 1.5, rows * 1.8), squeeze=False)
+    fig, axes = subplots(rows, cols, figsize=(cols * 1.5, rows * 1.8), squeeze=False)
     for ax in axes.ravel():
         ax.axis("off")
     for ax, i in zip(axes.ravel(), wrong):
@@ -38,7 +38,7 @@ def _mistakes_figure(images, labels, preds, names, path, limit=32, mean=None, st
         ax.set_title(f"#{i}\ntrue {names[labels[i]]}\npred {names[preds[i]]}", fontsize=7)
     fig.suptitle(f"first {len(wrong)} misclassified test images" if len(wrong) else
                  "no misclassified test images", fontsize=10)
-    _save(fig, path)
+    save_png(fig, path)
 
 
 def _table(rows, header=None):

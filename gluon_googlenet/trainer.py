@@ -12,7 +12,6 @@ import os
 import random
 import time
 from collections import namedtuple
-from typing import Optional
 
 import mxnet as mx
 import numpy as np
@@ -21,6 +20,8 @@ from mxnet import autograd, gluon
 from .checkpoint import check_compatible, load_states, load_weights, read_checkpoint, save_checkpoint
 from .context import parse_ctx
 from .cpu import require_bf16
+from .config import (OPTIMIZERS, PRESETS, RUN_DEFINING, TrainConfig, input_side,  # noqa: F401
+                     lr_at, validate)
 from .data import (IMAGENET_MEAN, IMAGENET_STD, get_dataset_spec, load_dataset, load_image_folder,
                    make_loader, split_indices)
 from .errors import CheckpointError, ConfigError, DivergedError
@@ -31,50 +32,6 @@ from .plots import plot_history
 from .progress import RunProgress, progress_mode
 
 log = logging.getLogger("gluon_googlenet.train")
-
-OPTIMIZERS = ("sgd", "nag", "adam")
-# Settings that define the run; --resume takes them from the checkpoint.
-RUN_DEFINING = ("model", "dataset", "image_folder", "test_fraction", "bad_images", "aux_logits",
-                "aux_weight", "batch_size", "lr", "optimizer", "momentum", "lr_schedule", "wd",
-                "resize", "limit_train", "limit_test", "seed")
-
-
-@dataclasses.dataclass
-class TrainConfig:
-    """Everything a training run depends on; the CLI flags map one to one onto these fields."""
-    model: str = "googlenet_d2l"
-    dataset: str = "fashion-mnist"
-    data_dir: Optional[str] = None
-    epochs: int = 10
-    batch_size: int = 128
-    lr: float = 0.1
-    optimizer: str = "sgd"
-    momentum: float = 0.9          # used by nag only
-    lr_schedule: str = "constant"  # constant | cosine | step:E1,E2,... (x0.1 at each epoch listed)
-    wd: float = 0.0
-    resize: Optional[int] = None   # None: the model's default input side; 0 keeps 28x28
-    image_folder: Optional[str] = None  # one sub-folder per class instead of --dataset
-    test_fraction: float = 0.2     # image folders: share held out for testing, per class
-    bad_images: str = "error"      # image folders: error | skip unreadable files
-    aux_logits: bool = False       # build auxiliary heads (googlenet); their losses weigh aux_weight
-    aux_weight: float = 0.3
-    kvstore: Optional[str] = None  # None: 'device' for several contexts; 'dist_sync' across processes
-    precision: str = "fp32"        # fp32 | bf16 (CPU AMP, AVX512_BF16) | fp16 (GPU AMP, loss scaling)
-    limit_train: Optional[int] = None
-    limit_test: Optional[int] = None
-    ctx: str = "cpu"
-    seed: int = 0
-    out: str = "runs/googlenet_d2l"
-    resume: bool = False
-    verify_data: bool = True
-    progress: bool = True
-
-
-# Named overrides of TrainConfig; explicit CLI flags override a preset.
-PRESETS = {
-    "d2l": {},                             # the book's run: 96x96, 10 epochs
-    "quick": {"resize": 48, "epochs": 3},  # same recipe at 48x48: a few minutes on 2 cores
-}
 
 RunResult = namedtuple("RunResult", "net history out")
 
@@ -92,46 +49,6 @@ class RunPaths:
 
     def export_prefix(self, model):
         return os.path.join(self.out, model)
-
-
-def lr_at(config, epoch):
-    """Learning rate of 0-based ``epoch`` under ``config.lr_schedule``."""
-    schedule = config.lr_schedule
-    if schedule == "constant":
-        return config.lr
-    if schedule == "cosine":
-        return config.lr * 0.5 * (1 + math.cos(math.pi * epoch / config.epochs))
-    if schedule.startswith("step:"):
-        milestones = [int(e) for e in schedule[5:].split(",")]
-        return config.lr * 0.1 ** sum(epoch >= m for m in milestones)
-    raise ConfigError(f"unknown --lr-schedule {schedule!r}; use constant, cosine or step:E1,E2")
-
-
-def validate(config):
-    """ConfigError for settings that cannot work, before anything is loaded or written."""
-    checks = [
-        (config.epochs >= 1, f"--epochs must be >= 1, got {config.epochs}"),
-        (config.batch_size >= 1, f"--batch-size must be >= 1, got {config.batch_size}"),
-        (math.isfinite(config.lr) and config.lr > 0, f"--lr must be a positive number, got {config.lr}"),
-        (config.wd >= 0, f"--wd must be >= 0, got {config.wd}"),
-        (config.optimizer in OPTIMIZERS, f"--optimizer must be one of {', '.join(OPTIMIZERS)}"),
-        (config.resize is None or config.resize >= 0, f"--resize must be >= 0, got {config.resize}"),
-        (0 < config.test_fraction < 1, f"--test-fraction must be between 0 and 1, got {config.test_fraction}"),
-        (config.bad_images in ("error", "skip"), "--bad-images must be error or skip"),
-        (config.aux_weight >= 0, f"--aux-weight must be >= 0, got {config.aux_weight}"),
-        (config.precision in ("fp32", "bf16", "fp16"), "--precision must be fp32, bf16 or fp16"),
-        (config.kvstore in (None, "local", "device", "dist_sync"),
-         f"--kvstore must be local, device or dist_sync, got {config.kvstore!r}"),
-        (not config.limit_train or config.limit_train >= 1, "--limit-train must be >= 1"),
-        (not config.limit_test or config.limit_test >= 1, "--limit-test must be >= 1"),
-    ]
-    for ok, message in checks:
-        if not ok:
-            raise ConfigError(message)
-    try:
-        lr_at(config, 0)
-    except ValueError:
-        raise ConfigError(f"bad --lr-schedule {config.lr_schedule!r}; write e.g. step:5,8") from None
 
 
 _AMP_DTYPE = None  # the low precision MXNet's AMP was switched on for in this process
@@ -183,13 +100,6 @@ def make_trainer(net, config, ctxs, kvstore=None):
 
 DataBundle = namedtuple("DataBundle", "name train test class_names channels mean std")
 DataBundle.__doc__ = "Train and test (images uint8 NCHW, labels int32), class names, normalisation."
-
-
-def input_side(config):
-    """Side of the square images fed to the net: --resize, else the model's default input."""
-    if config.resize is None:
-        return get_spec(config.model).input_size[1]
-    return config.resize or 28
 
 
 def load_training_data(config, size, need_train=True):

@@ -92,3 +92,41 @@ def test_console_script_is_installed():
     exe = os.path.join(os.path.dirname(sys.executable), "gluon-googlenet")
     result = subprocess.run([exe, "shapes"], capture_output=True, text=True)
     assert result.returncode == 0 and result.stdout.splitlines()[1] == "b2 (1, 192, 12, 12)"
+
+
+LOADED = ("import sys\nprint(' '.join(sorted(m for m in ('mxnet', 'matplotlib', 'gluoncv', 'PIL')"
+          " if m in sys.modules)))\n")
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["--version"], ["train", "--help"],
+                                  ["train", "--model", "nope"], ["info", "--help"]])
+def test_parsing_loads_no_heavy_library(argv):
+    """--help, --version and argument errors must not wait for MXNet (seconds to import)."""
+    code = ("from gluon_googlenet import cli\n"
+            f"try:\n    cli.main({argv!r})\nexcept SystemExit as done:\n    code = done.code\n" + LOADED)
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert result.stdout.endswith("\n\n") or result.stdout == "\n", result.stdout[-300:]
+    assert result.stdout.splitlines()[-1] == "", f"{argv} imported {result.stdout.splitlines()[-1]}"
+
+
+def test_version_and_package_import():
+    from gluon_googlenet import __version__
+    result = subprocess.run([sys.executable, "-m", "gluon_googlenet", "--version"], capture_output=True,
+                            text=True, timeout=60)
+    assert result.returncode == 0 and result.stdout.strip() == f"gluon-googlenet {__version__}"
+    code = "import gluon_googlenet, os\nprint(os.environ['OMP_NUM_THREADS'])\n" + LOADED
+    lines = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
+                           env={k: v for k, v in os.environ.items() if k != "OMP_NUM_THREADS"}
+                           ).stdout.splitlines()
+    assert lines == [str(len(os.sched_getaffinity(0))), ""]
+
+
+def test_plots_leave_the_matplotlib_backend_alone(tmp_path):
+    code = ("import matplotlib\nmatplotlib.use('svg')\nimport sys\n"
+            "from gluon_googlenet.plots import plot_history\n"
+            f"plot_history([{{'epoch': 1, 'train_loss': 1.0, 'test_loss': 1.1, 'train_acc': 0.5, "
+            f"'test_acc': 0.4}}], {str(tmp_path / 'c.png')!r})\n"
+            "print(matplotlib.get_backend(), 'matplotlib.pyplot' in sys.modules)\n")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert result.stdout.strip() == "svg False", result.stderr
+    assert (tmp_path / "c.png").read_bytes()[:4] == b"\x89PNG"

@@ -5,7 +5,6 @@ paper's Inception channel table (3a..5b) and differ in stem, normalisation and h
 """
 from ..layers import AuxTap, Conv, GlobalAvgPool, InceptionSpec as I, MaxPool, Mix, inception_branches
 from .base import AuxHeadSpec, StagedNet
-from .registry import register_model
 
 # d2l section 7.4. Output shapes for a 1x1x96x96 input are in the comments.
 D2L_STAGES = (
@@ -66,8 +65,6 @@ class GoogLeNet(StagedNet):
         self.aux_logits = bool(self.aux_names)
 
 
-@register_model("googlenet_d2l", input_size=(1, 96, 96), classes=10,
-                description="d2l GoogLeNet: b1..b5 + Dense, no BN, for Fashion-MNIST at 96x96")
 def googlenet_d2l(classes=10, in_channels=1, **kwargs):
     """The d2l GoogLeNet: 5,977,530 parameters with 1 input channel and 10 classes.
 
@@ -77,8 +74,6 @@ def googlenet_d2l(classes=10, in_channels=1, **kwargs):
                      model_name="googlenet_d2l", **kwargs)
 
 
-@register_model("googlenet", input_size=(3, 224, 224), classes=1000,
-                description="paper GoogLeNet (BN convs, 5x5 branch), dropout 0.4, optional aux heads")
 def googlenet(classes=1000, in_channels=3, aux_logits=False, five_by_five=True, dropout=0.4,
               input_size=224, **kwargs):
     """The paper's GoogLeNet with BN after every conv (as torchvision and GluonCV), no LRN.
@@ -93,8 +88,6 @@ def googlenet(classes=1000, in_channels=3, aux_logits=False, five_by_five=True, 
                      prefix="googlenet_", model_name="googlenet", **kwargs)
 
 
-@register_model("googlenet_bn", input_size=(3, 224, 224), classes=1000,
-                description="Inception v1 with BN in every Inception conv, 1024-1024-classes head")
 def googlenet_bn(classes=1000, in_channels=3, dropout=0.4, **kwargs):
     """Reference article 002's Inception v1: stem convs without BN, Inception convs with bias
     and BN, global average pooling, dropout 0.4, Dense 1024 + ReLU, Dense classes.

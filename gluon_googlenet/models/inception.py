@@ -9,7 +9,6 @@ every conv, ReLU after every BN.
 """
 from ..layers import AvgPool, Conv, GlobalAvgPool, MaxPool, Mix
 from .base import staged_model
-from .registry import register_model
 
 
 def split13(channels):
@@ -114,8 +113,6 @@ INCEPTION_V4_STAGES = (
 )
 
 
-@register_model("inception_bn", input_size=(3, 224, 224), classes=1000,
-                description="Inception v2 / BN-Inception: BN, two 3x3 for 5x5, 224x224")
 def inception_bn(classes=1000, in_channels=3, dropout=0.0, **kwargs):
     """BN-Inception (Ioffe & Szegedy 2015, appendix table): 11,285,224 parameters with 1000 classes.
 
@@ -125,15 +122,11 @@ def inception_bn(classes=1000, in_channels=3, dropout=0.0, **kwargs):
     return staged_model("inception_bn", INCEPTION_BN_STAGES, classes, in_channels, dropout, **kwargs)
 
 
-@register_model("inception_v3", input_size=(3, 299, 299), classes=1000,
-                description="Inception v3: factorised 1xn/nx1 convs, 299x299 (no aux head)")
 def inception_v3(classes=1000, in_channels=3, dropout=0.5, **kwargs):
     """Inception v3 as MXNet's and GluonCV's ``inception_v3``: 23,834,568 parameters (1000 classes)."""
     return staged_model("inception_v3", INCEPTION_V3_STAGES, classes, in_channels, dropout, **kwargs)
 
 
-@register_model("inception_v4", input_size=(3, 299, 299), classes=1000,
-                description="Inception v4: stem, 4xA, reduction A, 7xB, reduction B, 3xC, 299x299")
 def inception_v4(classes=1000, in_channels=3, dropout=0.0, **kwargs):
     """Inception v4 as timm's ``inception_v4``: 42,679,816 parameters with 1000 classes."""
     return staged_model("inception_v4", INCEPTION_V4_STAGES, classes, in_channels, dropout, **kwargs)

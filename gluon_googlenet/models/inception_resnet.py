@@ -8,7 +8,6 @@ follows timm's ``inception_resnet_v2``; v1 follows the paper's figures 7 and 10-
 from ..layers import AvgPool, Conv, GlobalAvgPool, MaxPool, Mix, Residual
 from .base import staged_model
 from .inception import conv17, conv71
-from .registry import register_model
 
 
 # --- v2 -----------------------------------------------------------------------------------
@@ -60,8 +59,6 @@ INCEPTION_RESNET_V1_STAGES = (
 )
 
 
-@register_model("inception_resnet_v1", input_size=(3, 299, 299), classes=1000,
-                description="Inception-ResNet v1 (paper figures), residual scaling, 299x299")
 def inception_resnet_v1(classes=1000, in_channels=3, dropout=0.2, **kwargs):
     """Inception-ResNet v1 after the paper: 22,756,328 parameters with 1000 classes.
 
@@ -71,8 +68,6 @@ def inception_resnet_v1(classes=1000, in_channels=3, dropout=0.2, **kwargs):
                         dropout, **kwargs)
 
 
-@register_model("inception_resnet_v2", input_size=(3, 299, 299), classes=1000,
-                description="Inception-ResNet v2 as timm: 10xA, 20xB, 10xC, 299x299")
 def inception_resnet_v2(classes=1000, in_channels=3, dropout=0.0, **kwargs):
     """Inception-ResNet v2 as timm's ``inception_resnet_v2``: 55,843,464 parameters (1000 classes)."""
     return staged_model("inception_resnet_v2", INCEPTION_RESNET_V2_STAGES, classes, in_channels,

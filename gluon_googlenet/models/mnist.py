@@ -9,7 +9,6 @@ and ReLU, then Dense 980 (= 20 x 7 x 7) -> 10.
 """
 from ..layers import AvgPool, Conv, MaxPool, Mix, Shortcut
 from .base import staged_model
-from .registry import register_model
 
 
 def course_inception():
@@ -38,8 +37,6 @@ MNIST_RESNET_STAGES = (
 )
 
 
-@register_model("mnist_inception", input_size=(1, 28, 28), classes=10,
-                description="article 004: small Inception net for 28x28 MNIST (Dense 1408->10)")
 def mnist_inception(classes=10, in_channels=1, input_size=28, **kwargs):
     """Reference article 004's Inception net: 97,298 parameters with 10 classes at 28x28
     (the Dense layer is sized for ``input_size``)."""
@@ -47,8 +44,6 @@ def mnist_inception(classes=10, in_channels=1, input_size=28, **kwargs):
                         batch_norm=False, input_size=input_size, **kwargs)
 
 
-@register_model("mnist_resnet", input_size=(1, 28, 28), classes=10,
-                description="article 004: two residual blocks for 28x28 MNIST (Dense 980->10)")
 def mnist_resnet(classes=10, in_channels=1, input_size=28, **kwargs):
     """Reference article 004's residual net: 14,570 parameters with 10 classes at 28x28
     (the Dense layer is sized for ``input_size``).
