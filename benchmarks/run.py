@@ -15,8 +15,11 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 
 
+ISA_ENV = {}  # set by --isa: the same cap for MXNet's oneDNN and PyTorch's
+
+
 def run(cmd, threads, timeout=1800):
-    env = dict(os.environ, OMP_NUM_THREADS=str(threads), PYTHONWARNINGS="ignore")
+    env = dict(os.environ, OMP_NUM_THREADS=str(threads), PYTHONWARNINGS="ignore", **ISA_ENV)
     started = time.time()
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=timeout, cwd=ROOT)
     lines = [l for l in proc.stdout.splitlines() if l.startswith("{")]
@@ -26,6 +29,18 @@ def run(cmd, threads, timeout=1800):
     result = json.loads(lines[-1])
     result["wall_seconds"] = round(time.time() - started, 1)
     return result
+
+
+def machine_info(torch_python):
+    """This machine as gluon_googlenet.cpu sees it, plus the PyTorch peer's version."""
+    sys.path.insert(0, ROOT)
+    from gluon_googlenet.cpu import machine_record
+    machine = machine_record()
+    if os.path.exists(torch_python):
+        proc = subprocess.run([torch_python, "-c", "import torch; print(torch.__version__)"],
+                              capture_output=True, text=True, timeout=300)
+        machine["torch"] = proc.stdout.strip() or None
+    return machine
 
 
 def main():
@@ -38,12 +53,26 @@ def main():
     parser.add_argument("--epoch-accuracy", type=int, default=0, metavar="N",
                         help="also train one epoch on N images in fp32 and bf16 and compare accuracy")
     parser.add_argument("--json", default=os.path.join(ROOT, "benchmarks", "results.json"))
+    parser.add_argument("--isa", choices=("AVX2", "AVX512_CORE"),
+                        help="cap oneDNN's ISA (MXNet: DNNL_MAX_CPU_ISA; PyTorch: ONEDNN_MAX_CPU_ISA "
+                             "and ATEN_CPU_CAPABILITY) to measure a lesser CPU on this one")
     args = parser.parse_args()
+    if args.isa:
+        ISA_ENV.update(DNNL_MAX_CPU_ISA=args.isa, ONEDNN_MAX_CPU_ISA=args.isa,
+                       ATEN_CPU_CAPABILITY="avx2" if args.isa == "AVX2" else "avx512")
+        os.environ["DNNL_MAX_CPU_ISA"] = args.isa  # for this process's own capability probe
+    machine = machine_info(args.torch_python)
+    print(f"machine: {machine['isa']}; {machine['cores']} cores, {args.threads} threads; "
+          f"MXNet {machine['mxnet']}, PyTorch {machine.get('torch') or 'absent'}", file=sys.stderr)
+    bf16_note = None if machine["bf16"] else "not supported on this CPU (no AVX512_BF16)"
     mx_cmd = [sys.executable, os.path.join(HERE, "measure_mxnet.py")]
     t = args.threads
     results = {}
 
     def mx(name, case, threads=t, *extra):
+        if bf16_note and ("bf16" in case or "bf16" in extra):
+            results[name] = {"not_supported": bf16_note}
+            return
         print(f"running {name} ...", file=sys.stderr)
         results[name] = run(mx_cmd + [case, "--steps", str(args.steps), *extra], threads)
 
@@ -81,6 +110,9 @@ def main():
         if r is None:
             rows.append((name, "n/a", ""))
             continue
+        if "not_supported" in r:
+            rows.append((name, "-", r["not_supported"]))
+            continue
         speed = r.get("images_per_sec") or r.get("examples_per_sec") or r.get("trainer")
         note = ", ".join(f"{k} {v:.4f}" if isinstance(v, float) else f"{k} {v}"
                          for k, v in r.items() if k in ("test_acc", "bare", "test_images", "train_loss"))
@@ -93,7 +125,7 @@ def main():
 
     def ratio(label, num, den, target):
         if num is None or den is None:
-            ratios.append((label, None, target, None))
+            ratios.append((label, None, target, bf16_note if "bf16" in label else None))
             return
         value = num / den
         ratios.append((label, value, target, value >= target))
@@ -116,7 +148,8 @@ def main():
     print(f"\n{'ratio':<56} {'value':>7} {'target':>7}  met")
     for label, value, target, met in ratios:
         shown = "n/a" if value is None else f"{value:.2f}"
-        print(f"{label:<56} {shown:>7} {target:>7.2f}  {'n/a' if met is None else 'yes' if met else 'NO'}")
+        verdict = "n/a" if met is None else met if isinstance(met, str) else "yes" if met else "NO"
+        print(f"{label:<56} {shown:>7} {target:>7.2f}  {verdict}")
     accs = {k: results[k]["test_acc"] for k in results if results[k] and "test_acc" in results[k]}
     if "mx infer fp32" in accs and "mx infer int8" in accs:
         drop = (accs["mx infer fp32"] - accs["mx infer int8"]) * 100
@@ -127,7 +160,8 @@ def main():
         print(f"one epoch on {args.epoch_accuracy} images: test acc fp32 {accs['mx one epoch fp32']:.4f}, "
               f"bf16 {accs['mx one epoch bf16']:.4f}")
     with open(args.json, "w", encoding="utf-8") as handle:
-        json.dump({"results": results, "ratios": [dict(zip(("ratio", "value", "target", "met"), r))
+        json.dump({"date": time.strftime("%Y-%m-%d"), "machine": machine, "isa_cap": args.isa,
+                   "threads": args.threads, "results": results, "ratios": [dict(zip(("ratio", "value", "target", "met"), r))
                                                    for r in ratios]}, handle, indent=2)
     print(f"\nwritten: {args.json}")
 

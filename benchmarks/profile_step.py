@@ -1,0 +1,89 @@
+"""Where one training step of the d2l GoogLeNet spends its time, per MXNet operator.
+
+Runs the hybridized train step (96x96, batch 128 by default) under ``mx.profiler`` with the
+engine's operator bulking off (otherwise bulked segments hide the operator names), and prints
+each operator's share of the step's operator time, largest first; ``--json`` writes the table.
+Set DNNL_MAX_CPU_ISA=AVX2 to see an AVX2 machine's split on an AVX-512 one.
+    python benchmarks/profile_step.py [--batch 128] [--size 96] [--steps 3] [--top 15]
+"""
+import argparse
+import json
+import os
+import sys
+import time
+
+os.environ.setdefault("MXNET_EXEC_BULK_EXEC_TRAIN", "0")
+os.environ.setdefault("MXNET_EXEC_BULK_EXEC_INFERENCE", "0")
+
+import gluon_googlenet  # noqa: E402,F401  (threads before MXNet)
+import mxnet as mx  # noqa: E402
+from mxnet import autograd, gluon  # noqa: E402
+
+from gluon_googlenet import get_model  # noqa: E402
+from gluon_googlenet.cpu import machine_record  # noqa: E402
+
+
+def profile(batch, size, steps):
+    """{operator: (calls, total ms)} over ``steps`` steps, and the steps' wall seconds."""
+    net = get_model("googlenet_d2l", input_size=size)
+    mx.random.seed(0)
+    net.initialize(mx.init.Xavier())
+    net.hybridize(static_alloc=True, static_shape=True)
+    trainer = gluon.Trainer(net.collect_params(), "sgd", {"learning_rate": 0.1})
+    loss_fn = gluon.loss.SoftmaxCrossEntropyLoss()
+    x = mx.nd.random.uniform(shape=(batch, 1, size, size))
+    y = mx.nd.array([i % 10 for i in range(batch)])
+
+    def step():
+        with autograd.record():
+            loss = loss_fn(net(x), y)
+        loss.backward()
+        trainer.step(batch)
+    for _ in range(2):
+        step()
+    mx.nd.waitall()
+    mx.profiler.set_config(profile_all=True, aggregate_stats=True,
+                           filename=os.devnull if os.name != "nt" else "profile.json")
+    mx.profiler.set_state("run")
+    start = time.perf_counter()
+    for _ in range(steps):
+        step()
+    mx.nd.waitall()
+    wall = time.perf_counter() - start
+    mx.profiler.set_state("stop")
+    stats = json.loads(mx.profiler.dumps(reset=True, format="json"))["Time"]
+    ops = {name: (row["Count"], row["Total"]) for name, row in stats.get("operator", {}).items()}
+    return ops, wall
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--batch", type=int, default=128)
+    parser.add_argument("--size", type=int, default=96)
+    parser.add_argument("--steps", type=int, default=3)
+    parser.add_argument("--top", type=int, default=15)
+    parser.add_argument("--json", help="write the machine, the wall time and the table here")
+    args = parser.parse_args()
+    ops, wall = profile(args.batch, args.size, args.steps)
+    total = sum(ms for _, ms in ops.values())
+    machine = machine_record(probe=False)
+    print(f"{machine['isa']}, {machine['omp_threads']} threads; {args.steps} steps of batch "
+          f"{args.batch} at {args.size}x{args.size}: {wall / args.steps * 1000:.0f} ms/step wall, "
+          f"{total / args.steps:.0f} ms/step of operator time")
+    print(f"{'operator':<36} {'calls/step':>10} {'ms/step':>9} {'share':>7}")
+    rows = sorted(ops.items(), key=lambda kv: -kv[1][1])
+    for name, (count, ms) in rows[:args.top]:
+        print(f"{name:<36} {count / args.steps:>10.0f} {ms / args.steps:>9.1f} {ms / total:>7.1%}")
+    rest = sum(ms for _, (_, ms) in rows[args.top:])
+    print(f"{'(all others)':<36} {'':>10} {rest / args.steps:>9.1f} {rest / total:>7.1%}")
+    if args.json:
+        with open(args.json, "w", encoding="utf-8") as handle:
+            json.dump({"machine": machine, "batch": args.batch, "size": args.size, "steps": args.steps,
+                       "wall_ms_per_step": wall / args.steps * 1000,
+                       "operators": {n: {"calls_per_step": c / args.steps, "ms_per_step": ms / args.steps,
+                                         "share": ms / total} for n, (c, ms) in rows}}, handle, indent=1)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
