@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The main job: set up (venv, pinned packages, Debian Fashion-MNIST), train the d2l
 # GoogLeNet on Fashion-MNIST, then report: test accuracy per class and an HTML report. Default: the quick
-# preset (48x48, 3 epochs: minutes on 2 cores). Extra arguments go to
+# preset (32x32, 4 epochs: minutes on 2 cores). Extra arguments go to
 # 'gluon-googlenet train', e.g.
 #   bash scripts/main.sh --preset d2l --out runs/d2l   # the full d2l reproduction
 set -euo pipefail
