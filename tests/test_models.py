@@ -221,3 +221,20 @@ def test_get_model_unknown_name_lists_the_valid_ones():
 def test_registry_refuses_duplicates():
     with pytest.raises(ValueError, match="registered already"):
         register_model("googlenet_d2l", (1, 96, 96), 10, "dup")(lambda **kw: None)
+
+
+@pytest.mark.parametrize("name", list_models())
+def test_every_parameter_gets_a_gradient(name):
+    """One backward pass reaches every trainable parameter (a detached branch would not)."""
+    net, shape = _small_input(name)
+    mx.random.seed(0)
+    net.initialize(mx.init.Xavier())
+    x = mx.nd.random.uniform(shape=(4,) + shape[1:])
+    y = mx.nd.array([0, 1, 2, 3])
+    with mx.autograd.record():
+        loss = mx.gluon.loss.SoftmaxCrossEntropyLoss()(net(x), y)
+    loss.backward()
+    trainable = {n: p for n, p in net.collect_params().items() if p.grad_req != "null"}
+    assert trainable
+    no_grad = [n for n, p in trainable.items() if not np.abs(p.grad().asnumpy()).max() > 0]
+    assert not no_grad, f"no gradient for {no_grad[:5]} ({len(no_grad)} of {len(trainable)})"
