@@ -245,6 +245,8 @@ def train(config):
     validate(config)
     get_spec(config.model)
     ctxs = parse_ctx(config.ctx)
+    if config.precision == "bf16" and all(c.device_type == "cpu" for c in ctxs):
+        require_bf16("--precision bf16")  # before the run folder is created
     kv, rank, workers = None, 0, 1
     if config.kvstore == "dist_sync":
         kv = mx.kv.create("dist_sync")  # needs the DMLC_* variables: see distributed.py
