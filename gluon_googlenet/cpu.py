@@ -33,7 +33,9 @@ ISA_CAPS = {
     "AVX512_CORE_VNNI": ("AVX2", "AVX-512", "AVX512_VNNI", "AVX-VNNI"),
     "AVX512_CORE_BF16": ("AVX2", "AVX-512", "AVX512_VNNI", "AVX-VNNI", "AVX512_BF16"),
 }
-CAP_VARIABLES = ("DNNL_MAX_CPU_ISA", "ONEDNN_MAX_CPU_ISA")
+# The variable MXNet's oneDNN 2.4.4 reads (measured: it ignores ONEDNN_MAX_CPU_ISA, which only
+# newer oneDNN builds such as PyTorch's read).
+CAP_VARIABLE = "DNNL_MAX_CPU_ISA"
 
 
 @dataclass(frozen=True)
@@ -66,7 +68,8 @@ class CpuInfo:
 
 
 def _os_cpu():
-    """(model name, set of FEATURES names) from /proc/cpuinfo; ('unknown', {}) elsewhere."""
+    """(model name, set of FEATURES names) from /proc/cpuinfo; without it, the platform's
+    processor name (or 'unknown CPU') and no features."""
     model, flags = None, set()
     try:
         with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as handle:
@@ -88,7 +91,7 @@ def cpu_info():
     """This machine's CpuInfo (read once per process)."""
     model, feats = _os_cpu()
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    cap = next((os.environ[v].strip().upper() for v in CAP_VARIABLES if os.environ.get(v)), None)
+    cap = os.environ.get(CAP_VARIABLE, "").strip().upper() or None
     return CpuInfo(model, cores or 1, frozenset(feats), None if cap in (None, "ALL") else cap)
 
 
