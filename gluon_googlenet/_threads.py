@@ -8,6 +8,12 @@ import os
 import sys
 
 
+def usable_cores():
+    """Cores this process may run on (its CPU affinity where the OS tells it), at least 1."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return max(1, cores or 1)
+
+
 def configure_threads():
     """Set OMP_NUM_THREADS to the core count if unset and MXNet is not loaded yet.
 
@@ -16,6 +22,5 @@ def configure_threads():
     """
     if "mxnet" in sys.modules:
         return os.environ.get("OMP_NUM_THREADS")
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    os.environ.setdefault("OMP_NUM_THREADS", str(max(1, cores or 1)))
+    os.environ.setdefault("OMP_NUM_THREADS", str(usable_cores()))
     return os.environ["OMP_NUM_THREADS"]

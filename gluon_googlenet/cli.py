@@ -193,7 +193,6 @@ def _train_args(p):
 
 def cmd_info(args):
     import json
-    from . import __version__
     from .cpu import FEATURES, cpu_info, machine_record
     record = machine_record()
     if args.json:

@@ -59,6 +59,7 @@ PRESETS = {
     "quick": {"resize": 32, "epochs": 4},
 }
 
+
 def lr_at(config, epoch):
     """Learning rate of 0-based ``epoch`` under ``config.lr_schedule``."""
     schedule = config.lr_schedule

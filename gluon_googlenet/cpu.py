@@ -11,6 +11,7 @@ import os
 import platform
 from dataclasses import dataclass, field
 
+from ._threads import usable_cores
 from .errors import CpuFeatureError
 
 # Feature names we report -> the /proc/cpuinfo flags that stand for them (any one suffices).
@@ -90,9 +91,8 @@ def _os_cpu():
 def cpu_info():
     """This machine's CpuInfo (read once per process)."""
     model, feats = _os_cpu()
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     cap = os.environ.get(CAP_VARIABLE, "").strip().upper() or None
-    return CpuInfo(model, cores or 1, frozenset(feats), None if cap in (None, "ALL") else cap)
+    return CpuInfo(model, usable_cores(), frozenset(feats), None if cap in (None, "ALL") else cap)
 
 
 @contextlib.contextmanager

@@ -16,6 +16,10 @@ from .errors import OutputDirError, RunFolderBusyError
 LOCK_NAME = ".lock"
 
 
+def _unwritable(folder, err):
+    return OutputDirError(f"cannot write to output folder {folder}: {err.strerror or err}")
+
+
 def ensure_writable_dir(folder):
     """Create ``folder`` if needed; OutputDirError unless files can be written in it."""
     try:
@@ -24,8 +28,7 @@ def ensure_writable_dir(folder):
         os.close(fd)
         os.remove(probe)
     except OSError as err:
-        raise OutputDirError(f"cannot write to output folder {folder}: "
-                             f"{err.strerror or err}") from None
+        raise _unwritable(folder, err) from None
     return folder
 
 
@@ -56,16 +59,17 @@ def write_json(path, data):
 
 @contextmanager
 def lock_run_folder(folder):
-    """Hold an exclusive lock on ``folder`` (created if needed) while the block runs.
+    """Hold an exclusive lock on ``folder`` (created and checked writable, as
+    ensure_writable_dir) while the block runs.
 
     The lock is ``flock`` on ``folder/.lock``: the OS drops it when the process ends, however it
     ends, so a killed run never blocks a resume. RunFolderBusyError names the process holding it.
     """
+    ensure_writable_dir(folder)
     try:
-        os.makedirs(folder, exist_ok=True)
         fd = os.open(os.path.join(folder, LOCK_NAME), os.O_RDWR | os.O_CREAT, 0o666 & ~_UMASK)
     except OSError as err:
-        raise OutputDirError(f"cannot write to output folder {folder}: {err.strerror or err}") from None
+        raise _unwritable(folder, err) from None
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)

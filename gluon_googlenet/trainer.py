@@ -26,7 +26,7 @@ from .data import (IMAGENET_MEAN, IMAGENET_STD, get_dataset_spec, load_dataset, 
                    make_loader, split_indices)
 from .errors import CheckpointError, ConfigError, DivergedError
 from .export import export_model
-from .fileio import ensure_writable_dir, lock_run_folder, write_json
+from .fileio import lock_run_folder, write_json
 from .models import TrainOutputs, get_model, get_spec
 from .plots import plot_history
 from .progress import RunProgress, progress_mode
@@ -245,15 +245,15 @@ def train(config):
     validate(config)
     get_spec(config.model)
     ctxs = parse_ctx(config.ctx)
-    if config.precision == "bf16" and all(c.device_type == "cpu" for c in ctxs):
-        require_bf16("--precision bf16")  # before the run folder is created
+    if config.precision != "fp32":
+        enable_amp(config.precision, ctxs)  # refuses a precision this device lacks, before any file
     kv, rank, workers = None, 0, 1
     if config.kvstore == "dist_sync":
         kv = mx.kv.create("dist_sync")  # needs the DMLC_* variables: see distributed.py
         rank, workers = kv.rank, kv.num_workers
         config = dataclasses.replace(config, out=os.path.join(config.out, f"worker{rank}"))
     with lock_run_folder(config.out):
-        return _train_in(RunPaths(ensure_writable_dir(config.out)), config, ctxs, kv, rank, workers)
+        return _train_in(RunPaths(config.out), config, ctxs, kv, rank, workers)
 
 
 def _train_in(paths, config, ctxs, kv, rank, workers):
@@ -263,8 +263,6 @@ def _train_in(paths, config, ctxs, kv, rank, workers):
         config, meta, params, states = _resume_state(config, paths)
         history, start_epoch = meta["history"], meta["epoch"]
     validate(config)
-    if config.precision != "fp32":
-        enable_amp(config.precision, ctxs)
     size = input_side(config)
     min_size = get_model(config.model, input_size=size).min_size  # cheap: no weights allocated
     if size < min_size:
