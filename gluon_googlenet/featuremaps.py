@@ -2,6 +2,7 @@
 import mxnet as mx
 import numpy as np
 
+from ._gluon import child_blocks, layer_kernel, run_with_hooks
 from .errors import ConfigError, InputShapeError
 from .layers import Mixed
 
@@ -10,7 +11,7 @@ def find_block(net, path):
     """The child of ``net`` at dotted ``path`` (e.g. 'b3.0'); ConfigError naming the choices."""
     block = net
     for part in path.split("."):
-        children = block._children
+        children = dict(child_blocks(block))
         if part not in children:
             raise ConfigError(f"no block {path!r} in {getattr(net, 'model_name', 'the model')}; "
                               f"Inception blocks: {', '.join(mixed_blocks(net))}")
@@ -24,7 +25,7 @@ def find_block(net, path):
 def mixed_blocks(net, prefix=""):
     """Dotted paths of every multi-branch (Inception) block in ``net``."""
     found = []
-    for name, child in net._children.items():
+    for name, child in child_blocks(net):
         path = f"{prefix}{name}"
         if isinstance(child, Mixed):
             found.append(path)
@@ -43,18 +44,11 @@ def branch_activations(net, image, path, mean=None, std=None):
         raise InputShapeError(f"the image must be uint8 [{net.in_channels}, H, W] for "
                               f"{net.model_name}, got shape {image.shape}")
     captured = {}
-    handles = [branch.register_forward_hook(
-        lambda _b, _i, out, name=name: captured.__setitem__(name, out.asnumpy()[0]))
-        for name, branch in block.branches]
-    was_hybridized = net._active
-    net.hybridize(False)
-    try:
-        net(to_input(mx.nd.array(image[None], dtype="uint8"), mean, std))
-    finally:
-        for handle in handles:
-            handle.detach()
-        if was_hybridized:
-            net.hybridize()
+
+    def keep(name):
+        return lambda _block, _inputs, out: captured.__setitem__(name, out.asnumpy()[0])
+    run_with_hooks(net, to_input(mx.nd.array(image[None], dtype="uint8"), mean, std),
+                   [(branch, keep(name)) for name, branch in block.branches])
     return [(f"{name}: {branch_label(branch)}", captured[name]) for name, branch in block.branches]
 
 
@@ -65,13 +59,13 @@ def branch_label(branch):
 
     def walk(block):
         if isinstance(block, (nn.Conv2D, nn.MaxPool2D, nn.AvgPool2D)):
-            kernel = "x".join(map(str, block._kwargs["kernel"]))
+            kernel = "x".join(map(str, layer_kernel(block)))
             kind = {nn.MaxPool2D: "max ", nn.AvgPool2D: "avg "}.get(type(block), "")
             parts.append(kind + kernel)
         elif isinstance(block, Mixed):
             parts.append("(" + " | ".join(branch_label(b) for _, b in block.branches) + ")")
         else:
-            for child in block._children.values():
+            for _, child in child_blocks(block):
                 walk(child)
     walk(branch)
     return " -> ".join(parts)

@@ -4,23 +4,18 @@ from collections import namedtuple
 import mxnet as mx
 import numpy as np
 
+from ._gluon import child_blocks, initialize_if_needed, owns_parameters, run_with_hooks
+
 Row = namedtuple("Row", "name kind depth output_shape params mult_adds")
 Row.__doc__ = ("One summary line: dotted path, block class, nesting depth, output shape, "
                "parameters and multiply-adds of the subtree.")
 Summary = namedtuple("Summary", "rows total_params trainable_params input_shape mult_adds")
 
 
-def _ensure_initialized(net, ctx):
-    for param in net.collect_params().values():
-        if param._data is None and param._deferred_init == ():
-            net.initialize(ctx=ctx)
-            return
-
-
 def stage_shapes(net, input_shape, ctx=None):
     """Run a zero input through ``net.stages()`` one stage at a time; return [(name, shape)]."""
     ctx = ctx or mx.cpu()
-    _ensure_initialized(net, ctx)
+    initialize_if_needed(net, ctx)
     x = mx.nd.zeros(input_shape, ctx=ctx)
     net(x)  # checks the input shape and completes any deferred initialisation
     shapes = []
@@ -39,9 +34,9 @@ def count_params(block, trainable_only=True):
 def _walk(block, path, depth):
     """Pre-order walk; a block that owns parameters (Conv2D, Dense, ...) is a leaf."""
     yield path, block, depth
-    if block._reg_params:
+    if owns_parameters(block):
         return
-    for child_name, child in block._children.items():
+    for child_name, child in child_blocks(block):
         yield from _walk(child, f"{path}.{child_name}" if path else child_name, depth + 1)
 
 
@@ -66,24 +61,17 @@ def layer_summary(net, input_shape, ctx=None, max_depth=None):
     A hybridized net is run imperatively for the pass and hybridized again after.
     """
     ctx = ctx or mx.cpu()
-    _ensure_initialized(net, ctx)
-    was_hybridized = net._active
-    net.hybridize(False)
-    shapes, in_shapes, handles = {}, {}, []
+    initialize_if_needed(net, ctx)
+    shapes, in_shapes = {}, {}
     blocks = [(p, b, d) for p, b, d in _walk(net, "", 0) if p]
-    try:
-        for path, block, _ in blocks:
-            def hook(_block, inputs, output, path=path):
-                shapes[path] = tuple(output.shape) if hasattr(output, "shape") else \
-                    tuple(tuple(o.shape) for o in output)
-                in_shapes[path] = tuple(inputs[0].shape)
-            handles.append(block.register_forward_hook(hook))
-        net(mx.nd.zeros(input_shape, ctx=ctx))
-    finally:
-        for handle in handles:
-            handle.detach()
-        if was_hybridized:
-            net.hybridize()
+
+    def hook_for(path):
+        def hook(_block, inputs, output):
+            shapes[path] = tuple(output.shape) if hasattr(output, "shape") else \
+                tuple(tuple(o.shape) for o in output)
+            in_shapes[path] = tuple(inputs[0].shape)
+        return hook
+    run_with_hooks(net, mx.nd.zeros(input_shape, ctx=ctx), [(block, hook_for(path)) for path, block, _ in blocks])
     leaf_macs = {path: _leaf_mult_adds(block, in_shapes.get(path), shapes.get(path))
                  for path, block, _ in blocks}
     rows = [Row(path, type(block).__name__, depth - 1, shapes.get(path), count_params(block),

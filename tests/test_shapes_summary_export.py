@@ -8,6 +8,7 @@ import mxnet as mx
 import numpy as np
 import pytest
 
+from gluon_googlenet._gluon import is_hybridized
 from gluon_googlenet import get_model, list_models
 from gluon_googlenet.errors import CheckpointError, OutputDirError
 from gluon_googlenet.export import export_model, import_model, load_exported_params
@@ -58,7 +59,7 @@ def test_summary_leaves_a_hybridized_net_hybridized():
     net.initialize()
     net.hybridize()
     layer_summary(net, (1, 1, 32, 32))
-    assert net._active
+    assert is_hybridized(net)
 
 
 PLAIN_MXNET_LOADER = textwrap.dedent("""

@@ -1,0 +1,62 @@
+"""What this package needs from Gluon blocks beyond MXNet 1.9's public API, in one place.
+
+MXNet 1.x offers no public accessor for a block's children, its hybridization state or a
+layer's kernel; these helpers read the private attributes, and ``tests/test_gluon_internals.py``
+fails loudly if an MXNet release changes them. Everything else here uses public calls.
+"""
+from contextlib import contextmanager
+
+
+def child_blocks(block):
+    """(name, child) pairs of ``block``'s registered children, in registration order."""
+    return list(block._children.items())
+
+
+def is_hybridized(block):
+    """True once ``block.hybridize()`` is in effect."""
+    return bool(block._active)
+
+
+def layer_kernel(block):
+    """Kernel size tuple of a Conv2D or pooling layer."""
+    return tuple(block._kwargs["kernel"])
+
+
+def owns_parameters(block):
+    """True for a layer holding parameters of its own (Conv2D, Dense, BatchNorm, ...)."""
+    return len(list(block.params.keys())) > 0
+
+
+def initialize_if_needed(net, ctx):
+    """``net.initialize(ctx=ctx)`` unless some initialisation (perhaps deferred) was asked for."""
+    for param in net.collect_params().values():
+        try:
+            param.list_ctx()  # raises RuntimeError only if initialize() was never called
+        except RuntimeError:
+            net.initialize(ctx=ctx)
+            return
+
+
+@contextmanager
+def imperative(net):
+    """Run ``net`` imperatively inside the block (so forward hooks see every layer), then
+    restore its hybridization."""
+    was_hybridized = is_hybridized(net)
+    net.hybridize(False)
+    try:
+        yield net
+    finally:
+        if was_hybridized:
+            net.hybridize()
+
+
+def run_with_hooks(net, x, hooks):
+    """One imperative forward pass of ``x`` with ``hooks`` ((block, hook(block, inputs, output))
+    pairs) attached for the pass only; returns the output."""
+    with imperative(net):
+        handles = [block.register_forward_hook(hook) for block, hook in hooks]
+        try:
+            return net(x)
+        finally:
+            for handle in handles:
+                handle.detach()
