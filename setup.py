@@ -9,9 +9,12 @@ setup(
     long_description_content_type="text/markdown",
     packages=find_packages(include=["gluon_googlenet", "gluon_googlenet.*"]),
     python_requires="==3.11.*",
-    install_requires=["numpy<1.24", "gluoncv>=0.10.5", "matplotlib", "tqdm"],
+    install_requires=["numpy<1.24", "matplotlib", "tqdm", "Pillow"],
     # MXNet is not a hard requirement, so a CUDA build (mxnet-cu117) can stand in for it.
-    extras_require={"cpu": ["mxnet==1.9.1"], "test": ["pytest"]},
+    # GluonCV is the outside reference the tests compare our nets with; the package itself
+    # does not import it.
+    extras_require={"cpu": ["mxnet==1.9.1"], "onnx": ["onnx==1.14.1"],
+                    "test": ["pytest", "gluoncv>=0.10.5"]},
     entry_points={"console_scripts": ["gluon-googlenet=gluon_googlenet.cli:main"]},
     license="MIT",
 )

@@ -23,7 +23,8 @@ from mxnet import autograd, gluon  # noqa: E402
 from gluon_googlenet import fast, get_model  # noqa: E402
 from gluon_googlenet.checkpoint import load_model  # noqa: E402
 from gluon_googlenet.data import load_dataset, make_loader  # noqa: E402
-from gluon_googlenet.trainer import TrainConfig, evaluate, make_trainer, train, train_epoch  # noqa: E402
+from gluon_googlenet.loop import evaluate, train_epoch  # noqa: E402
+from gluon_googlenet.trainer import TrainConfig, make_trainer, train  # noqa: E402
 
 BATCH = 128
 

@@ -15,6 +15,5 @@ class Inception(Mixed):
     """
 
     def __init__(self, c1, c2, c3, c4, in_channels=0, batch_norm=False, k3=5, **kwargs):
-        self.c1, self.c2, self.c3, self.c4 = c1, tuple(c2), tuple(c3), c4
         spec = InceptionSpec(c1, tuple(c2), tuple(c3), c4, k3)
         super().__init__(inception_branches(spec), in_channels, batch_norm, **kwargs)

@@ -97,13 +97,15 @@ class _PrintLog:
         self.handler = logging.StreamHandler(sys.stdout)
         self.handler.setFormatter(logging.Formatter("%(message)s"))
         self.logger.addHandler(self.handler)
-        self.level = self.logger.level
+        self.level, self.propagate = self.logger.level, self.logger.propagate
         self.logger.setLevel(logging.INFO)
+        self.logger.propagate = False  # once, even where a root handler exists (MXNet's AMP adds one)
         return self
 
     def __exit__(self, *exc):
         self.logger.removeHandler(self.handler)
         self.logger.setLevel(self.level)
+        self.logger.propagate = self.propagate
 
 
 def cmd_train(args):

@@ -60,6 +60,21 @@ PRESETS = {
 }
 
 
+# TrainConfig fields naming the data a run reads: data.load_run_data's keywords (and verify_data).
+DATA_FIELDS = ("dataset", "data_dir", "image_folder", "limit_train", "limit_test", "test_fraction",
+               "seed", "bad_images")
+
+
+def data_options(config, **changes):
+    """``load_run_data`` keywords from a TrainConfig or a checkpoint's saved config dict."""
+    saved = config if isinstance(config, dict) else dataclasses.asdict(config)
+    defaults = dataclasses.asdict(TrainConfig())
+    options = {key: saved.get(key, defaults[key]) for key in DATA_FIELDS}
+    options["verify"] = saved.get("verify_data", True)
+    options.update(changes)
+    return options
+
+
 def lr_at(config, epoch):
     """Learning rate of 0-based ``epoch`` under ``config.lr_schedule``."""
     schedule = config.lr_schedule

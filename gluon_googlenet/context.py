@@ -4,11 +4,12 @@ import mxnet as mx
 from .errors import ContextError
 
 
-def parse_ctx(spec="cpu"):
+def parse_ctx(spec="cpu", gpus=None):
     """Return a list of MXNet contexts for ``spec``, checking GPUs exist before first use.
 
     'cpu' -> [cpu(0)]; 'gpu' -> [gpu(0)]; 'gpu:0,1' -> [gpu(0), gpu(1)];
     'cpu:0,1' -> two CPU contexts (data-parallel code paths, tested on CPU).
+    ``gpus``: the number of GPUs to check against (None: as many as MXNet sees).
     """
     text = (spec or "cpu").strip().lower()
     kind, _, ids = text.partition(":")
@@ -22,7 +23,7 @@ def parse_ctx(spec="cpu"):
         raise ContextError(f"device indices in {spec!r} must be distinct and >= 0")
     if kind == "cpu":
         return [mx.cpu(i) for i in indices]
-    available = mx.context.num_gpus()
+    available = mx.context.num_gpus() if gpus is None else gpus
     if available == 0:
         raise ContextError(
             f"--ctx {spec} asks for a GPU but MXNet sees none (CPU build or no CUDA device); "

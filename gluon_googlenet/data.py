@@ -7,15 +7,18 @@ gzipped or not and is checked against the MD5 of its uncompressed bytes.
 import functools
 import gzip
 import hashlib
+import logging
 import os
 import zlib
+from collections import namedtuple
 
 import mxnet as mx
 import numpy as np
 
+from .datasets import DATASETS, FASHION_MNIST, MNIST, DatasetSpec, get_dataset_spec  # noqa: F401
 from .errors import DataError
 
-from .datasets import DATASETS, FASHION_MNIST, MNIST, DatasetSpec, get_dataset_spec  # noqa: F401
+log = logging.getLogger("gluon_googlenet.data")
 
 _SPLIT_FILES = {"train": ("train-images", "train-labels"), "test": ("t10k-images", "t10k-labels")}
 
@@ -137,6 +140,11 @@ def load_dataset(name="fashion-mnist", split="train", data_dir=None, resize=96, 
     return _load_cached(name, split, os.path.abspath(folder), resize or 0, limit or 0, verify)
 
 
+def epoch_seed(seed, epoch):
+    """The one seed of (run seed, 0-based epoch): shuffling and the per-epoch RNG state use it."""
+    return (seed * 1_000_003 + epoch) % 2**31
+
+
 class EpochSampler(mx.gluon.data.Sampler):
     """Indices in an order fixed by (seed, epoch): shuffled, or in order when ``seed`` is None.
 
@@ -149,7 +157,7 @@ class EpochSampler(mx.gluon.data.Sampler):
     def __iter__(self):
         if self._seed is None:
             return iter(range(self._length))
-        rng = np.random.RandomState((self._seed * 1_000_003 + self.epoch) % 2**32)
+        rng = np.random.RandomState(epoch_seed(self._seed, self.epoch))
         return iter(rng.permutation(self._length).tolist())
 
     def __len__(self):
@@ -173,11 +181,17 @@ IMAGENET_STD = (0.229, 0.224, 0.225)
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".ppm", ".bmp", ".pgm", ".tif", ".tiff", ".webp")
 
 
-def _read_rgb(path, size):
+def read_image_file(path, size, channels=3):
+    """One image file as uint8 [channels, size, size] (grey for 1 channel, RGB for 3), resized
+    bilinearly; DataError naming the file when it cannot be decoded."""
     from PIL import Image
-    with Image.open(path) as img:
-        img = img.convert("RGB").resize((size, size), Image.BILINEAR)
-        return np.asarray(img, dtype=np.uint8).transpose(2, 0, 1)
+    try:
+        with Image.open(path) as img:
+            img = img.convert("L" if channels == 1 else "RGB").resize((size, size), Image.BILINEAR)
+            array = np.asarray(img, dtype=np.uint8)
+    except Exception as err:  # PIL raises many types (OSError, ValueError, ...) for bad files
+        raise DataError(f"cannot read image {path} ({type(err).__name__}: {err})") from None
+    return array[None] if array.ndim == 2 else array.transpose(2, 0, 1)
 
 
 def _folder_stamp(root):
@@ -213,11 +227,10 @@ def _load_folder_cached(root, size, skip_bad, stamp):
         for file in files:
             path = os.path.join(folder, file)
             try:
-                images.append(_read_rgb(path, size))
-            except Exception as err:  # PIL raises many types for undecodable files
+                images.append(read_image_file(path, size))
+            except DataError as err:
                 if not skip_bad:
-                    raise DataError(f"cannot read image {path} ({type(err).__name__}); remove it "
-                                    "or pass --bad-images skip") from None
+                    raise DataError(f"{err}; remove it or pass --bad-images skip") from None
                 skipped.append(path)
                 continue
             labels.append(label)
@@ -249,3 +262,41 @@ def split_indices(labels, test_fraction=0.2, seed=0):
         test.extend(idx[:n_test])
         train.extend(idx[n_test:])
     return np.sort(np.asarray(train, dtype=np.int64)), np.sort(np.asarray(test, dtype=np.int64))
+
+
+# --- the data of one run, and the net's input -------------------------------------------------
+RunData = namedtuple("RunData", "name train test class_names channels mean std")
+RunData.__doc__ = "Train and test (images uint8 NCHW, labels int32), class names, channels, normalisation."
+
+
+def load_run_data(size, dataset="fashion-mnist", data_dir=None, image_folder=None, limit_train=None,
+                  limit_test=None, verify=True, test_fraction=0.2, seed=0, bad_images="error",
+                  need_train=True):
+    """A run's data at ``size`` x ``size``: an IDX data set's train/test files, or an image
+    folder split per class (``test_fraction`` held out, split by ``seed``).
+
+    ``need_train=False`` leaves an IDX training set unread (train is then None).
+    """
+    if image_folder:
+        images, labels, names, skipped = load_image_folder(image_folder, size, bad_images == "skip")
+        for path in skipped:
+            log.warning("skipped unreadable image %s", path)
+        train_idx, test_idx = split_indices(labels, test_fraction, seed)
+        train_idx, test_idx = train_idx[:limit_train or None], test_idx[:limit_test or None]
+        return RunData(f"image-folder {image_folder}", (images[train_idx], labels[train_idx]),
+                       (images[test_idx], labels[test_idx]), list(names), 3, IMAGENET_MEAN, IMAGENET_STD)
+    spec = get_dataset_spec(dataset)
+    resize = 0 if size == 28 else size
+    train = load_dataset(dataset, "train", data_dir, resize, limit_train, verify) if need_train else None
+    test = load_dataset(dataset, "test", data_dir, resize, limit_test, verify)
+    return RunData(dataset, train, test, list(spec.class_names), 1, None, None)
+
+
+def to_input(batch, mean=None, std=None):
+    """uint8 images on a device -> float32 in [0, 1] (then (x - mean) / std per channel)."""
+    x = batch.astype("float32") / 255
+    if mean is not None:
+        shape = (1, len(mean), 1, 1)
+        x = (x - mx.nd.array(mean, ctx=x.context).reshape(shape)) / \
+            mx.nd.array(std, ctx=x.context).reshape(shape)
+    return x

@@ -4,7 +4,7 @@ import os
 import mxnet as mx
 
 from .errors import DependencyError, OutputDirError
-from .fileio import atomic_path
+from .fileio import atomic_path, ensure_writable_dir
 from .summary import layer_summary
 
 
@@ -59,9 +59,7 @@ def draw_network(net, input_shape, path, expanded=False, title=None):
         if "ExecutableNotFound" in type(err).__name__ or "dot" in str(err) and "PATH" in str(err):
             raise DependencyError("drawing needs Graphviz's 'dot' program: apt-get install graphviz") from None
         raise
-    folder = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(folder) or not os.access(folder, os.W_OK):
-        raise OutputDirError(f"cannot write {path}: folder {folder} is missing or not writable")
+    ensure_writable_dir(os.path.dirname(os.path.abspath(path)))
     with atomic_path(path) as tmp:
         with open(tmp, "wb") as handle:
             handle.write(data)

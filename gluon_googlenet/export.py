@@ -9,18 +9,7 @@ import mxnet as mx
 import numpy as np
 
 from .errors import CheckpointError, DependencyError, OutputDirError
-
-
-def check_writable_prefix(prefix):
-    """Raise OutputDirError unless files named ``prefix-*`` can be created."""
-    folder = os.path.dirname(os.path.abspath(prefix))
-    if not os.path.isdir(folder):
-        try:
-            os.makedirs(folder, exist_ok=True)
-        except OSError as err:
-            raise OutputDirError(f"cannot create output folder {folder}: {err.strerror}") from None
-    if not os.access(folder, os.W_OK | os.X_OK):
-        raise OutputDirError(f"output folder {folder} is not writable")
+from .fileio import ensure_writable_dir
 
 
 def export_model(net, prefix, input_shape, epoch=0, ctx=None):
@@ -28,7 +17,7 @@ def export_model(net, prefix, input_shape, epoch=0, ctx=None):
 
     The graph's input is named ``data``; training-only outputs (aux heads) are not in it.
     """
-    check_writable_prefix(prefix)
+    ensure_writable_dir(os.path.dirname(os.path.abspath(prefix)))
     ctx = ctx or mx.cpu()
     net.hybridize()
     net(mx.nd.zeros(input_shape, ctx=ctx))
@@ -85,7 +74,7 @@ def export_onnx(net, path, input_shape, ctx=None):
         import onnx
     except ImportError:
         raise DependencyError("ONNX export needs the onnx package: pip install onnx==1.14.1") from None
-    check_writable_prefix(path)
+    ensure_writable_dir(os.path.dirname(os.path.abspath(path)))
     with tempfile.TemporaryDirectory() as scratch:
         symbol_file, params_file = export_model(net, os.path.join(scratch, "model"), input_shape, 0, ctx)
         with warnings.catch_warnings():

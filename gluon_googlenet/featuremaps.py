@@ -3,6 +3,7 @@ import mxnet as mx
 import numpy as np
 
 from ._gluon import child_blocks, layer_kernel, run_with_hooks
+from .data import to_input
 from .errors import ConfigError, InputShapeError
 from .layers import Mixed
 
@@ -36,7 +37,6 @@ def mixed_blocks(net, prefix=""):
 def branch_activations(net, image, path, mean=None, std=None):
     """Run one uint8 image [C, H, W] through ``net``; return [(branch label, activations [c, h, w])]
     of the Inception block at ``path`` (labels like 'p2: 1x1 -> 3x3')."""
-    from .trainer import to_input
     block = find_block(net, path)
     image = np.asarray(image)
     expected = (net.in_channels,)

@@ -8,12 +8,23 @@ import tempfile
 import time
 from contextlib import contextmanager
 
-_UMASK = os.umask(0)
-os.umask(_UMASK)
-
 from .errors import OutputDirError, RunFolderBusyError
 
 LOCK_NAME = ".lock"
+
+
+def _umask():
+    """The process umask, read without changing it where Linux reports it (/proc, 4.7+)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except OSError:
+        pass
+    mask = os.umask(0o022)  # elsewhere: set and restore at once
+    os.umask(mask)
+    return mask
 
 
 def _unwritable(folder, err):
@@ -38,7 +49,7 @@ def atomic_path(path):
     folder = os.path.dirname(os.path.abspath(path))
     fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".tmp", dir=folder)
     os.close(fd)
-    os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600; give the file the usual mode
+    os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the file the usual mode
     try:
         yield tmp
         with open(tmp, "rb+") as handle:
@@ -67,7 +78,7 @@ def lock_run_folder(folder):
     """
     ensure_writable_dir(folder)
     try:
-        fd = os.open(os.path.join(folder, LOCK_NAME), os.O_RDWR | os.O_CREAT, 0o666 & ~_UMASK)
+        fd = os.open(os.path.join(folder, LOCK_NAME), os.O_RDWR | os.O_CREAT, 0o666)
     except OSError as err:
         raise _unwritable(folder, err) from None
     try:

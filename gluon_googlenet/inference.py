@@ -1,5 +1,4 @@
 """Evaluate a checkpoint on a test set, and classify image files with it."""
-import dataclasses
 import os
 
 import mxnet as mx
@@ -7,23 +6,20 @@ import numpy as np
 
 from .checkpoint import load_model
 from .context import parse_ctx
-from .data import make_loader
+from .config import data_options
+from .data import load_run_data, make_loader, read_image_file, to_input
 from .errors import DataError
 from .plots import plot_confusion
-from .trainer import TrainConfig, evaluate, load_training_data, to_input
+from .trainer import evaluate
 
-_CONFIG_FIELDS = {f.name for f in dataclasses.fields(TrainConfig)}
-
-
-def _run_config(meta, data_dir=None, limit_test=None, verify=True):
-    """The checkpoint's training config, pointed at ``data_dir`` and limited as asked."""
-    config = TrainConfig(**{k: v for k, v in meta["config"].items() if k in _CONFIG_FIELDS})
-    changes = {"verify_data": verify}
+def _test_data(meta, data_dir=None, limit_test=None, verify=True):
+    """The test set of the run that saved ``meta``, from ``data_dir`` if given."""
+    changes = {"verify": verify, "need_train": False}
     if limit_test:
         changes["limit_test"] = limit_test
     if data_dir:
         changes["data_dir"] = data_dir
-    return dataclasses.replace(config, **changes)
+    return load_run_data(meta["input_size"], **data_options(meta["config"], **changes))
 
 
 def evaluate_checkpoint(path, data_dir=None, ctx="cpu", batch_size=256, limit=None,
@@ -38,8 +34,7 @@ def evaluate_checkpoint(path, data_dir=None, ctx="cpu", batch_size=256, limit=No
     ctxs = parse_ctx(ctx)
     net, meta = load_model(path, ctxs)
     net.hybridize(static_alloc=True)
-    data = load_training_data(_run_config(meta, data_dir, limit, verify), meta["input_size"],
-                              need_train=False)
+    data = _test_data(meta, data_dir, limit, verify)
     result = evaluate(net, make_loader(*data.test, batch_size), ctxs, meta["classes"],
                       norm=(meta.get("mean"), meta.get("std")))
     confusion = result["confusion"]
@@ -62,18 +57,11 @@ def read_image(source, meta, data_dir=None):
             index = int(source[5:])
         except ValueError:
             raise DataError(f"bad test-set reference {source!r}; write test:INDEX, e.g. test:7") from None
-        images, labels = load_training_data(_run_config(meta, data_dir), size, need_train=False).test
+        images, labels = _test_data(meta, data_dir).test
         if not 0 <= index < len(labels):
             raise DataError(f"{source}: the test set has {len(labels)} images (0..{len(labels) - 1})")
         return images[index], int(labels[index])
-    from PIL import Image, UnidentifiedImageError
-    try:
-        with Image.open(source) as img:
-            img = img.convert("L" if meta["in_channels"] == 1 else "RGB").resize((size, size), Image.BILINEAR)
-            array = np.asarray(img, dtype=np.uint8)
-    except (OSError, UnidentifiedImageError) as err:
-        raise DataError(f"cannot read image {source}: {err}") from None
-    return (array[None] if array.ndim == 2 else array.transpose(2, 0, 1)), None
+    return read_image_file(source, size, meta["in_channels"]), None
 
 
 def predict_images(path, sources, ctx="cpu", data_dir=None):

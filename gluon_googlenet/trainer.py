@@ -1,13 +1,14 @@
-"""The one training loop: any registered model on Fashion-MNIST or MNIST, d2l defaults.
+"""Training runs: any registered model on Fashion-MNIST, MNIST or an image folder, d2l defaults.
 
 Defaults reproduce d2l's GoogLeNet run: Xavier init, plain SGD, lr 0.1, batch 128,
 images resized to 96x96 and scaled to [0, 1], softmax cross-entropy, 10 epochs.
-Each epoch writes history.json, curves.png and last.ckpt (best.ckpt when the test
+``train`` reads like d2l's ``train_ch6`` (build, initialise, then per epoch: train, evaluate,
+record); each epoch writes history.json, curves.png and last.ckpt (best.ckpt when the test
 accuracy improves) into the output folder, atomically; the end exports the model.
+The per-batch core is loop.py's ``train_epoch``.
 """
 import dataclasses
 import logging
-import math
 import os
 import random
 import time
@@ -15,19 +16,19 @@ from collections import namedtuple
 
 import mxnet as mx
 import numpy as np
-from mxnet import autograd, gluon
+from mxnet import gluon
 
 from .checkpoint import check_compatible, load_states, load_weights, read_checkpoint, save_checkpoint
+from .config import PRESETS, TrainConfig  # noqa: F401  (users import them from here)
+from .config import RUN_DEFINING, data_options, input_side, lr_at, validate
 from .context import parse_ctx
 from .cpu import require_bf16
-from .config import (OPTIMIZERS, PRESETS, RUN_DEFINING, TrainConfig, input_side,  # noqa: F401
-                     lr_at, validate)
-from .data import (IMAGENET_MEAN, IMAGENET_STD, get_dataset_spec, load_dataset, load_image_folder,
-                   make_loader, split_indices)
+from .data import epoch_seed, load_run_data, make_loader
 from .errors import CheckpointError, ConfigError, DivergedError
 from .export import export_model
 from .fileio import lock_run_folder, write_json
-from .models import TrainOutputs, get_model, get_spec
+from .loop import evaluate, train_epoch
+from .models import get_model, get_spec
 from .plots import plot_history
 from .progress import RunProgress, progress_mode
 
@@ -81,7 +82,7 @@ def enable_amp(precision, ctxs):
 
 def seed_epoch(seed, epoch):
     """Seed MXNet's, numpy's and Python's generators from (seed, epoch) alone."""
-    value = (seed * 1_000_003 + epoch) % 2**31
+    value = epoch_seed(seed, epoch)
     mx.random.seed(value)
     np.random.seed(value)
     random.seed(value)
@@ -98,135 +99,12 @@ def make_trainer(net, config, ctxs, kvstore=None):
     return gluon.Trainer(net.collect_params(), config.optimizer, params, kvstore=kvstore)
 
 
-DataBundle = namedtuple("DataBundle", "name train test class_names channels mean std")
-DataBundle.__doc__ = "Train and test (images uint8 NCHW, labels int32), class names, normalisation."
-
-
-def load_training_data(config, size, need_train=True):
-    """The run's data: an IDX data set (train/test files) or an image folder split per class.
-
-    ``need_train=False`` leaves an IDX training set unread (train is then None).
-    """
-    if config.image_folder:
-        images, labels, names, skipped = load_image_folder(config.image_folder, size,
-                                                           config.bad_images == "skip")
-        for path in skipped:
-            log.warning("skipped unreadable image %s", path)
-        train_idx, test_idx = split_indices(labels, config.test_fraction, config.seed)
-        train_idx, test_idx = train_idx[:config.limit_train or None], test_idx[:config.limit_test or None]
-        return DataBundle(f"image-folder {config.image_folder}", (images[train_idx], labels[train_idx]),
-                          (images[test_idx], labels[test_idx]), list(names), 3,
-                          IMAGENET_MEAN, IMAGENET_STD)
-    spec = get_dataset_spec(config.dataset)
-    resize = 0 if size == 28 else size
-    train = load_dataset(config.dataset, "train", config.data_dir, resize, config.limit_train,
-                         config.verify_data) if need_train else None
-    test = load_dataset(config.dataset, "test", config.data_dir, resize, config.limit_test,
-                        config.verify_data)
-    return DataBundle(config.dataset, train, test, list(spec.class_names), 1, None, None)
-
-
-def to_input(batch, mean=None, std=None):
-    """uint8 images on a device -> float32 in [0, 1] (then (x - mean) / std per channel)."""
-    x = batch.astype("float32") / 255
-    if mean is not None:
-        shape = (1, len(mean), 1, 1)
-        x = (x - mx.nd.array(mean, ctx=x.context).reshape(shape)) / \
-            mx.nd.array(std, ctx=x.context).reshape(shape)
-    return x
-
-
-def compute_loss(loss_fn, output, label, aux_weight=0.3):
-    """Per-example loss; for TrainOutputs: main loss + aux_weight x each auxiliary loss."""
-    if isinstance(output, TrainOutputs):
-        loss = loss_fn(output.main, label)
-        for aux in output.aux:
-            loss = loss + aux_weight * loss_fn(aux, label)
-        return loss
-    return loss_fn(output, label)
-
-
-def main_output(output):
-    return output.main if isinstance(output, TrainOutputs) else output
-
-
-def _split(xb, yb, ctxs):
-    ctxs = ctxs[:xb.shape[0]]
-    return (gluon.utils.split_and_load(xb, ctxs, even_split=False),
-            gluon.utils.split_and_load(yb, ctxs, even_split=False))
-
-
-def evaluate(net, loader, ctxs, num_classes, loss_fn=None, norm=(None, None)):
-    """Accuracy, mean loss, confusion matrix (rows true, columns predicted) and the predicted
-    class of every example, in loader order, over ``loader``."""
-    loss_fn = loss_fn or gluon.loss.SoftmaxCrossEntropyLoss()
-    confusion = np.zeros((num_classes, num_classes), dtype=np.int64)
-    loss_sum, predictions = 0.0, []
-    for xb, yb in loader:
-        xs, ys = _split(xb, yb, ctxs)
-        outs = [net(to_input(x, *norm)) for x in xs]
-        loss_sum += sum(loss_fn(o, y).sum().asscalar() for o, y in zip(outs, ys))
-        preds = np.concatenate([o.argmax(axis=1).asnumpy().astype(np.int64) for o in outs])
-        predictions.append(preds)
-        np.add.at(confusion, (yb.asnumpy().astype(np.int64), preds), 1)
-    total = int(confusion.sum())
-    return {"acc": float(np.trace(confusion) / max(total, 1)),
-            "loss": loss_sum / max(total, 1), "confusion": confusion, "count": total,
-            "predictions": np.concatenate(predictions) if predictions else np.zeros(0, np.int64)}
-
-
-def train_epoch(net, trainer, loader, ctxs, loss_fn, *, norm=(None, None), aux_weight=0.3,
-                workers=1, scale_loss=False, progress=None, desc="the epoch"):
-    """One pass over ``loader``; returns (mean loss, accuracy, examples, seconds).
-
-    With ``workers`` processes on a distributed kvstore each step averages over the global
-    batch (this batch x workers); ``scale_loss`` applies AMP's dynamic loss scaling (fp16);
-    ``progress`` (a RunProgress) is told of every batch.
-    A batch's loss and hits stay on the device until the next batch is queued, so reading
-    them never stalls the engine; a NaN or infinite loss raises DivergedError at that read.
-    """
-    totals = {"loss": 0.0, "correct": 0}
-    seen, pending = 0, None
-    start = time.time()
-
-    def settle(step, batch_loss, batch_correct):
-        value = batch_loss.asscalar()
-        if not math.isfinite(value):
-            raise DivergedError(f"the loss became {value} at batch {step} of {desc}")
-        totals["loss"] += float(value)
-        totals["correct"] += int(batch_correct.asscalar())
-
-    for step, (xb, yb) in enumerate(loader, 1):
-        xs, ys = _split(xb, yb, ctxs)
-        xs = [to_input(x, *norm) for x in xs]
-        with autograd.record():
-            outs = [net(x) for x in xs]
-            losses = [compute_loss(loss_fn, o, y, aux_weight) for o, y in zip(outs, ys)]
-            if scale_loss:
-                from mxnet.contrib import amp
-                with amp.scale_loss(losses, trainer) as scaled:
-                    autograd.backward(scaled)
-        if not scale_loss:
-            autograd.backward(losses)
-        trainer.step(xb.shape[0] * workers)
-        home = ctxs[0]
-        batch_loss = mx.nd.add_n(*[l.sum().as_in_context(home) for l in losses])
-        batch_correct = mx.nd.add_n(*[(main_output(o).argmax(axis=1) == y.astype("float32"))
-                                      .sum().as_in_context(home) for o, y in zip(outs, ys)])
-        if pending is not None:
-            settle(*pending)
-        pending = (step, batch_loss, batch_correct)
-        seen += xb.shape[0]
-        if progress is not None:
-            done = max(seen - xb.shape[0], 1)
-            progress.step(step, seen, totals["loss"] / done, totals["correct"] / done)
-    if pending is not None:
-        settle(*pending)
-    return totals["loss"] / max(seen, 1), totals["correct"] / max(seen, 1), seen, time.time() - start
+Resumed = namedtuple("Resumed", "config meta params states history epoch")
 
 
 def _resume_state(config, paths):
-    """Read last.ckpt for --resume; return (config with the checkpoint's run settings, ckpt parts)."""
+    """Read last.ckpt for --resume: the config with the checkpoint's run settings, its parts,
+    its history and the number of finished epochs."""
     if not os.path.isfile(paths.last):
         raise CheckpointError(f"--resume: no checkpoint {paths.last} to resume from")
     meta, params, states = read_checkpoint(paths.last)
@@ -237,7 +115,7 @@ def _resume_state(config, paths):
     for key, (given, kept) in changed.items():
         log.info("resume: keeping the checkpoint's %s=%r (not %r)", key, kept, given)
     config = dataclasses.replace(config, **{k: saved[k] for k in RUN_DEFINING if k in saved})
-    return config, meta, params, states
+    return Resumed(config, meta, params, states, meta["history"], meta["epoch"])
 
 
 def train(config):
@@ -257,94 +135,136 @@ def train(config):
 
 
 def _train_in(paths, config, ctxs, kv, rank, workers):
-    """train()'s work inside its locked run folder ``paths``."""
-    meta, history, start_epoch = None, [], 0
-    if config.resume:
-        config, meta, params, states = _resume_state(config, paths)
-        history, start_epoch = meta["history"], meta["epoch"]
+    """train()'s work inside its locked run folder ``paths``: the d2l loop with checkpoints."""
+    resumed = _resume_state(config, paths) if config.resume else None
+    if resumed:
+        config = resumed.config
     validate(config)
     size = input_side(config)
-    min_size = get_model(config.model, input_size=size).min_size  # cheap: no weights allocated
-    if size < min_size:
-        raise ConfigError(f"{config.model} needs inputs of at least {min_size}x{min_size}; "
-                          f"images of {size}x{size} are too small (--resize)")
-    data = load_training_data(config, size)
-    model_kwargs = {"classes": len(data.class_names), "in_channels": data.channels, "input_size": size}
-    if config.aux_logits:
-        model_kwargs["aux_logits"] = True
-    if meta is not None:
-        check_compatible(meta, paths.last, model=config.model, model_kwargs=model_kwargs)
-    net = get_model(config.model, **model_kwargs)
-    train_x, train_y = data.train
-    if workers > 1:  # each worker trains on its own shard
-        train_x, train_y = train_x[rank::workers], train_y[rank::workers]
-    train_loader = make_loader(train_x, train_y, config.batch_size, seed=config.seed)
-    test_loader = make_loader(*data.test, config.batch_size)
-    norm = (data.mean, data.std)
-
-    if meta is None:
-        mx.random.seed(config.seed)
-        net.initialize(mx.init.Xavier(), ctx=ctxs)
-    else:
-        load_weights(net, params, ctxs, paths.last)
-    net.hybridize(static_alloc=True, static_shape=True)
-    trainer = make_trainer(net, config, ctxs, kv)
-    if config.precision != "fp32":
-        from mxnet.contrib import amp
-        amp.init_trainer(trainer)
-    if meta is not None and states is not None and kv is None:
-        load_states(trainer, states)
+    _check_input_side(config.model, size)
+    data = load_run_data(size, **data_options(config))
+    net, model_kwargs = _build_net(config, data, size, ctxs, resumed, paths)
+    trainer = _build_trainer(net, config, ctxs, kv, resumed)
     write_json(paths.config, dataclasses.asdict(config))
-
+    train_loader, test_loader = _loaders(data, config.batch_size, config.seed, rank, workers)
     loss_fn = gluon.loss.SoftmaxCrossEntropyLoss()
-    classes = model_kwargs["classes"]
-    best = max((h["test_acc"] for h in history), default=-1.0)
+    history, start = (resumed.history, resumed.epoch) if resumed else ([], 0)
     log.info("training %s on %s: %d train / %d test images at %dx%d, ctx %s, epochs %d..%d%s",
-             config.model, data.name, len(train_y), len(data.test[1]), size, size,
-             ",".join(str(c) for c in ctxs), start_epoch + 1, config.epochs,
+             config.model, data.name, len(train_loader.epoch_sampler), len(data.test[1]), size, size,
+             ",".join(str(c) for c in ctxs), start + 1, config.epochs,
              f", worker {rank} of {workers}" if kv is not None else "")
-    progress = RunProgress(config.epochs - start_epoch, len(train_loader), len(test_loader),
+    progress = RunProgress(config.epochs - start, len(train_loader), len(test_loader),
                            progress_mode(config.progress))
-    for epoch in range(start_epoch, config.epochs):
-        seed_epoch(config.seed, epoch)
+    saver = _EpochSaver(paths, net, trainer if kv is None else None,  # dist: servers hold state
+                        _checkpoint_meta(config, data, model_kwargs, size), history)
+    for epoch in range(start, config.epochs):
+        seed_epoch(config.seed, epoch)  # the epoch's shuffle, dropout and augmentation
         train_loader.epoch_sampler.epoch = epoch
         trainer.set_learning_rate(lr_at(config, epoch))
-        desc = f"epoch {epoch + 1}/{config.epochs}"
-        progress.start(desc)
-        try:
-            loss, acc, seen, seconds = train_epoch(
-                net, trainer, train_loader, ctxs, loss_fn, norm=norm, aux_weight=config.aux_weight,
-                workers=workers, scale_loss=config.precision == "fp16", progress=progress, desc=desc)
-        except DivergedError as err:
-            kept = (f"the last good checkpoint {paths.last} (epoch {epoch}) is kept"
-                    if epoch > 0 else "no checkpoint was written")
-            raise DivergedError(f"{err}; training stopped, {kept}; try a lower --lr "
-                                f"(now {trainer.learning_rate:g})") from None
-        finally:
-            progress.stop()
+        loss, acc, seen, seconds = _train_one_epoch(
+            net, trainer, train_loader, ctxs, loss_fn, config=config, epoch=epoch, norm=(data.mean, data.std),
+            workers=workers, progress=progress, last_ckpt=paths.last)
         eval_start = time.time()
-        result = evaluate(net, test_loader, ctxs, classes, loss_fn, norm)
+        result = evaluate(net, test_loader, ctxs, model_kwargs["classes"], loss_fn, (data.mean, data.std))
         history.append({"epoch": epoch + 1, "train_loss": loss, "train_acc": acc,
                         "test_loss": result["loss"], "test_acc": result["acc"],
                         "lr": trainer.learning_rate, "examples_per_sec": seen / seconds,
                         "train_seconds": seconds, "eval_seconds": time.time() - eval_start})
         log.info("epoch %d, loss %.4f, train acc %.3f, test acc %.3f, %.1f examples/sec, time %.1f sec",
                  epoch + 1, loss, acc, result["acc"], seen / seconds, seconds)
-        ckpt_meta = {"model": config.model, "model_kwargs": model_kwargs, "classes": classes,
-                     "in_channels": data.channels, "input_size": size, "dataset": data.name,
-                     "class_names": data.class_names, "mean": data.mean, "std": data.std,
-                     "epoch": epoch + 1, "config": dataclasses.asdict(config), "history": history,
-                     "mxnet_version": mx.__version__}
-        states_owner = trainer if kv is None else None  # the servers hold dist optimizer state
-        save_checkpoint(paths.last, net, states_owner, ckpt_meta)
-        if result["acc"] > best:
-            best = result["acc"]
-            save_checkpoint(paths.best, net, states_owner, ckpt_meta)
-        write_json(paths.history, history)
-        plot_history(history, paths.curves, f"{config.model} on {data.name}")
+        saver.save(epoch + 1, f"{config.model} on {data.name}")
     if history:
         symbol_file, params_file = export_model(net, paths.export_prefix(config.model),
                                                 (1, data.channels, size, size), len(history), ctxs[0])
-        log.info("best test acc %.3f; exported %s and %s", best, symbol_file, params_file)
+        log.info("best test acc %.3f; exported %s and %s", saver.best, symbol_file, params_file)
     return RunResult(net, history, paths.out)
 
+
+def _check_input_side(model, size):
+    """ConfigError before any data is read when ``size`` is below the model's smallest side."""
+    min_size = get_spec(model).min_size or 1
+    if size < min_size:
+        raise ConfigError(f"{model} needs inputs of at least {min_size}x{min_size}; "
+                          f"images of {size}x{size} are too small (--resize)")
+
+
+def _build_net(config, data, size, ctxs, resumed, paths):
+    """The run's net, Xavier-initialised from ``config.seed`` (or the checkpoint's weights),
+    hybridized; and the keyword arguments it was built with."""
+    model_kwargs = {"classes": len(data.class_names), "in_channels": data.channels, "input_size": size}
+    if config.aux_logits:
+        model_kwargs["aux_logits"] = True
+    if resumed:
+        check_compatible(resumed.meta, paths.last, model=config.model, model_kwargs=model_kwargs)
+    net = get_model(config.model, **model_kwargs)
+    if resumed:
+        load_weights(net, resumed.params, ctxs, paths.last)
+    else:
+        mx.random.seed(config.seed)
+        net.initialize(mx.init.Xavier(), ctx=ctxs)
+    net.hybridize(static_alloc=True, static_shape=True)
+    return net, model_kwargs
+
+
+def _build_trainer(net, config, ctxs, kv, resumed):
+    """The run's Gluon Trainer, with AMP's loss scaler and the checkpoint's optimizer state."""
+    trainer = make_trainer(net, config, ctxs, kv)
+    if config.precision != "fp32":
+        from mxnet.contrib import amp
+        amp.init_trainer(trainer)
+    if resumed and resumed.states is not None and kv is None:
+        load_states(trainer, resumed.states)
+    return trainer
+
+
+def _loaders(data, batch_size, seed, rank=0, workers=1):
+    """Train loader (shuffled per epoch from ``seed``; worker ``rank``'s shard of the data
+    when there are several workers) and test loader (in order)."""
+    train_x, train_y = data.train
+    if workers > 1:
+        train_x, train_y = train_x[rank::workers], train_y[rank::workers]
+    return make_loader(train_x, train_y, batch_size, seed=seed), make_loader(*data.test, batch_size)
+
+
+def _train_one_epoch(net, trainer, loader, ctxs, loss_fn, *, config, epoch, norm, workers, progress,
+                     last_ckpt):
+    """train_epoch for 0-based ``epoch`` with progress; a diverged loss says what was kept."""
+    desc = f"epoch {epoch + 1}/{config.epochs}"
+    progress.start(desc)
+    try:
+        return train_epoch(net, trainer, loader, ctxs, loss_fn, norm=norm,
+                           aux_weight=config.aux_weight, workers=workers,
+                           scale_loss=config.precision == "fp16", progress=progress, desc=desc)
+    except DivergedError as err:
+        kept = (f"the last good checkpoint {last_ckpt} (epoch {epoch}) is kept"
+                if epoch > 0 else "no checkpoint was written")
+        raise DivergedError(f"{err}; training stopped, {kept}; try a lower --lr "
+                            f"(now {trainer.learning_rate:g})") from None
+    finally:
+        progress.stop()
+
+
+def _checkpoint_meta(config, data, model_kwargs, size):
+    """What a checkpoint records besides weights: enough to rebuild, evaluate and resume."""
+    return {"model": config.model, "model_kwargs": model_kwargs, "classes": model_kwargs["classes"],
+            "in_channels": data.channels, "input_size": size, "dataset": data.name,
+            "class_names": data.class_names, "mean": data.mean, "std": data.std,
+            "config": dataclasses.asdict(config), "mxnet_version": mx.__version__}
+
+
+class _EpochSaver:
+    """After each epoch: last.ckpt, best.ckpt when the test accuracy improved, history.json
+    and curves.png, each written atomically."""
+
+    def __init__(self, paths, net, trainer, meta, history):
+        self.paths, self.net, self.trainer, self.meta, self.history = paths, net, trainer, meta, history
+        self.best = max((h["test_acc"] for h in history), default=-1.0)
+
+    def save(self, epoch, title):
+        meta = dict(self.meta, epoch=epoch, history=self.history)
+        save_checkpoint(self.paths.last, self.net, self.trainer, meta)
+        if self.history[-1]["test_acc"] > self.best:
+            self.best = self.history[-1]["test_acc"]
+            save_checkpoint(self.paths.best, self.net, self.trainer, meta)
+        write_json(self.paths.history, self.history)
+        plot_history(self.history, self.paths.curves, title)

@@ -104,10 +104,10 @@ def test_aux_heads_train_with_weighted_losses(fashion_dir, tmp_path):
     start = get_model("googlenet", aux_logits=True, classes=10, in_channels=1, input_size=96)
     mx.random.seed(0)
     start.initialize(mx.init.Xavier())
-    trained = result.net._collect_params_with_prefix()
+    trained = result.net.collect_params()
     checked = 0
-    for name, param in start._collect_params_with_prefix().items():
-        if name.startswith("aux") and name.endswith("weight") and "dense" in param.name:
+    for name, param in start.collect_params().items():
+        if "_aux" in name and name.endswith("weight") and "dense" in name:
             assert np.abs(trained[name].data().asnumpy() - param.data().asnumpy()).max() > 0, name
             checked += 1
     assert checked == 4  # two Dense layers in each of the two heads

@@ -1,4 +1,6 @@
 """Every registered model: output shape, parameter count, hybridization, input checks."""
+import os
+
 import mxnet as mx
 import numpy as np
 import pytest
@@ -6,22 +8,9 @@ import pytest
 from gluon_googlenet import GoogLeNet, Inception, get_model, list_models, register_model
 from gluon_googlenet.errors import ConfigError, InputShapeError
 from gluon_googlenet.models import get_spec
+from gluon_googlenet.models.registry import BUILTIN
 from gluon_googlenet.summary import count_params
-
-# Trainable parameters (BN running statistics excluded) at each model's default input,
-# channels and classes, and where the number comes from.
-EXPECTED_PARAMS = {
-    "googlenet_d2l": 5_977_530,         # d2l's net (1x96x96, 10 classes)
-    "googlenet": 7_005_832,             # paper table with 5x5 and BN; 3x3 variant: GluonCV's below
-    "googlenet_bn": 8_062_072,          # article 002's net at 1000 classes; 7,041,172 at 4 (below)
-    "inception_bn": 11_285_224,         # BN-Inception table, counted here
-    "inception_v3": 23_834_568,         # GluonCV / MXNet inception_v3 (checked live below)
-    "inception_v4": 42_679_816,         # timm inception_v4
-    "inception_resnet_v1": 22_756_328,  # paper figures, counted here
-    "inception_resnet_v2": 55_843_464,  # timm inception_resnet_v2
-    "mnist_inception": 97_298,          # article 004: 260 + 19,104 + 44,020 + 19,824 + 14,090
-    "mnist_resnet": 14_570,             # article 004: 210 + 4,550 + 9,810
-}
+from gluon_googlenet.zoo import format_zoo, measure, zoo_rows
 
 
 def _small_input(name):
@@ -32,13 +21,31 @@ def _small_input(name):
     return net, (1, spec.input_size[0], side, side)
 
 
-def test_every_model_has_an_expected_count():
-    assert sorted(EXPECTED_PARAMS) == list_models()
-
-
 @pytest.mark.parametrize("name", list_models())
-def test_parameter_count(name):
-    assert count_params(get_model(name)) == EXPECTED_PARAMS[name]
+def test_registry_facts_are_the_built_nets(name):
+    """The one check of every model's facts (parameters, mult-adds, smallest side): the
+    registry's figures, which the zoo table and the README print, are what the nets have."""
+    spec = get_spec(name)
+    assert (spec.num_params, spec.mult_adds, spec.min_size) == measure(name)
+    assert count_params(get_model(name)) == spec.num_params
+    # the smallest side builds and runs; one pixel less does not
+    channels = spec.input_size[0]
+    small = get_model(name, input_size=spec.min_size)
+    small.initialize()
+    assert small(mx.nd.zeros((1, channels, spec.min_size, spec.min_size))).shape == (1, spec.classes)
+    if spec.min_size > 1:
+        with pytest.raises(ValueError):
+            tiny = get_model(name, input_size=spec.min_size - 1)
+            tiny.initialize()
+            tiny(mx.nd.zeros((1, channels, spec.min_size - 1, spec.min_size - 1)))
+
+
+def test_the_readme_zoo_table_is_the_registry():
+    readme = open(os.path.join(os.path.dirname(__file__), "..", "README.md"), encoding="utf-8").read()
+    table = readme.split("<!-- zoo:start", 1)[1].split("-->", 1)[1].split("<!-- zoo:end -->")[0]
+    builtin = sorted(spec.name for spec in BUILTIN)  # not models other tests register
+    assert table.strip() == format_zoo(zoo_rows(builtin), markdown=True), \
+        "README's zoo table is out of date: paste the output of `gluon-googlenet zoo --markdown`"
 
 
 @pytest.mark.parametrize("name", list_models())
@@ -66,7 +73,10 @@ def test_hybridized_equals_imperative(name):
 def test_hybridized_graph_is_one_symbol_with_data_input(name):
     net = get_model(name)
     sym = net(mx.sym.var("data"))
-    assert sym.list_inputs()[0] == "data"
+    params = set(net.collect_params().keys())
+    inputs = sym.list_inputs()
+    assert inputs[0] == "data" and [i for i in inputs if i not in params] == ["data"]
+    assert set(inputs[1:]) <= params
     assert len(sym.list_outputs()) == 1
 
 
@@ -141,7 +151,7 @@ def test_googlenet_3x3_variant_matches_gluoncv():
     # the paper's 5x5 kernels: 16 * 9 per (reduce x out) pair more in every third branch
     extra = 16 * sum(r * c for r, c in [(16, 32), (32, 96), (16, 48), (24, 64), (24, 64), (32, 64),
                                         (32, 128), (32, 128), (48, 128)])
-    assert count_params(get_model("googlenet")) == ours + extra == EXPECTED_PARAMS["googlenet"]
+    assert count_params(get_model("googlenet")) == ours + extra == get_spec("googlenet").num_params == 7_005_832
 
 
 def test_inception_v3_matches_gluoncv():

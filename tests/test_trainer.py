@@ -6,8 +6,8 @@ import mxnet as mx
 import numpy as np
 import pytest
 
-from gluon_googlenet import cli, trainer
-from gluon_googlenet.checkpoint import read_checkpoint, save_checkpoint
+from gluon_googlenet import cli
+from gluon_googlenet.checkpoint import load_model, read_checkpoint, save_checkpoint
 from gluon_googlenet.errors import CheckpointError, ConfigError, DivergedError, OutputDirError
 from gluon_googlenet.models import get_model
 from gluon_googlenet.trainer import TrainConfig, lr_at, train
@@ -76,24 +76,30 @@ def test_checkpoint_of_another_model_is_refused(fashion_dir, tmp_path):
         train(TrainConfig(data_dir=fashion_dir, out=str(tmp_path), resume=True, **SMALL))
 
 
-def test_nan_loss_stops_and_keeps_last_good_checkpoint(fashion_dir, tmp_path, monkeypatch):
-    """From epoch 2 on the inputs overflow float32 in the first conv, as an exploding net would."""
-    real_lr_at, real_to_input, state = trainer.lr_at, trainer.to_input, {}
-
-    def lr_at(cfg, epoch):
-        state["poison"] = epoch >= 1
-        return real_lr_at(cfg, epoch)
-
-    monkeypatch.setattr(trainer, "lr_at", lr_at)
-    monkeypatch.setattr(trainer, "to_input",
-                        lambda x, *norm: real_to_input(x, *norm) * (3e38 if state["poison"] else 1.0))
+def test_nan_loss_stops_and_keeps_last_good_checkpoint(fashion_dir, tmp_path):
+    """Epoch 1 trains normally; the resumed run's learning rate (the checkpoint's, 100) then
+    blows the weights up within epoch 2, as an exploding net would."""
     out = tmp_path / "nan"
-    with pytest.raises(DivergedError, match=r"loss became nan .*epoch 2/3.*last good checkpoint .*last.ckpt \(epoch 1\)"):
-        train(TrainConfig(data_dir=fashion_dir, epochs=3, out=str(out), **SMALL))
+    config = TrainConfig(data_dir=fashion_dir, epochs=1, out=str(out), **SMALL)
+    train(config)
+    net, meta = load_model(str(out / "last.ckpt"))
+    save_checkpoint(str(out / "last.ckpt"), net, None, dict(meta, config=dict(meta["config"], lr=100.0)))
+    good = {k: v.asnumpy() for k, v in _weights(str(out / "last.ckpt")).items()}
+    with pytest.raises(DivergedError, match=r"loss became (nan|inf) .*epoch 2/3.*last good checkpoint "
+                                            r".*last.ckpt \(epoch 1\) is kept; try a lower --lr \(now 100\)"):
+        train(dict_replace(config, epochs=3, resume=True))
     meta, params, _ = read_checkpoint(str(out / "last.ckpt"))
     assert meta["epoch"] == 1
-    assert all(np.isfinite(v.asnumpy()).all() for v in params.values())
+    assert all(np.array_equal(v.asnumpy(), good[k]) for k, v in params.items())
     assert [h["epoch"] for h in json.loads((out / "history.json").read_text())] == [1]
+
+
+def test_nan_loss_in_the_first_epoch_writes_no_checkpoint(fashion_dir, tmp_path):
+    out = tmp_path / "nan1"
+    with pytest.raises(DivergedError, match=r"loss became (nan|inf) at batch \d+ of epoch 1/2; "
+                                            r"training stopped, no checkpoint was written"):
+        train(TrainConfig(data_dir=fashion_dir, epochs=2, out=str(out), **dict(SMALL, lr=100.0)))
+    assert not (out / "last.ckpt").exists() and not (out / "history.json").exists()
 
 
 def test_two_contexts_match_one_context(fashion_dir, tmp_path):
@@ -106,8 +112,9 @@ def test_two_contexts_match_one_context(fashion_dir, tmp_path):
     initial = get_model("googlenet_d2l")
     mx.random.seed(3)
     initial.initialize(mx.init.Xavier())
-    start = {k: p.data().asnumpy() for k, p in initial._collect_params_with_prefix().items()}
-    a, b = one.net._collect_params_with_prefix(), two.net._collect_params_with_prefix()
+    start = {k: p.data().asnumpy() for k, p in initial.collect_params().items()}
+    a, b = one.net.collect_params(), two.net.collect_params()
+    assert a.keys() == start.keys()
     step = np.concatenate([(a[k].data().asnumpy() - start[k]).ravel() for k in a])
     assert np.linalg.norm(step) > 1e-4  # the step did move the weights
     for ctx in (mx.cpu(0), mx.cpu(1)):
@@ -117,12 +124,12 @@ def test_two_contexts_match_one_context(fashion_dir, tmp_path):
     assert two.history[0]["test_acc"] == one.history[0]["test_acc"]
 
 
-def test_unwritable_out_fails_before_training(tmp_path, monkeypatch):
+def test_unwritable_out_fails_before_training(tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("x")
-    monkeypatch.setattr(trainer, "load_dataset", lambda *a, **k: pytest.fail("data loaded"))
+    # no data in data_dir: reading data first would raise DataError instead
     with pytest.raises(OutputDirError, match="cannot write to output folder"):
-        train(TrainConfig(out=str(blocker / "run"), **SMALL))
+        train(TrainConfig(out=str(blocker / "run"), data_dir=str(tmp_path / "no-data"), **SMALL))
 
 
 @pytest.mark.parametrize("change, message", [
@@ -174,7 +181,7 @@ def dict_replace(config, **changes):
 
 def test_aux_losses_weigh_point_three():
     from gluon_googlenet.models import TrainOutputs
-    from gluon_googlenet.trainer import compute_loss
+    from gluon_googlenet.loop import compute_loss
     loss_fn = mx.gluon.loss.SoftmaxCrossEntropyLoss()
     label = mx.nd.array([1, 0])
     main, aux1, aux2 = (mx.nd.random.normal(shape=(2, 3)) for _ in range(3))
@@ -185,10 +192,10 @@ def test_aux_losses_weigh_point_three():
                                loss_fn(main, label).asnumpy())
 
 
-def test_too_small_resize_for_the_model_fails_before_loading(tmp_path, monkeypatch):
-    monkeypatch.setattr(trainer, "load_dataset", lambda *a, **k: pytest.fail("data loaded"))
+def test_too_small_resize_for_the_model_fails_before_loading(tmp_path):
     with pytest.raises(ConfigError, match="inception_v4 needs inputs of at least 75x75; images of 28x28"):
-        train(TrainConfig(model="inception_v4", resize=0, out=str(tmp_path)))
+        train(TrainConfig(model="inception_v4", resize=0, out=str(tmp_path / "run"),
+                          data_dir=str(tmp_path / "no-data")))  # reading data first: DataError
 
 
 def test_a_second_run_into_a_locked_folder_stops_and_touches_nothing(fashion_dir, tmp_path):
@@ -266,3 +273,16 @@ def test_progress_mode_and_durations():
     assert progress_mode(True, Stream(False)) == "lines"
     assert progress_mode(False, Stream(True)) == "off"
     assert [format_duration(s) for s in (4.6, 425, 3720)] == ["5 s", "7 min 05 s", "1 h 02 min"]
+
+
+@pytest.mark.parametrize("mask", [0o022, 0o077])
+def test_atomic_files_get_the_usual_mode_and_the_umask_is_left_alone(tmp_path, mask):
+    import subprocess
+    import sys
+    code = ("import os, sys; os.umask(int(sys.argv[1], 8)); import gluon_googlenet.fileio as f; "
+            "f.write_json(sys.argv[2], [1]); print(oct(os.umask(0)))")
+    path = tmp_path / "x.json"
+    out = subprocess.run([sys.executable, "-c", code, oct(mask)[2:], str(path)], capture_output=True,
+                         text=True, check=True).stdout.split()
+    assert out == [oct(mask)]  # importing and writing did not change the process umask
+    assert path.stat().st_mode & 0o777 == 0o666 & ~mask and json.loads(path.read_text()) == [1]

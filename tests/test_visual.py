@@ -40,12 +40,13 @@ def test_zoo_lists_every_model_with_its_numbers():
     rows = zoo_rows()
     assert [r.name for r in rows] == list_models()
     by_name = {r.name: r for r in rows}
-    assert by_name["googlenet_d2l"].params == 5_977_530
+    assert by_name["googlenet_d2l"].params == 5_977_530 and by_name["googlenet_d2l"].classes == 10
     assert by_name["inception_v4"].min_size == 75 and by_name["inception_v4"].input_size == (3, 299, 299)
+    assert by_name["mnist_inception"].min_size == 16 and by_name["mnist_resnet"].min_size == 4
     assert all(r.params == count_params(get_model(r.name)) and r.mult_adds > 0 for r in rows)
     markdown = format_zoo(rows, markdown=True).splitlines()
     assert markdown[0].startswith("| model | params | mult-adds (G)") and len(markdown) == len(rows) + 2
-    assert "| `googlenet_d2l` | 5,977,530 | 0.276 | 1x96x96 | 1 |" in markdown[[r.name for r in rows].index("googlenet_d2l") + 2]
+    assert "| `googlenet_d2l` | 5,977,530 | 0.276 | 1x96x96 | 10 | 1 |" in markdown[[r.name for r in rows].index("googlenet_d2l") + 2]
 
 
 def test_zoo_command(capsys):
@@ -82,6 +83,11 @@ def test_diagram_command(tmp_path, capsys):
     assert "mixed6" in open(tmp_path / "v3.svg").read()
     assert cli.main(["diagram", "--model", "googlenet_d2l", "-o", str(tmp_path / "x.gif")]) == 1
     assert "must end in .svg, .png or .pdf" in capsys.readouterr().err
+    (tmp_path / "file").write_text("x")
+    assert cli.main(["diagram", "--model", "mnist_resnet", "-o", str(tmp_path / "file" / "x.svg")]) == 1
+    assert "cannot write to output folder" in capsys.readouterr().err
+    assert cli.main(["diagram", "--model", "mnist_resnet", "-o", str(tmp_path / "new" / "x.svg")]) == 0
+    assert open(tmp_path / "new" / "x.svg").read().startswith("<?xml")
 
 
 def test_branch_activations_have_each_branch_shape():

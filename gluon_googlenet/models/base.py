@@ -79,6 +79,9 @@ class StagedNet(HybridBlock):
             pooled = isinstance(layers[-1], GlobalAvgPool)
             self.fixed_size = None if pooled else input_size
             if not pooled:
+                if input_size < self.min_size:
+                    raise InputShapeError(f"{model_name} needs inputs of at least {self.min_size}x"
+                                          f"{self.min_size} pixels; cannot build it for {input_size}x{input_size}")
                 self.min_size = input_size
             side = 1 if pooled else output_side(layers, input_size)
             self.head = nn.HybridSequential(prefix="head_")
@@ -97,7 +100,6 @@ class StagedNet(HybridBlock):
                 setattr(self, f"aux{i}", _aux_head(aux_head, channels_after(prefix_layers, in_channels),
                                                    output_side(tapped, input_size), classes, batch_norm, i))
                 self.aux_names.append(f"aux{i}")
-        self.features = channels
         self._training_graph = _Ref(_TrainingGraph(self)) if self.aux_names else None
 
     def stages(self):

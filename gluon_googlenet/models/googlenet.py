@@ -3,25 +3,25 @@
 Szegedy et al., "Going deeper with convolutions" (2015). All three share the
 paper's Inception channel table (3a..5b) and differ in stem, normalisation and head.
 """
-from ..layers import AuxTap, Conv, GlobalAvgPool, InceptionSpec as I, MaxPool, Mix, inception_branches
+from ..layers import AuxTap, Conv, GlobalAvgPool, InceptionSpec, MaxPool, Mix, inception_branches
 from .base import AuxHeadSpec, StagedNet
 
 # d2l section 7.4. Output shapes for a 1x1x96x96 input are in the comments.
 D2L_STAGES = (
-    ("b1", (Conv(64, 7, 2, 3), MaxPool(3, 2, 1))),                    # 64 x 24 x 24
-    ("b2", (Conv(64, 1), Conv(192, 3, 1, 1), MaxPool(3, 2, 1))),      # 192 x 12 x 12
-    ("b3", (I(64, (96, 128), (16, 32), 32),                           # 256
-            I(128, (128, 192), (32, 96), 64),                         # 480
-            MaxPool(3, 2, 1))),                                       # 480 x 6 x 6
-    ("b4", (I(192, (96, 208), (16, 48), 64),                          # 512  (4a)
-            I(160, (112, 224), (24, 64), 64),                         # 512
-            I(128, (128, 256), (24, 64), 64),                         # 512
-            I(112, (144, 288), (32, 64), 64),                         # 528  (4d)
-            I(256, (160, 320), (32, 128), 128),                       # 832
-            MaxPool(3, 2, 1))),                                       # 832 x 3 x 3
-    ("b5", (I(256, (160, 320), (32, 128), 128),                       # 832
-            I(384, (192, 384), (48, 128), 128),                       # 1024
-            GlobalAvgPool())),                                        # 1024 x 1 x 1
+    ("b1", (Conv(64, 7, 2, 3), MaxPool(3, 2, 1))),                      # 64 x 24 x 24
+    ("b2", (Conv(64, 1), Conv(192, 3, 1, 1), MaxPool(3, 2, 1))),        # 192 x 12 x 12
+    ("b3", (InceptionSpec(64, (96, 128), (16, 32), 32),                 # 256
+            InceptionSpec(128, (128, 192), (32, 96), 64),               # 480
+            MaxPool(3, 2, 1))),                                         # 480 x 6 x 6
+    ("b4", (InceptionSpec(192, (96, 208), (16, 48), 64),                # 512  (4a)
+            InceptionSpec(160, (112, 224), (24, 64), 64),               # 512
+            InceptionSpec(128, (128, 256), (24, 64), 64),               # 512
+            InceptionSpec(112, (144, 288), (32, 64), 64),               # 528  (4d)
+            InceptionSpec(256, (160, 320), (32, 128), 128),             # 832
+            MaxPool(3, 2, 1))),                                         # 832 x 3 x 3
+    ("b5", (InceptionSpec(256, (160, 320), (32, 128), 128),             # 832
+            InceptionSpec(384, (192, 384), (48, 128), 128),             # 1024
+            GlobalAvgPool())),                                          # 1024 x 1 x 1
 )
 
 
@@ -32,7 +32,8 @@ def paper_stages(k3=5):
     """
     b4 = D2L_STAGES[3][1]
     stages = dict(D2L_STAGES, b4=(b4[0], AuxTap(), *b4[1:4], AuxTap(), *b4[4:]))
-    return tuple((name, tuple(l._replace(k3=k3) if isinstance(l, I) else l for l in layers))
+    return tuple((name, tuple(layer._replace(k3=k3) if isinstance(layer, InceptionSpec) else layer
+                              for layer in layers))
                  for name, layers in stages.items())
 
 
@@ -41,9 +42,11 @@ def bn_article_stages():
     def block(spec):
         return Mix(tuple(tuple(layer._replace(bias=True) if isinstance(layer, Conv) else layer
                                for layer in branch) for branch in inception_branches(spec)))
-    return tuple((name, tuple(Conv(*l[:4], bn=False) if isinstance(l, Conv) else
-                              block(l) if isinstance(l, I) else l for l in layers))
-                 for name, layers in D2L_STAGES)
+    def convert(layer):
+        if isinstance(layer, Conv):
+            return Conv(*layer[:4], bn=False)
+        return block(layer) if isinstance(layer, InceptionSpec) else layer
+    return tuple((name, tuple(convert(layer) for layer in layers)) for name, layers in D2L_STAGES)
 
 
 class GoogLeNet(StagedNet):
@@ -62,7 +65,6 @@ class GoogLeNet(StagedNet):
         super().__init__(stages, classes, in_channels, batch_norm, hidden, dropout,
                          AuxHeadSpec() if aux_logits else None, input_size, model_name,
                          prefix=prefix, **kwargs)
-        self.aux_logits = bool(self.aux_names)
 
 
 def googlenet_d2l(classes=10, in_channels=1, **kwargs):
