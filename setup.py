@@ -9,7 +9,7 @@ setup(
     long_description_content_type="text/markdown",
     packages=find_packages(include=["gluon_googlenet", "gluon_googlenet.*"]),
     python_requires="==3.11.*",
-    install_requires=["numpy<1.24", "matplotlib", "tqdm", "Pillow"],
+    install_requires=["numpy<1.24", "matplotlib", "tqdm", "Pillow", "safetensors"],
     # MXNet is not a hard requirement, so a CUDA build (mxnet-cu117) can stand in for it.
     # GluonCV is the outside reference the tests compare our nets with; the package itself
     # does not import it.

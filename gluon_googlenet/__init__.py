@@ -17,7 +17,7 @@ from .models.registry import get_model, get_spec, list_models, register_model  #
 __version__ = "0.1.0"
 
 # Names that live in modules importing MXNet: loaded on first access.
-_LAZY = {"Inception": ".blocks", "conv_relu": ".layers", "GoogLeNet": ".models"}
+_LAZY = {"Inception": ".blocks", "conv_relu": ".blocks", "GoogLeNet": ".models"}
 
 __all__ = ["Inception", "GoogLeNet", "conv_relu", "get_model", "get_spec", "list_models",
            "register_model", "GluonGoogLeNetError", "__version__"]

@@ -12,6 +12,11 @@ def child_blocks(block):
     return list(block._children.items())
 
 
+def structural_names(net):
+    """{parameter's full name: its dotted path in ``net``} ('b4.0.p2.0.weight' for a conv in 4a)."""
+    return {param.name: path for path, param in net._collect_params_with_prefix().items()}
+
+
 def is_hybridized(block):
     """True once ``block.hybridize()`` is in effect."""
     return bool(block._active)

@@ -5,7 +5,11 @@ import numpy as np
 from ._gluon import child_blocks, layer_kernel, run_with_hooks
 from .data import to_input
 from .errors import ConfigError, InputShapeError
-from .layers import Mixed
+
+
+def _is_multi_branch(block):
+    """Inception and the other Mixed blocks: they list their parallel ``branches``."""
+    return isinstance(getattr(type(block), "branches", None), property)
 
 
 def find_block(net, path):
@@ -17,7 +21,7 @@ def find_block(net, path):
             raise ConfigError(f"no block {path!r} in {getattr(net, 'model_name', 'the model')}; "
                               f"Inception blocks: {', '.join(mixed_blocks(net))}")
         block = children[part]
-    if not isinstance(block, Mixed):
+    if not _is_multi_branch(block):
         raise ConfigError(f"{path!r} is a {type(block).__name__}, not an Inception block; "
                           f"Inception blocks: {', '.join(mixed_blocks(net))}")
     return block
@@ -28,7 +32,7 @@ def mixed_blocks(net, prefix=""):
     found = []
     for name, child in child_blocks(net):
         path = f"{prefix}{name}"
-        if isinstance(child, Mixed):
+        if _is_multi_branch(child):
             found.append(path)
         found += mixed_blocks(child, path + ".")
     return found
@@ -62,7 +66,7 @@ def branch_label(branch):
             kernel = "x".join(map(str, layer_kernel(block)))
             kind = {nn.MaxPool2D: "max ", nn.AvgPool2D: "avg "}.get(type(block), "")
             parts.append(kind + kernel)
-        elif isinstance(block, Mixed):
+        elif _is_multi_branch(block):
             parts.append("(" + " | ".join(branch_label(b) for _, b in block.branches) + ")")
         else:
             for _, child in child_blocks(block):

@@ -11,12 +11,17 @@ from collections import namedtuple
 from mxnet.gluon import nn
 from mxnet.gluon.nn import HybridBlock
 
+from .blocks import Inception, conv_relu  # noqa: F401  (conv_relu: re-exported for the tables' users)
+
 Conv = namedtuple("Conv", "channels kernel stride pad bn act bias", defaults=(1, 0, None, True, None))
 Conv.__doc__ = ("Convolution (+BatchNorm) (+ReLU). kernel/stride/pad: int or (h, w); bn None: the "
                 "net's setting; bias None: no bias exactly when BN follows.")
-MaxPool = namedtuple("MaxPool", "size stride pad", defaults=(0,))
+MaxPool = namedtuple("MaxPool", "size stride pad ceil", defaults=(0, False))
+MaxPool.__doc__ = "Max-pooling; ``ceil`` rounds the output size up (Caffe's and ceil_mode=True's windows)."
 AvgPool = namedtuple("AvgPool", "size stride pad include_pad", defaults=(0, True))
 GlobalAvgPool = namedtuple("GlobalAvgPool", "")
+AdaptiveAvgPool = namedtuple("AdaptiveAvgPool", "size")
+AdaptiveAvgPool.__doc__ = "Average pooling to a fixed ``size`` x ``size`` output (PyTorch's AdaptiveAvgPool2d)."
 Mix = namedtuple("Mix", "branches")
 Mix.__doc__ = "Parallel branches (each a tuple of layers) concatenated on channels."
 Residual = namedtuple("Residual", "branches scale relu", defaults=(True,))
@@ -33,22 +38,6 @@ AuxTap.__doc__ = "Marks where an auxiliary classifier reads the features (no blo
 
 def _pair(value):
     return tuple(value) if isinstance(value, (tuple, list)) else (value, value)
-
-
-def conv_relu(channels, kernel_size, strides=1, padding=0, in_channels=0, batch_norm=False,
-              act=True, bias=None):
-    """Conv2D (+BatchNorm, eps 1e-3) (+ReLU); a bare Conv2D with built-in ReLU when no BN."""
-    use_bias = not batch_norm if bias is None else bias
-    if not batch_norm:
-        return nn.Conv2D(channels, kernel_size, strides, padding, in_channels=in_channels,
-                         use_bias=use_bias, activation="relu" if act else None)
-    block = nn.HybridSequential(prefix="")
-    block.add(nn.Conv2D(channels, kernel_size, strides, padding, in_channels=in_channels,
-                        use_bias=use_bias),
-              nn.BatchNorm(epsilon=1e-3, in_channels=channels))
-    if act:
-        block.add(nn.Activation("relu"))
-    return block
 
 
 class Mixed(HybridBlock):
@@ -94,6 +83,17 @@ class ResidualMixed(Mixed):
         return F.relu(out) if self.relu else out
 
 
+class AdaptiveAvgPool2D(HybridBlock):
+    """Average pooling to ``size`` x ``size`` bins, each [floor(i n / size), ceil((i + 1) n / size))."""
+
+    def __init__(self, size, **kwargs):
+        super().__init__(**kwargs)
+        self.size = size
+
+    def hybrid_forward(self, F, x):
+        return F.contrib.AdaptiveAvgPooling2D(x, output_size=self.size)
+
+
 class ShortcutSum(HybridBlock):
     """ReLU(branch(x) + shortcut(x)): a residual block whose shortcut may change channels."""
 
@@ -122,7 +122,6 @@ def inception_branches(spec):
 
 def build_layer(layer, in_channels, batch_norm=False):
     """Return ``(block, out_channels)`` for one table entry (None for markers)."""
-    from .blocks import Inception
     if isinstance(layer, Conv):
         bn = batch_norm if layer.bn is None else layer.bn
         return (conv_relu(layer.channels, layer.kernel, layer.stride, layer.pad, in_channels, bn,
@@ -141,7 +140,9 @@ def build_layer(layer, in_channels, batch_norm=False):
         block = ShortcutSum(layer.branch, layer.shortcut, in_channels, batch_norm)
         return block, block.out_channels
     if isinstance(layer, MaxPool):
-        return nn.MaxPool2D(layer.size, layer.stride, layer.pad), in_channels
+        return nn.MaxPool2D(layer.size, layer.stride, layer.pad, ceil_mode=layer.ceil), in_channels
+    if isinstance(layer, AdaptiveAvgPool):
+        return AdaptiveAvgPool2D(layer.size), in_channels
     if isinstance(layer, AvgPool):
         return (nn.AvgPool2D(layer.size, layer.stride, layer.pad,
                              count_include_pad=layer.include_pad), in_channels)
@@ -170,10 +171,12 @@ def build_sequence(layers, in_channels, batch_norm=False, prefix=None):
 
 
 def _window(layer, dim):
+    """(kernel, stride, pad, ceil) of a sliding-window layer along ``dim``, else None."""
     if isinstance(layer, Conv):
-        return _pair(layer.kernel)[dim], _pair(layer.stride)[dim], _pair(layer.pad)[dim]
+        return _pair(layer.kernel)[dim], _pair(layer.stride)[dim], _pair(layer.pad)[dim], False
     if isinstance(layer, (MaxPool, AvgPool)):
-        return _pair(layer.size)[dim], _pair(layer.stride)[dim], _pair(layer.pad)[dim]
+        return (_pair(layer.size)[dim], _pair(layer.stride)[dim], _pair(layer.pad)[dim],
+                getattr(layer, "ceil", False))
     return None
 
 
@@ -193,11 +196,14 @@ def _need(layers, out, dim):
         window = _window(layer, dim)
         branches = _branches_of(layer)
         if window is not None:
-            k, s, p = window
-            out = max(1, (out - 1) * s + k - 2 * p)
+            k, s, p, ceil = window
+            if ceil:  # ceil((n + 2p - k) / s) + 1 >= out
+                out = max(1, k - 2 * p, (out - 2) * s + k - 2 * p + 1 if out > 1 else 0)
+            else:
+                out = max(1, (out - 1) * s + k - 2 * p)
         elif branches is not None:
             out = max(_need(branch, out, dim) for branch in branches)
-        elif isinstance(layer, GlobalAvgPool):
+        elif isinstance(layer, (GlobalAvgPool, AdaptiveAvgPool)):
             out = 1
     return out
 
@@ -205,8 +211,8 @@ def _need(layers, out, dim):
 def min_side(layers):
     """Smallest square input side for which every layer's output is at least 1x1.
 
-    From out = floor((n + 2p - k) / s) + 1, a layer needs n >= (out - 1) * s + k - 2p;
-    parallel branches need the largest of their needs.
+    From out = floor((n + 2p - k) / s) + 1, a layer needs n >= (out - 1) * s + k - 2p (with
+    ceil: n >= (out - 2) * s + k - 2p + 1 and n + 2p >= k); parallel branches need the largest.
     """
     return max(_need(tuple(layers), 1, 0), _need(tuple(layers), 1, 1))
 
@@ -217,12 +223,14 @@ def output_side(layers, side):
         window = _window(layer, 0)
         branches = _branches_of(layer)
         if window is not None:
-            k, s, p = window
-            side = (side + 2 * p - k) // s + 1
+            k, s, p, ceil = window
+            side = (-(-(side + 2 * p - k) // s) if ceil else (side + 2 * p - k) // s) + 1
         elif branches is not None:
             side = output_side(branches[0], side)
         elif isinstance(layer, GlobalAvgPool):
             side = 1
+        elif isinstance(layer, AdaptiveAvgPool):
+            side = layer.size
     return side
 
 

@@ -9,4 +9,10 @@ cd "$ROOT"
 if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
   export GLUON_GOOGLENET_REQUIRE_DATA=1 GLUON_GOOGLENET_REQUIRE_BROWSER=1
 fi
+# The PyTorch venv holds the torchvision / timm reference models for the pretrained-weights tests.
+if bash "$ROOT/benchmarks/setup_torch.sh"; then
+  export GLUON_GOOGLENET_REQUIRE_TORCH=1
+else
+  echo "test: no PyTorch venv; the tests against torchvision and timm will be skipped" >&2
+fi
 exec .venv/bin/python -m pytest -q "$@"

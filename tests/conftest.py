@@ -71,3 +71,21 @@ def find_chromium():
     if path is None and os.environ.get("GLUON_GOOGLENET_REQUIRE_BROWSER"):
         pytest.fail("chromium is required here (scripts/test.sh installs it with apt)")
     return path
+
+
+@pytest.fixture(scope="session")
+def torch_python():
+    """Python of the PyTorch venv (torch, torchvision, timm, safetensors), for reference models;
+    skipped where it is absent (failed where the test command set it up)."""
+    import subprocess
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    python = os.environ.get("GLUON_GOOGLENET_TORCH_PYTHON") or os.path.join(root, ".venv-torch", "bin", "python")
+    probe = [python, "-c", "import sys, types; sys.modules['torchvision._meta_registrations'] = "
+             "types.ModuleType('m'); import torch, torchvision, timm, safetensors"]
+    ok = os.path.isfile(python) and subprocess.run(probe, capture_output=True).returncode == 0
+    if not ok:
+        message = f"no PyTorch venv with torchvision and timm at {python} (bash benchmarks/setup_torch.sh)"
+        if os.environ.get("GLUON_GOOGLENET_REQUIRE_TORCH"):
+            pytest.fail(message)
+        pytest.skip(message)
+    return python

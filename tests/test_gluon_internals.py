@@ -6,7 +6,7 @@ import mxnet as mx
 from mxnet.gluon import nn
 
 from gluon_googlenet._gluon import (child_blocks, imperative, initialize_if_needed, is_hybridized,
-                                    layer_kernel, owns_parameters, run_with_hooks)
+                                    layer_kernel, owns_parameters, run_with_hooks, structural_names)
 
 
 def _net():
@@ -21,6 +21,12 @@ def test_children_in_registration_order():
     assert [(name, type(b).__name__) for name, b in child_blocks(net)] == \
         [("0", "Conv2D"), ("1", "MaxPool2D"), ("2", "Dense")]
     assert child_blocks(net[0]) == []
+
+
+def test_structural_names_are_dotted_paths():
+    net = _net()
+    assert structural_names(net) == {net[0].weight.name: "0.weight", net[0].bias.name: "0.bias",
+                                     net[2].weight.name: "2.weight", net[2].bias.name: "2.bias"}
 
 
 def test_kernels_and_parameter_ownership():

@@ -12,7 +12,7 @@ from mxnet.gluon import nn
 from mxnet.gluon.nn import HybridBlock
 
 from ..errors import InputShapeError
-from ..layers import AuxTap, AvgPool, GlobalAvgPool, build_sequence, channels_after, conv_relu, \
+from ..layers import AuxTap, AvgPool, GlobalAvgPool, build_layer, build_sequence, channels_after, conv_relu, \
     flatten_stages, min_side, output_side
 
 TrainOutputs = namedtuple("TrainOutputs", "main aux")
@@ -53,8 +53,9 @@ class StagedNet(HybridBlock):
     """
 
     def __init__(self, stages, classes, in_channels, batch_norm=False, hidden=(), dropout=0.0,
-                 aux_head=None, input_size=224, model_name="model", **kwargs):
+                 aux_head=None, input_size=224, model_name="model", input_transform=None, **kwargs):
         super().__init__(**kwargs)
+        self.input_transform = tuple(input_transform) if input_transform else None
         self.classes, self.in_channels, self.model_name = classes, in_channels, model_name
         self.stage_table = tuple(stages)
         self.stage_names = tuple(name for name, _ in stages)
@@ -123,8 +124,12 @@ class StagedNet(HybridBlock):
             warnings.filterwarnings("ignore", message=r"Parameter .* is not used by any computation")
             return super().forward(x, *args)
 
-    def run(self, x, with_aux=False):
+    def run(self, F, x, with_aux=False):
         """Forward through stages and head; with_aux: [main, aux1, ...] (aux heads read at taps)."""
+        if self.input_transform:  # x_c * scale_c + shift_c, channel by channel
+            channels = F.split(x, num_outputs=len(self.input_transform), axis=1)
+            x = F.concat(*[c * scale + shift for c, (scale, shift) in zip(channels, self.input_transform)],
+                         dim=1)
         aux = []
         for name in self.stage_names:
             stage = getattr(self, name)
@@ -140,14 +145,13 @@ class StagedNet(HybridBlock):
         return [out] + aux if with_aux else out
 
     def hybrid_forward(self, F, x):
-        return self.run(x)
+        return self.run(F, x)
 
 
 def _aux_head(spec, in_channels, pooled_side, classes, batch_norm, index):
     head = nn.HybridSequential(prefix=f"aux{index}_")
     with head.name_scope():
-        pool = spec.pool
-        head.add(nn.AvgPool2D(pool.size, pool.stride, pool.pad),
+        head.add(build_layer(spec.pool, in_channels)[0],
                  conv_relu(spec.conv, 1, in_channels=in_channels, batch_norm=batch_norm),
                  nn.Dense(spec.hidden, activation="relu", in_units=spec.conv * pooled_side ** 2),
                  nn.Dropout(spec.dropout),
@@ -174,7 +178,7 @@ class _TrainingGraph(HybridBlock):
             setattr(self, name, getattr(net, name))
 
     def hybrid_forward(self, F, x):
-        return self._net.obj.run(x, with_aux=True)
+        return self._net.obj.run(F, x, with_aux=True)
 
 
 def staged_model(name, stages, classes, in_channels, dropout=0.0, batch_norm=True, **kwargs):

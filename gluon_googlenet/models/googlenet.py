@@ -3,7 +3,8 @@
 Szegedy et al., "Going deeper with convolutions" (2015). All three share the
 paper's Inception channel table (3a..5b) and differ in stem, normalisation and head.
 """
-from ..layers import AuxTap, Conv, GlobalAvgPool, InceptionSpec, MaxPool, Mix, inception_branches
+from ..layers import (AdaptiveAvgPool, AuxTap, AvgPool, Conv, GlobalAvgPool, InceptionSpec, MaxPool, Mix,
+                      inception_branches)
 from .base import AuxHeadSpec, StagedNet
 
 # d2l section 7.4. Output shapes for a 1x1x96x96 input are in the comments.
@@ -28,13 +29,21 @@ D2L_STAGES = (
 def paper_stages(k3=5):
     """The paper's table (224x224x3: 56, 28, 14, 7 after b1..b4) with aux taps after 4a and 4d.
 
-    ``k3=3`` gives the torchvision / GluonCV variant, whose "5x5" branch is 3x3.
+    The paper (BVLC Caffe model) pools 3x3/2 in ceil mode without padding, d2l pads by 1 instead:
+    same sizes at 224, other windows. ``k3=3`` gives the torchvision / GluonCV net: a 3x3
+    "5x5" branch and a 2x2/2 pool before 5a.
     """
     b4 = D2L_STAGES[3][1]
     stages = dict(D2L_STAGES, b4=(b4[0], AuxTap(), *b4[1:4], AuxTap(), *b4[4:]))
-    return tuple((name, tuple(layer._replace(k3=k3) if isinstance(layer, InceptionSpec) else layer
-                              for layer in layers))
-                 for name, layers in stages.items())
+    last_pool = MaxPool(3, 2, 0, ceil=True) if k3 == 5 else MaxPool(2, 2, 0, ceil=True)
+
+    def convert(name, layer):
+        if isinstance(layer, InceptionSpec):
+            return layer._replace(k3=k3)
+        if isinstance(layer, MaxPool):
+            return last_pool if name == "b4" else MaxPool(3, 2, 0, ceil=True)
+        return layer
+    return tuple((name, tuple(convert(name, layer) for layer in layers)) for name, layers in stages.items())
 
 
 def bn_article_stages():
@@ -61,9 +70,9 @@ class GoogLeNet(StagedNet):
 
     def __init__(self, classes=10, in_channels=1, stages=D2L_STAGES, batch_norm=False,
                  dropout=0.0, hidden=(), aux_logits=False, input_size=96, prefix="googlenet_",
-                 model_name="googlenet", **kwargs):
+                 model_name="googlenet", aux_head=None, **kwargs):
         super().__init__(stages, classes, in_channels, batch_norm, hidden, dropout,
-                         AuxHeadSpec() if aux_logits else None, input_size, model_name,
+                         (aux_head or AuxHeadSpec()) if aux_logits else None, input_size, model_name,
                          prefix=prefix, **kwargs)
 
 
@@ -76,18 +85,31 @@ def googlenet_d2l(classes=10, in_channels=1, **kwargs):
                      model_name="googlenet_d2l", **kwargs)
 
 
+# torchvision's input transform: ImageNet-normalised input -> (x - 0.5) / 0.5, per channel.
+TORCHVISION_TRANSFORM = ((0.229 / 0.5, (0.485 - 0.5) / 0.5), (0.224 / 0.5, (0.456 - 0.5) / 0.5),
+                         (0.225 / 0.5, (0.406 - 0.5) / 0.5))
+
+
 def googlenet(classes=1000, in_channels=3, aux_logits=False, five_by_five=True, dropout=0.4,
-              input_size=224, **kwargs):
+              input_size=224, aux_pool="fixed", transform_input=False, dropout_aux=0.7, **kwargs):
     """The paper's GoogLeNet with BN after every conv (as torchvision and GluonCV), no LRN.
 
-    aux_logits: the two auxiliary classifiers after 4a and 4d (5x5/3 avg-pool, 1x1 conv 128,
-    FC 1024, dropout 0.7); in training mode the net then returns TrainOutputs(main, aux).
-    five_by_five=False uses 3x3 in the third branch as torchvision and GluonCV do
-    (6,624,904 parameters with 1000 classes, GluonCV's count); the paper's 5x5: 7,005,832.
+    The paper's table: 5x5 third branches, 3x3/2 ceil-mode max-pools (7,005,832 parameters).
+    five_by_five=False is the torchvision / GluonCV net (same function as theirs given the
+    same weights): 3x3 third branches, a 2x2/2 pool before 5a (6,624,904 parameters).
+    aux_logits: the two auxiliary classifiers after 4a and 4d (1x1 conv 128, FC 1024,
+    dropout ``dropout_aux``), pooling 5x5/3 as the paper and GluonCV (``aux_pool='fixed'``) or to 4x4 bins
+    as torchvision (``'adaptive'``); in training mode the net then returns TrainOutputs(main, aux).
+    transform_input: torchvision's per-channel input transform (its published weights use it).
     """
+    if aux_pool not in ("fixed", "adaptive"):
+        raise ValueError(f"aux_pool must be 'fixed' or 'adaptive', got {aux_pool!r}")
+    aux_head = AuxHeadSpec(pool=AdaptiveAvgPool(4) if aux_pool == "adaptive" else AvgPool(5, 3),
+                           dropout=dropout_aux)
     return GoogLeNet(classes, in_channels, paper_stages(5 if five_by_five else 3), batch_norm=True,
                      dropout=dropout, aux_logits=aux_logits, input_size=input_size,
-                     prefix="googlenet_", model_name="googlenet", **kwargs)
+                     prefix="googlenet_", model_name="googlenet", aux_head=aux_head,
+                     input_transform=TORCHVISION_TRANSFORM if transform_input else None, **kwargs)
 
 
 def googlenet_bn(classes=1000, in_channels=3, dropout=0.4, **kwargs):

@@ -122,9 +122,15 @@ def inception_bn(classes=1000, in_channels=3, dropout=0.0, **kwargs):
     return staged_model("inception_bn", INCEPTION_BN_STAGES, classes, in_channels, dropout, **kwargs)
 
 
-def inception_v3(classes=1000, in_channels=3, dropout=0.5, **kwargs):
-    """Inception v3 as MXNet's and GluonCV's ``inception_v3``: 23,834,568 parameters (1000 classes)."""
-    return staged_model("inception_v3", INCEPTION_V3_STAGES, classes, in_channels, dropout, **kwargs)
+def inception_v3(classes=1000, in_channels=3, dropout=0.5, transform_input=False, **kwargs):
+    """Inception v3 as MXNet's and GluonCV's ``inception_v3``: 23,834,568 parameters (1000 classes).
+
+    The same function as torchvision's and timm's ``inception_v3`` (their aux head aside);
+    transform_input: torchvision's per-channel input transform (its published weights use it).
+    """
+    from .googlenet import TORCHVISION_TRANSFORM
+    return staged_model("inception_v3", INCEPTION_V3_STAGES, classes, in_channels, dropout,
+                        input_transform=TORCHVISION_TRANSFORM if transform_input else None, **kwargs)
 
 
 def inception_v4(classes=1000, in_channels=3, dropout=0.0, **kwargs):

@@ -98,6 +98,15 @@ def get_spec(name):
         raise ConfigError(f"unknown model {name!r}; choose one of: {', '.join(list_models())}") from None
 
 
-def get_model(name, **kwargs):
-    """Build a registered model, e.g. ``get_model('googlenet_d2l', classes=10)``."""
-    return get_spec(name).factory(**kwargs)
+def get_model(name, pretrained=None, **kwargs):
+    """Build a registered model, e.g. ``get_model('googlenet_d2l', classes=10)``.
+
+    ``pretrained``: a published weights file (GluonCV .params, torchvision .pth, timm
+    .safetensors) or True for GluonCV's model store; the net then comes initialised with them
+    (see gluon_googlenet.pretrained.get_pretrained; ``classes`` may differ from the file's).
+    """
+    spec = get_spec(name)
+    if pretrained:
+        from ..pretrained import get_pretrained
+        return get_pretrained(name, pretrained, **kwargs)
+    return spec.factory(**kwargs)

@@ -1,0 +1,159 @@
+"""Published weights: each source's own net, with random weights and random BN statistics,
+saved in its native format, loaded into ours, computes the same outputs."""
+import os
+import pickle
+import subprocess
+import zipfile
+
+import mxnet as mx
+import numpy as np
+import pytest
+
+from gluon_googlenet import get_model
+from gluon_googlenet.errors import CheckpointError, ConfigError
+from gluon_googlenet.pretrained import gluoncv_file
+from gluon_googlenet.torchfile import read_torch_state_dict
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def _randomize_gluon(net):
+    """Xavier-scale weights (set at initialisation) and random BN statistics and affine terms."""
+    rng = np.random.RandomState(0)
+    for name, param in net.collect_params().items():
+        values = {"running_mean": rng.normal(0, 0.2, param.shape), "running_var": rng.uniform(0.5, 1.5, param.shape),
+                  "gamma": rng.uniform(0.5, 1.5, param.shape), "beta": rng.normal(0, 0.2, param.shape)}
+        for suffix, value in values.items():
+            if name.endswith(suffix):
+                param.set_data(mx.nd.array(value))
+
+
+def _close(out, ref, tolerance=1e-5):
+    scale = np.abs(ref).max()
+    diff = np.abs(out - ref).max()
+    assert diff <= tolerance * scale, f"max |diff| {diff:.3g} on outputs of scale {scale:.3g}"
+    return diff / scale
+
+
+@pytest.mark.parametrize("ours, theirs, side", [("googlenet", "googlenet", 224),
+                                                ("inception_v3", "inceptionv3", 299)])
+def test_gluoncv_params_load_and_compute_the_same(tmp_path, ours, theirs, side):
+    from gluoncv.model_zoo import get_model as gluoncv_model
+    mx.random.seed(0)
+    source = gluoncv_model(theirs, pretrained=False)
+    source.initialize(mx.init.Xavier())
+    x = mx.nd.random.uniform(shape=(2, 3, side, side))
+    source(x)
+    _randomize_gluon(source)
+    path = str(tmp_path / f"{theirs}-0000.params")
+    source.save_parameters(path)
+    net = get_model(ours, pretrained=path)
+    _close(net(x).asnumpy(), source(x).asnumpy())
+
+
+REFERENCES = [("torchvision", "googlenet", ".pth"), ("torchvision", "inception_v3", ".pth"),
+              ("timm", "inception_v3", ".safetensors"), ("timm", "inception_v4", ".safetensors"),
+              ("timm", "inception_resnet_v2", ".safetensors")]
+
+
+def _reference(torch_python, folder, source, model, *flags):
+    subprocess.run([torch_python, os.path.join(HERE, "reference", "torch_models.py"), source, model,
+                    str(folder), *flags], check=True, capture_output=True, timeout=600)
+    return np.load(folder / "x.npy"), np.load(folder / "out.npy")
+
+
+@pytest.mark.parametrize("source, model, suffix", REFERENCES)
+def test_torch_weights_load_without_torch_and_compute_the_same(torch_python, tmp_path, source, model, suffix):
+    x, ref = _reference(torch_python, tmp_path, source, model)
+    net = get_model(model, pretrained=str(tmp_path / f"weights{suffix}"))
+    _close(net(mx.nd.array(x)).asnumpy(), ref[0])
+
+
+def test_torchvision_googlenet_aux_heads_in_training_mode(torch_python, tmp_path):
+    """Training mode, dropout off: batch-statistics BN and the aux heads' adaptive pooling
+    (measured: 1.0e-5 to 1.3e-5 of the output scale; batch statistics of 2 images)."""
+    x, ref = _reference(torch_python, tmp_path, "torchvision", "googlenet", "--train-aux")
+    net = get_model("googlenet", pretrained=str(tmp_path / "weights.pth"), aux_logits=True,
+                    dropout=0.0, dropout_aux=0.0)
+    with mx.autograd.record(train_mode=True):
+        out = net(mx.nd.array(x))
+    assert len(out.aux) == 2 and len(ref) == 3
+    for ours, theirs in zip([out.main, *out.aux], ref):
+        _close(ours.asnumpy(), theirs, tolerance=1e-4)
+
+
+def test_new_classes_keep_everything_but_the_classifier(tmp_path):
+    from gluoncv.model_zoo import get_model as gluoncv_model
+    source = gluoncv_model("googlenet", pretrained=False)
+    source.initialize(mx.init.Xavier())
+    path = str(tmp_path / "googlenet.params")
+    source.save_parameters(path)
+    full = get_model("googlenet", pretrained=path)
+    net = get_model("googlenet", pretrained=path, classes=4)
+    assert net(mx.nd.zeros((1, 3, 224, 224))).shape == (1, 4)
+    compared = 0
+    for (name, new), old in zip(net.collect_params().items(), full.collect_params().values()):
+        if "_head_" in name:
+            assert new.shape[0] == 4 and old.shape[0] == 1000
+        else:
+            np.testing.assert_array_equal(new.data().asnumpy(), old.data().asnumpy(), err_msg=name)
+            compared += 1
+    assert compared == len(list(net.collect_params().keys())) - 2
+
+
+def test_a_misfit_tensor_is_named_in_one_line(tmp_path):
+    from gluoncv.model_zoo import get_model as gluoncv_model
+    source = gluoncv_model("googlenet", pretrained=False)
+    source.initialize()
+    path = str(tmp_path / "googlenet.params")
+    source.save_parameters(path)
+    arrays = mx.nd.load(path)
+    arrays["inception4a.1.0.0.weight"] = mx.nd.zeros((96, 512, 1, 1))  # 4a's p2 reduce: 96x480x1x1
+    mx.nd.save(path, arrays)
+    with pytest.raises(CheckpointError) as err:
+        get_model("googlenet", pretrained=path)
+    assert str(err.value) == ("googlenet: b4.0.p2.0.0.weight expects 96x480x1x1, googlenet.params has "
+                              "inception4a.1.0.0.weight 96x512x1x1")
+
+
+def test_weights_of_another_model_are_refused(tmp_path):
+    from gluoncv.model_zoo import get_model as gluoncv_model
+    source = gluoncv_model("googlenet", pretrained=False)
+    source.initialize()
+    path = str(tmp_path / "googlenet.params")
+    source.save_parameters(path)
+    with pytest.raises(CheckpointError, match=r"inception_v3: stem.0.0.weight expects 32x3x3x3, "
+                                              r"googlenet.params has conv1.0.weight 64x3x7x7"):
+        get_model("inception_v3", pretrained=path)
+    with pytest.raises(ConfigError, match="inception_v4 has no gluoncv counterpart to load weights from; it loads timm files"):
+        get_model("inception_v4", pretrained=path)
+
+
+def test_pretrained_true_offline_names_the_file(tmp_path, monkeypatch):
+    monkeypatch.setenv("MXNET_HOME", str(tmp_path))
+    with pytest.raises(CheckpointError, match=r"GluonCV's googlenet weights are not in .*models: fetch "
+                                              r"https://.*googlenet-c7c89366.zip and unzip googlenet-c7c89366.params"):
+        gluoncv_file("googlenet")
+    with pytest.raises(ConfigError, match="GluonCV publishes no weights for inception_v4"):
+        get_model("inception_v4", pretrained=True)
+
+
+class _RunsACommand:
+    def __init__(self, marker):
+        self.marker = marker
+
+    def __reduce__(self):
+        return os.system, (f"touch {self.marker}",)
+
+
+def test_a_pth_that_runs_code_is_refused_unrun(tmp_path):
+    marker = tmp_path / "ran"
+    path = tmp_path / "evil.pth"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("evil/data.pkl", pickle.dumps({"w": _RunsACommand(marker)}))
+    with pytest.raises(CheckpointError, match="refusing to load (posix|os).system"):
+        read_torch_state_dict(str(path))
+    assert not marker.exists()
+    with pytest.raises(CheckpointError, match="not a zip-format PyTorch file"):
+        (tmp_path / "plain.pth").write_bytes(pickle.dumps({"a": 1}))
+        read_torch_state_dict(str(tmp_path / "plain.pth"))
