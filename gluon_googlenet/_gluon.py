@@ -27,6 +27,18 @@ def layer_kernel(block):
     return tuple(block._kwargs["kernel"])
 
 
+def freeze(block):
+    """Keep ``block`` fixed while training: no gradients for its parameters, and its BatchNorm
+    layers normalise with (and keep) their running statistics. Call before hybridize()."""
+    from mxnet.gluon import nn
+    for param in block.collect_params().values():
+        param.grad_req = "null"
+    if isinstance(block, nn.BatchNorm):
+        block._kwargs["use_global_stats"] = True
+    for _, child in child_blocks(block):
+        freeze(child)
+
+
 def owns_parameters(block):
     """True for a layer holding parameters of its own (Conv2D, Dense, BatchNorm, ...)."""
     return len(list(block.params.keys())) > 0

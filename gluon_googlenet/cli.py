@@ -175,6 +175,13 @@ def _train_args(p):
     p.add_argument("--aux-logits", action="store_const", const=True,
                    help="build the auxiliary classifiers (googlenet) and train on their losses too")
     p.add_argument("--aux-weight", type=float, help=f"weight of each auxiliary loss (default: {d.aux_weight})")
+    p.add_argument("--pretrained", metavar="FILE|gluoncv",
+                   help="start from published weights: a GluonCV .params, torchvision .pth or timm "
+                        ".safetensors file, or 'gluoncv' for GluonCV's model store; a new head is "
+                        "sized for the data's classes and the source's input normalisation is used")
+    p.add_argument("--freeze", metavar="STAGES",
+                   help="comma-separated stages kept fixed while training, e.g. b1,b2,b3 "
+                        "(no gradients, no optimizer state, BN statistics frozen)")
     p.add_argument("--limit-train", type=_optional_positive, help="use the first N training images")
     p.add_argument("--limit-test", type=_optional_positive, help="use the first N test images")
     p.add_argument("--ctx", help="cpu, gpu, gpu:0,1, cpu:0,1 (default: cpu)")

@@ -17,7 +17,7 @@ BAD_IMAGES = ("error", "skip")
 # Settings that define the run; --resume takes them from the checkpoint.
 RUN_DEFINING = ("model", "dataset", "image_folder", "test_fraction", "bad_images", "aux_logits",
                 "aux_weight", "batch_size", "lr", "optimizer", "momentum", "lr_schedule", "wd",
-                "resize", "limit_train", "limit_test", "seed")
+                "resize", "limit_train", "limit_test", "seed", "pretrained", "freeze")
 
 
 @dataclasses.dataclass
@@ -39,6 +39,8 @@ class TrainConfig:
     bad_images: str = "error"      # image folders: error | skip unreadable files
     aux_logits: bool = False       # build auxiliary heads (googlenet); their losses weigh aux_weight
     aux_weight: float = 0.3
+    pretrained: Optional[str] = None  # published weights to start from: a file, or 'gluoncv' (its store)
+    freeze: Optional[str] = None   # stages kept fixed, e.g. 'b1,b2,b3' (weights and BN statistics)
     kvstore: Optional[str] = None  # None: 'device' for several contexts; 'dist_sync' across processes
     precision: str = "fp32"        # fp32 | bf16 (CPU AMP, AVX512_BF16) | fp16 (GPU AMP, loss scaling)
     limit_train: Optional[int] = None

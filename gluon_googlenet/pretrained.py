@@ -199,25 +199,36 @@ def gluoncv_file(name):
     return model_store.get_model_file(gname, root=root)
 
 
+def _published(name, source):
+    """How the source builds ``name`` (factory keyword arguments); ConfigError where it has none."""
+    if (name, source.name) not in PUBLISHED:
+        sources = [s for (m, s) in PUBLISHED if m == name]
+        raise ConfigError(f"{name} has no {source.name} counterpart to load weights from"
+                          + (f"; it loads {', '.join(sources)} files" if sources else ""))
+    return dict(PUBLISHED[(name, source.name)])
+
+
+def pretrained_build_kwargs(name, weights):
+    """How ``name`` is built to take ``weights`` (a file, or 'gluoncv'/True for GluonCV's store)."""
+    return _published(name, SOURCES["gluoncv"] if weights in (True, "gluoncv") else source_of(weights))
+
+
 def get_pretrained(name, weights, classes=None, source=None, ctx=None, **kwargs):
-    """Model ``name`` with published weights: ``weights`` a file path, or True for GluonCV's store.
+    """Model ``name`` with published weights: ``weights`` a file path, or True (or 'gluoncv')
+    for GluonCV's model store.
 
     The net is built as ``source`` (by default guessed from the file suffix) builds it;
     ``classes`` other than the file's gives a new classifier (and aux heads); other ``kwargs``
     go to the model's factory. The returned net carries ``pretrained_source`` (the Source).
     """
     from .models import get_model
-    if weights is True:
+    if weights is True or weights == "gluoncv":
         weights, source = gluoncv_file(name), "gluoncv"
     source = source_of(weights, source)
-    if (name, source.name) not in PUBLISHED:
-        sources = [s for (m, s) in PUBLISHED if m == name]
-        raise ConfigError(f"{name} has no {source.name} counterpart to load weights from"
-                          + (f"; it loads {', '.join(sources)} files" if sources else ""))
+    build = dict(_published(name, source), **kwargs)
     arrays = read_weights(weights, source)
     saved_classes = file_classes(arrays)
     classes = classes or saved_classes
-    build = dict(PUBLISHED[(name, source.name)], **kwargs)
     net = get_model(name, classes=classes, **build)
     net.initialize(mx.init.Xavier(), ctx=ctx or mx.cpu())
     skip = ("head", "aux1", "aux2") if classes != saved_classes else ()

@@ -28,7 +28,9 @@ from .errors import CheckpointError, ConfigError, DivergedError
 from .export import export_model
 from .fileio import lock_run_folder, write_json
 from .loop import evaluate, train_epoch
+from ._gluon import freeze
 from .models import get_model, get_spec
+from .pretrained import SOURCES, get_pretrained, pretrained_build_kwargs, source_of
 from .plots import plot_history
 from .progress import RunProgress, progress_mode
 
@@ -89,14 +91,16 @@ def seed_epoch(seed, epoch):
 
 
 def make_trainer(net, config, ctxs, kvstore=None):
-    """Gluon Trainer for ``config.optimizer``; kvstore 'device' aggregates across contexts,
+    """Gluon Trainer for ``config.optimizer`` over the trainable parameters (frozen ones and BN
+    running statistics get no optimizer state); kvstore 'device' aggregates across contexts,
     a distributed kvstore across processes."""
     params = {"learning_rate": config.lr, "wd": config.wd}
     if config.optimizer == "nag":
         params["momentum"] = config.momentum
     if kvstore is None:
         kvstore = config.kvstore or ("device" if len(ctxs) > 1 else None)
-    return gluon.Trainer(net.collect_params(), config.optimizer, params, kvstore=kvstore)
+    trainable = {name: p for name, p in net.collect_params().items() if p.grad_req != "null"}
+    return gluon.Trainer(trainable, config.optimizer, params, kvstore=kvstore)
 
 
 Resumed = namedtuple("Resumed", "config meta params states history epoch")
@@ -143,6 +147,7 @@ def _train_in(paths, config, ctxs, kv, rank, workers):
     size = input_side(config)
     _check_input_side(config.model, size)
     data = load_run_data(size, **data_options(config))
+    data = data._replace(**dict(zip(("mean", "std"), _normalisation(config, data))))
     net, model_kwargs = _build_net(config, data, size, ctxs, resumed, paths)
     trainer = _build_trainer(net, config, ctxs, kv, resumed)
     write_json(paths.config, dataclasses.asdict(config))
@@ -189,21 +194,54 @@ def _check_input_side(model, size):
 
 
 def _build_net(config, data, size, ctxs, resumed, paths):
-    """The run's net, Xavier-initialised from ``config.seed`` (or the checkpoint's weights),
-    hybridized; and the keyword arguments it was built with."""
+    """The run's net, hybridized, and the keyword arguments it was built with: Xavier-initialised
+    from ``config.seed``, or started from published weights (``config.pretrained``), or the
+    checkpoint's weights on resume; the stages in ``config.freeze`` kept fixed."""
     model_kwargs = {"classes": len(data.class_names), "in_channels": data.channels, "input_size": size}
     if config.aux_logits:
         model_kwargs["aux_logits"] = True
+    if config.pretrained:
+        if data.channels != 3:
+            raise ConfigError(f"--pretrained weights take 3-channel images; {data.name} has "
+                              f"{data.channels} channel(s) (use --image-folder)")
+        model_kwargs.update(pretrained_build_kwargs(config.model, config.pretrained))
     if resumed:
         check_compatible(resumed.meta, paths.last, model=config.model, model_kwargs=model_kwargs)
-    net = get_model(config.model, **model_kwargs)
-    if resumed:
-        load_weights(net, resumed.params, ctxs, paths.last)
+    if config.pretrained and not resumed:
+        mx.random.seed(config.seed)  # the new classifier's initialisation
+        weights = True if config.pretrained == "gluoncv" else config.pretrained
+        net = get_pretrained(config.model, weights, ctx=ctxs,
+                             **{k: v for k, v in model_kwargs.items() if k != "in_channels"})
     else:
-        mx.random.seed(config.seed)
-        net.initialize(mx.init.Xavier(), ctx=ctxs)
+        net = get_model(config.model, **model_kwargs)
+        if resumed:
+            load_weights(net, resumed.params, ctxs, paths.last)
+        else:
+            mx.random.seed(config.seed)
+            net.initialize(mx.init.Xavier(), ctx=ctxs)
+    for stage in _frozen_stages(net, config.freeze):
+        freeze(getattr(net, stage))
     net.hybridize(static_alloc=True, static_shape=True)
     return net, model_kwargs
+
+
+def _frozen_stages(net, freeze_list):
+    """Stage names of ``--freeze`` (comma-separated), checked against the net's stages."""
+    names = [n.strip() for n in (freeze_list or "").split(",") if n.strip()]
+    unknown = [n for n in names if n not in net.stage_names]
+    if unknown:
+        raise ConfigError(f"--freeze: {net.model_name} has no stage {unknown[0]!r}; its stages: "
+                          f"{', '.join(net.stage_names)}")
+    return names
+
+
+def _normalisation(config, data):
+    """Mean and std the net's input is normalised with: the weights source's when starting
+    from published weights, else the data's own."""
+    if config.pretrained:
+        source = SOURCES["gluoncv"] if config.pretrained == "gluoncv" else source_of(config.pretrained)
+        return source.mean, source.std
+    return data.mean, data.std
 
 
 def _build_trainer(net, config, ctxs, kv, resumed):

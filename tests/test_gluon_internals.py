@@ -6,7 +6,8 @@ import mxnet as mx
 from mxnet.gluon import nn
 
 from gluon_googlenet._gluon import (child_blocks, imperative, initialize_if_needed, is_hybridized,
-                                    layer_kernel, owns_parameters, run_with_hooks, structural_names)
+                                    freeze, layer_kernel, owns_parameters, run_with_hooks,
+                                    structural_names)
 
 
 def _net():
@@ -70,3 +71,21 @@ def test_hooks_see_every_layer_once_and_are_removed():
     assert seen == [("Conv2D", (2, 4, 6, 4)), ("MaxPool2D", (2, 4, 3, 2)), ("Dense", (2, 3))]
     net(mx.nd.zeros((2, 1, 8, 8)))
     assert len(seen) == 3 and is_hybridized(net)
+
+
+def test_freeze_keeps_batchnorm_statistics_even_behind_trained_layers():
+    net = nn.HybridSequential()
+    with net.name_scope():
+        net.add(nn.Conv2D(4, 3, in_channels=3), nn.Conv2D(4, 1, in_channels=4),
+                nn.BatchNorm(in_channels=4), nn.Dense(2, in_units=4 * 6 * 6))
+    net.initialize()
+    frozen = nn.HybridSequential()
+    frozen.add(net[1], net[2])
+    freeze(frozen)
+    net.hybridize()
+    with mx.autograd.record():
+        y = net(mx.nd.random.uniform(shape=(4, 3, 8, 8))).sum()
+    y.backward()
+    assert [p.grad_req for p in net[2].collect_params().values()] == ["null"] * 4
+    assert float(net[2].running_mean.data().abs().sum().asscalar()) == 0  # not updated
+    assert float(net[0].weight.grad().abs().sum().asscalar()) > 0  # the layer in front still learns

@@ -157,3 +157,39 @@ def test_a_pth_that_runs_code_is_refused_unrun(tmp_path):
     with pytest.raises(CheckpointError, match="not a zip-format PyTorch file"):
         (tmp_path / "plain.pth").write_bytes(pickle.dumps({"a": 1}))
         read_torch_state_dict(str(tmp_path / "plain.pth"))
+
+
+def test_finetuning_keeps_frozen_stages_and_learns_a_new_head(tmp_path):
+    """train --pretrained FILE --freeze b1,b2,b4 on a two-class image folder. b4 sits behind
+    the trained b3: its BN layers see inputs that need gradients, and must still keep their
+    running statistics."""
+    from gluoncv.model_zoo import get_model as gluoncv_model
+    from gluon_googlenet.checkpoint import load_model, read_checkpoint
+    from gluon_googlenet.trainer import TrainConfig, train
+    from test_image_folder_and_families import make_image_folder
+    source = gluoncv_model("googlenet", pretrained=False)
+    source.initialize(mx.init.Xavier())
+    weights = str(tmp_path / "googlenet.params")
+    source.save_parameters(weights)
+    config = TrainConfig(model="googlenet", image_folder=str(make_image_folder(tmp_path / "imgs", per_class=20)),
+                         pretrained=weights, freeze="b1,b2,b4", resize=64, epochs=3, batch_size=8,
+                         optimizer="adam", lr=1e-3, out=str(tmp_path / "run"), progress=False)
+    history = train(config).history
+    assert history[-1]["train_loss"] < history[0]["train_loss"]
+    tuned, meta = load_model(str(tmp_path / "run" / "last.ckpt"))
+    assert meta["mean"] == [0.485, 0.456, 0.406] and meta["model_kwargs"]["five_by_five"] is False
+    mx.random.seed(config.seed)
+    start = get_model("googlenet", pretrained=weights, classes=2, input_size=64)
+    frozen = moved = 0
+    for (name, after), before in zip(tuned.collect_params().items(), start.collect_params().values()):
+        same = np.array_equal(after.data().asnumpy(), before.data().asnumpy())
+        if name.startswith(("googlenet_b1_", "googlenet_b2_", "googlenet_b4_")):
+            assert same, f"frozen {name} changed"  # weights and BN running statistics
+            frozen += 1
+        elif name.startswith(("googlenet_head_", "googlenet_b3_")):
+            moved += not same
+    # b1 one conv+BN (5 tensors), b2 two (10), b4 five Inception blocks of six (150)
+    assert frozen == 165
+    assert moved > 0.9 * len([n for n in tuned.collect_params().keys()
+                              if n.startswith(("googlenet_head_", "googlenet_b3_"))])
+    assert read_checkpoint(str(tmp_path / "run" / "last.ckpt"))[2] is not None

@@ -35,8 +35,8 @@ BUILTIN = (
               num_params=5_977_530, mult_adds=276_066_304, min_size=1),
     # paper table with 5x5 and BN; five_by_five=False: GluonCV's count (tested)
     ModelSpec("googlenet", ".googlenet:googlenet", (3, 224, 224), 1000,
-              "paper GoogLeNet (BN convs, 5x5 branch), dropout 0.4, optional aux heads",
-              num_params=7_005_832, mult_adds=1_582_671_872, min_size=1),
+              "paper GoogLeNet (BN convs, 5x5 branch, ceil-mode pools), dropout 0.4, optional aux heads",
+              num_params=7_005_832, mult_adds=1_582_671_872, min_size=47),
     # article 002's net at 1000 classes; 7,041,172 at 4, its count (tested)
     ModelSpec("googlenet_bn", ".googlenet:googlenet_bn", (3, 224, 224), 1000,
               "Inception v1 with BN in every Inception conv, 1024-1024-classes head",
