@@ -9,7 +9,7 @@ import mxnet as mx
 import numpy as np
 
 from .errors import CheckpointError, DependencyError, OutputDirError
-from .fileio import ensure_writable_dir
+from .fileio import atomic_path, ensure_writable_dir
 
 
 def export_model(net, prefix, input_shape, epoch=0, ctx=None):
@@ -67,7 +67,8 @@ def load_exported_params(net, params_file, ctx=None):
 def export_onnx(net, path, input_shape, ctx=None):
     """Export ``net`` to an ONNX file (through MXNet's ``mx.onnx``), checked with onnx.checker.
 
-    The graph's input is ``data`` with the fixed ``input_shape``; returns ``path``.
+    The graph's one input is ``data`` with ``input_shape`` but a free batch axis (``batch``);
+    the weights are initializers, not graph inputs. Returns ``path``.
     """
     import tempfile
     try:
@@ -79,6 +80,16 @@ def export_onnx(net, path, input_shape, ctx=None):
         symbol_file, params_file = export_model(net, os.path.join(scratch, "model"), input_shape, 0, ctx)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            mx.onnx.export_model(symbol_file, params_file, [tuple(input_shape)], [np.float32], path)
-    onnx.checker.check_model(onnx.load(path))
+            mx.onnx.export_model(symbol_file, params_file, [tuple(input_shape)], [np.float32], path,
+                                 dynamic=True, dynamic_input_shapes=[(None,) + tuple(input_shape[1:])])
+    model = onnx.load(path)
+    weights = {init.name for init in model.graph.initializer}
+    kept = [i for i in model.graph.input if i.name not in weights]
+    del model.graph.input[:]
+    model.graph.input.extend(kept)
+    for value in list(model.graph.input) + list(model.graph.output):
+        value.type.tensor_type.shape.dim[0].dim_param = "batch"
+    onnx.checker.check_model(model)
+    with atomic_path(path) as tmp:
+        onnx.save(model, tmp)
     return path

@@ -1,0 +1,47 @@
+"""The examples a Gluon user copies, run as scripts with tiny settings (two CPU contexts
+stand in for gpu:0,1)."""
+import os
+import re
+import subprocess
+import sys
+
+import mxnet as mx
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def run_example(name, *args):
+    result = subprocess.run([sys.executable, os.path.join(ROOT, "examples", name), *args],
+                            capture_output=True, text=True, timeout=900)
+    assert result.returncode == 0, result.stderr[-2000:]
+    return result.stdout
+
+
+def test_train_d2l_style_runs_the_book_loop_over_two_contexts(fashion_dir):
+    out = run_example("train_d2l_style.py", "--epochs", "1", "--limit", "128", "--batch-size", "32",
+                      "--resize", "32", "--ctx", "cpu:0,1")
+    line = out.strip().splitlines()[-1]
+    assert line.startswith("epoch 1, loss ") and line.endswith("on [cpu(0), cpu(1)]")
+    loss = float(re.search(r"loss ([0-9.]+)", line).group(1))
+    assert 0 < loss < 5
+
+
+def test_export_and_load_reloads_in_plain_mxnet_and_onnx(tmp_path):
+    out = run_example("export_and_load.py", "--model", "mnist_resnet", "--out", str(tmp_path), "--batch", "3")
+    lines = out.strip().splitlines()
+    assert lines[0].endswith("max |diff| 0.00e+00 on 3 inputs")
+    assert "(batch axis free, run at 3)" in lines[1] and float(lines[1].rsplit(" ", 1)[1]) < 1e-5
+    assert sorted(os.listdir(tmp_path)) == ["mnist_resnet-0000.params", "mnist_resnet-symbol.json",
+                                           "mnist_resnet.onnx"]
+
+
+def test_finetune_example_starts_from_published_weights(tmp_path):
+    from gluoncv.model_zoo import get_model
+    source = get_model("googlenet", pretrained=False)
+    source.initialize(mx.init.Xavier())
+    source.save_parameters(str(tmp_path / "googlenet.params"))
+    out = run_example("finetune_image_folder.py", "--weights", str(tmp_path / "googlenet.params"),
+                      "--epochs", "1", "--resize", "64", "--batch-size", "8", "--ctx", "cpu:0,1",
+                      "--out", str(tmp_path / "run"))
+    assert re.search(r"^epoch 1: train loss [0-9.]+, test acc [0-9.]+$", out, re.M)
+    assert os.path.getsize(tmp_path / "run" / "best.ckpt") > 0
