@@ -67,6 +67,11 @@ def test_torch_weights_load_without_torch_and_compute_the_same(torch_python, tmp
     x, ref = _reference(torch_python, tmp_path, source, model)
     net = get_model(model, pretrained=str(tmp_path / f"weights{suffix}"))
     _close(net(mx.nd.array(x)).asnumpy(), ref[0])
+    if suffix == ".pth":  # the same weights in PyTorch's legacy format (torchvision's published files)
+        legacy = read_torch_state_dict(str(tmp_path / "weights_legacy.pth"))
+        current = read_torch_state_dict(str(tmp_path / "weights.pth"))
+        assert legacy.keys() == current.keys()
+        assert all(np.array_equal(legacy[k], current[k]) for k in current)
 
 
 def test_torchvision_googlenet_aux_heads_in_training_mode(torch_python, tmp_path):
@@ -154,8 +159,12 @@ def test_a_pth_that_runs_code_is_refused_unrun(tmp_path):
     with pytest.raises(CheckpointError, match="refusing to load (posix|os).system"):
         read_torch_state_dict(str(path))
     assert not marker.exists()
-    with pytest.raises(CheckpointError, match="not a zip-format PyTorch file"):
-        (tmp_path / "plain.pth").write_bytes(pickle.dumps({"a": 1}))
+    (tmp_path / "legacy.pth").write_bytes(pickle.dumps(_RunsACommand(marker)))  # legacy layout
+    with pytest.raises(CheckpointError, match="refusing to load (posix|os).system"):
+        read_torch_state_dict(str(tmp_path / "legacy.pth"))
+    assert not marker.exists()
+    (tmp_path / "plain.pth").write_bytes(pickle.dumps({"a": 1}))
+    with pytest.raises(CheckpointError, match="not a PyTorch file"):
         read_torch_state_dict(str(tmp_path / "plain.pth"))
 
 

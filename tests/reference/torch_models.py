@@ -3,7 +3,8 @@ BN running statistics, save it in its native format, and save an input and its o
 
     python torch_models.py SOURCE MODEL OUT_DIR [--train-aux]
 
-Writes OUT_DIR/weights.pth (torchvision) or weights.safetensors (timm), x.npy and out.npy
+Writes OUT_DIR/weights.pth and weights_legacy.pth (torchvision; PyTorch's current and legacy
+formats) or weights.safetensors (timm), x.npy and out.npy
 (inference mode; with --train-aux: training mode, dropout off, main and aux outputs).
 """
 import os
@@ -72,6 +73,7 @@ def main(source, model, out, train_aux=False):
         save_file({k: v.contiguous() for k, v in state.items()}, os.path.join(out, "weights.safetensors"))
     else:
         torch.save(state, os.path.join(out, "weights.pth"))
+        torch.save(state, os.path.join(out, "weights_legacy.pth"), _use_new_zipfile_serialization=False)
     np.save(os.path.join(out, "x.npy"), x.numpy())
     np.save(os.path.join(out, "out.npy"), np.stack([o.numpy() for o in outputs]))
 
