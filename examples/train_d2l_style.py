@@ -37,26 +37,32 @@ def evaluate_accuracy(net, data_iter, ctxs):
     return correct / count
 
 
+def train_epoch_ch6(net, train_iter, loss, trainer, ctxs):
+    """One epoch of the book's loop; returns (mean loss, train accuracy, examples/sec)."""
+    loss_sum, correct, count, start = 0.0, 0.0, 0, time.time()
+    for X, y in train_iter:
+        Xs = gluon.utils.split_and_load(X, ctxs, even_split=False)
+        ys = gluon.utils.split_and_load(y, ctxs, even_split=False)
+        with autograd.record():
+            outs = [net(x) for x in Xs]
+            ls = [loss(o, yy) for o, yy in zip(outs, ys)]
+        autograd.backward(ls)
+        trainer.step(X.shape[0])
+        loss_sum += sum(l.sum().asscalar() for l in ls)
+        correct += sum((o.argmax(axis=1) == yy.astype("float32")).sum().asscalar() for o, yy in zip(outs, ys))
+        count += X.shape[0]
+    return loss_sum / count, correct / count, count / (time.time() - start)
+
+
 def train(net, train_iter, test_iter, num_epochs, lr, ctxs):
     net.initialize(force_reinit=True, ctx=ctxs, init=init.Xavier())
     loss = gluon.loss.SoftmaxCrossEntropyLoss()
     trainer = gluon.Trainer(net.collect_params(), "sgd", {"learning_rate": lr})
     for epoch in range(num_epochs):
-        loss_sum, correct, count, start = 0.0, 0.0, 0, time.time()
-        for X, y in train_iter:
-            Xs = gluon.utils.split_and_load(X, ctxs, even_split=False)
-            ys = gluon.utils.split_and_load(y, ctxs, even_split=False)
-            with autograd.record():
-                outs = [net(x) for x in Xs]
-                ls = [loss(o, yy) for o, yy in zip(outs, ys)]
-            autograd.backward(ls)
-            trainer.step(X.shape[0])
-            loss_sum += sum(l.sum().asscalar() for l in ls)
-            correct += sum((o.argmax(axis=1) == yy.astype("float32")).sum().asscalar() for o, yy in zip(outs, ys))
-            count += X.shape[0]
+        train_loss, train_acc, speed = train_epoch_ch6(net, train_iter, loss, trainer, ctxs)
         test_acc = evaluate_accuracy(net, test_iter, ctxs)
-        print(f"epoch {epoch + 1}, loss {loss_sum / count:.3f}, train acc {correct / count:.3f}, "
-              f"test acc {test_acc:.3f}, {count / (time.time() - start):.1f} examples/sec on {ctxs}")
+        print(f"epoch {epoch + 1}, loss {train_loss:.3f}, train acc {train_acc:.3f}, "
+              f"test acc {test_acc:.3f}, {speed:.1f} examples/sec on {ctxs}")
     return test_acc
 
 
