@@ -107,6 +107,8 @@ def validate(config):
         (config.aux_weight >= 0, f"--aux-weight must be >= 0, got {config.aux_weight}"),
         (not config.limit_train or config.limit_train >= 1, "--limit-train must be >= 1"),
         (not config.limit_test or config.limit_test >= 1, "--limit-test must be >= 1"),
+        (not config.pretrained or config.image_folder,
+         f"--pretrained weights take 3-channel images: use --image-folder ({config.dataset} is 1-channel)"),
     ]
     for ok, message in checks:
         if not ok:

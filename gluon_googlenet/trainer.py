@@ -201,9 +201,6 @@ def _build_net(config, data, size, ctxs, resumed, paths):
     if config.aux_logits:
         model_kwargs["aux_logits"] = True
     if config.pretrained:
-        if data.channels != 3:
-            raise ConfigError(f"--pretrained weights take 3-channel images; {data.name} has "
-                              f"{data.channels} channel(s) (use --image-folder)")
         model_kwargs.update(pretrained_build_kwargs(config.model, config.pretrained))
     if resumed:
         check_compatible(resumed.meta, paths.last, model=config.model, model_kwargs=model_kwargs)

@@ -202,3 +202,23 @@ def test_finetuning_keeps_frozen_stages_and_learns_a_new_head(tmp_path):
     assert moved > 0.9 * len([n for n in tuned.collect_params().keys()
                               if n.startswith(("googlenet_head_", "googlenet_b3_"))])
     assert read_checkpoint(str(tmp_path / "run" / "last.ckpt"))[2] is not None
+
+
+def test_train_command_takes_pretrained_and_freeze(tmp_path, capsys):
+    from gluoncv.model_zoo import get_model as gluoncv_model
+    from gluon_googlenet import cli
+    from test_image_folder_and_families import make_image_folder
+    source = gluoncv_model("googlenet", pretrained=False)
+    source.initialize(mx.init.Xavier())
+    source.save_parameters(str(tmp_path / "googlenet.params"))
+    folder = str(make_image_folder(tmp_path / "imgs", per_class=8))
+    args = ["train", "--model", "googlenet", "--image-folder", folder, "--resize", "64", "--epochs", "1",
+            "--batch-size", "8", "--no-progress", "--out", str(tmp_path / "run")]
+    assert cli.main(args + ["--pretrained", str(tmp_path / "googlenet.params"), "--freeze", "b1,b9"]) == 1
+    assert "--freeze: googlenet has no stage 'b9'; its stages: b1, b2, b3, b4, b5" in capsys.readouterr().err
+    assert cli.main(args + ["--pretrained", str(tmp_path / "googlenet.params"), "--freeze", "b1,b2"]) == 0
+    assert "epoch 1, loss" in capsys.readouterr().out
+    assert cli.main(["train", "--model", "googlenet", "--resize", "64", "--epochs", "1", "--out",
+                     str(tmp_path / "fm"), "--pretrained", str(tmp_path / "googlenet.params")]) == 1
+    assert "--pretrained weights take 3-channel images: use --image-folder (fashion-mnist is 1-channel)" \
+        in capsys.readouterr().err
