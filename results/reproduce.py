@@ -52,12 +52,37 @@ def _done(history_file):
     return []
 
 
+def _record_machine(folder):
+    """machine.json in a run folder: where its epochs ran (kept from the run's first start)."""
+    path = os.path.join(folder, "machine.json")
+    if not os.path.isfile(path):
+        os.makedirs(folder, exist_ok=True)
+        info = cpu_info()
+        write_json(path, {"cpu": f"{info.describe()}, {info.cores} cores", "threads": threads_in_use(),
+                          "started": time.strftime("%Y-%m-%d")})
+
+
+def _machines(folders):
+    """The distinct machine records of the run folders, as text."""
+    seen = []
+    for folder in folders:
+        path = os.path.join(folder, "machine.json")
+        if os.path.isfile(path):
+            with open(path, encoding="utf-8") as handle:
+                record = json.load(handle)
+            text = f"{record['cpu']}, {record['threads']} OpenMP thread(s) per run, started {record['started']}"
+            if text not in seen:
+                seen.append(text)
+    return "; ".join(seen) or "unrecorded"
+
+
 def run_package(seed, epochs, folder, resume, options):
     """(a): the package's trainer; its own --resume continues from last.ckpt."""
     from gluon_googlenet.trainer import TrainConfig, train
     done = _done(os.path.join(folder, "history.json")) if resume else []
     if len(done) >= epochs:
         return done[:epochs]
+    _record_machine(folder)
     config = TrainConfig(seed=seed, epochs=epochs, out=folder, resume=bool(done), progress=False,
                          resize=options["resize"], limit_train=options["limit"], limit_test=options["limit"],
                          data_dir=options["data_dir"])
@@ -73,6 +98,7 @@ def run_book(seed, epochs, folder, resume, options):
     history = _done(history_file) if resume else []
     if len(history) >= epochs:
         return history[:epochs]
+    _record_machine(folder)
     ctxs = [mx.cpu()]
     net = GoogLeNet(classes=10, in_channels=1)
     mx.random.seed(seed)
@@ -117,6 +143,11 @@ def summarise(results, epochs):
 def statement(table, results):
     """What the numbers support, in plain words (the definitions are part of the text)."""
     lines = []
+    seeds = {loop: len(by_seed) for loop, by_seed in results.items()}
+    if any(n < 2 for n in seeds.values()):
+        lines.append("Not enough seeds yet for a spread (" + ", ".join(f"{LOOPS[l]}: {n}" for l, n in seeds.items())
+                     + "); single runs scatter by several points, so no comparison is claimed. "
+                       "`--resume` continues the runs.")
     a, b = ({r["epoch"]: r for r in table.get(loop, [])} for loop in ("package", "book"))
     both = [e for e in sorted(set(a) & set(b)) if a[e]["n"] > 1 and b[e]["n"] > 1]
     if both:
@@ -152,7 +183,7 @@ def write_outputs(out, results, table, lines, machine, seconds):
     head = "| epoch | " + " | ".join(f"{LOOPS[l]}: mean +- std (min..max), seeds" for l in table) + \
         " | reference run | book |"
     md = ["# Reproduction of d2l's GoogLeNet on Fashion-MNIST, several seeds", "",
-          f"Machine: {machine['cpu']}, {machine['threads']} thread(s); MXNet {mx.__version__}. "
+          f"Machine: {machine}; MXNet {mx.__version__}. "
           "Time (training and testing, all seeds): "
           + ", ".join(f"{LOOPS[l]} {format_duration(seconds[l])}" for l in seconds) + ".",
           "Command: `python results/reproduce.py " + " ".join(sys.argv[1:]) + "`", "",
@@ -163,7 +194,9 @@ def write_outputs(out, results, table, lines, machine, seconds):
             row = next((r for r in table[loop] if r["epoch"] == epoch), None)
             cells.append(f"{row['mean']:.3f} +- {row['std']:.3f} ({row['min']:.3f}..{row['max']:.3f}), {row['n']}"
                          if row else "")
-        md.append(f"| {epoch} | " + " | ".join(cells) + f" | {REFERENCE_RUN.get(epoch, '')} | {BOOK.get(epoch, '')} |")
+        ref, book = REFERENCE_RUN.get(epoch), BOOK.get(epoch)
+        md.append(f"| {epoch} | " + " | ".join(cells) + f" | {'' if ref is None else f'{ref:.3f}'} | "
+                  f"{'' if book is None else f'{book:.3f}'} |")
     md += ["", "What the numbers support:", ""] + [f"- {line}" for line in lines] + [""]
     with atomic_path(os.path.join(out, "reproduction.md")) as tmp:
         with open(tmp, "w", encoding="utf-8") as handle:
@@ -201,8 +234,6 @@ def main():
     args = parser.parse_args()
     seeds = [int(s) for s in args.seeds.split(",")]
     options = {"resize": args.resize, "limit": args.limit, "data_dir": args.data_dir}
-    info = cpu_info()
-    machine = {"cpu": f"{info.describe()}, {info.cores} cores", "threads": threads_in_use()}
     results, seconds = {"package": {}, "book": {}}, {"package": 0.0, "book": 0.0}
     for seed in seeds:
         for loop, runner, epochs in (("package", run_package, args.epochs), ("book", run_book, args.book_epochs)):
@@ -221,6 +252,7 @@ def main():
     results = {loop: by_seed for loop, by_seed in results.items() if by_seed}
     table = summarise(results, max(args.epochs, args.book_epochs))
     lines = statement(table, results)
+    machine = _machines([os.path.join(args.runs, f"{loop}-seed{seed}") for loop in results for seed in seeds])
     write_outputs(args.out, results, table, lines, machine, {l: seconds[l] for l in results})
     print("\n".join(lines))
 
