@@ -39,17 +39,23 @@ def import_model(prefix, epoch=0, ctx=None):
     return mx.gluon.SymbolBlock.imports(symbol_file, ["data"], params_file, ctx=ctx or mx.cpu())
 
 
+def read_params(path):
+    """{parameter name: NDArray} of an MXNet ``.params`` file, without exports' ``arg:``/``aux:``
+    prefixes; CheckpointError when it is not one."""
+    try:
+        saved = mx.nd.load(path)
+    except mx.base.MXNetError:
+        raise CheckpointError(f"{path} is not an MXNet parameter file") from None
+    return {k.split(":", 1)[1] if k[:4] in ("arg:", "aux:") else k: v for k, v in saved.items()}
+
+
 def load_exported_params(net, params_file, ctx=None):
     """Load an exported ``.params`` file into a freshly built net of the same model.
 
     Parameters absent from the exported graph (e.g. aux heads) keep their initial values.
     Raises CheckpointError when the file belongs to another model or class count.
     """
-    try:
-        saved = mx.nd.load(params_file)
-    except mx.base.MXNetError:
-        raise CheckpointError(f"{params_file} is not an MXNet parameter file") from None
-    saved = {k.split(":", 1)[1] if k[:4] in ("arg:", "aux:") else k: v for k, v in saved.items()}
+    saved = read_params(params_file)
     params = net.collect_params()
     unknown = sorted(set(saved) - set(params.keys()))
     if unknown:

@@ -57,7 +57,10 @@ _TOP_ORDER = {name: i for i, name in enumerate(
 
 
 def source_of(path, source=None):
-    """The source a weights file comes from: ``source`` if given, else by its suffix."""
+    """The source a weights file comes from: ``source`` if given, GluonCV's for its store
+    (``path`` True or 'gluoncv'), else by the file's suffix."""
+    if path is True or path == "gluoncv":
+        source = "gluoncv"
     if source is not None:
         if source not in SOURCES:
             raise ConfigError(f"unknown weights source {source!r}; use one of {', '.join(SOURCES)}")
@@ -75,11 +78,8 @@ def read_weights(path, source):
     if not os.path.isfile(path):
         raise CheckpointError(f"weights file {path} does not exist")
     if source.name == "gluoncv":
-        try:
-            arrays = mx.nd.load(path)
-        except mx.base.MXNetError:
-            raise CheckpointError(f"{path} is not an MXNet .params file") from None
-        arrays = {re.sub(r"^(arg|aux):", "", k): v.asnumpy() for k, v in arrays.items()}
+        from .export import read_params
+        arrays = {k: v.asnumpy() for k, v in read_params(path).items()}
         if any(k.startswith("output.") for k in arrays):  # GluonCV's head.2 is its output layer
             arrays = {k: v for k, v in arrays.items() if not k.startswith("head.")}
         return arrays
@@ -210,7 +210,7 @@ def _published(name, source):
 
 def pretrained_build_kwargs(name, weights):
     """How ``name`` is built to take ``weights`` (a file, or 'gluoncv'/True for GluonCV's store)."""
-    return _published(name, SOURCES["gluoncv"] if weights in (True, "gluoncv") else source_of(weights))
+    return _published(name, source_of(weights))
 
 
 def get_pretrained(name, weights, classes=None, source=None, ctx=None, **kwargs):
@@ -219,7 +219,7 @@ def get_pretrained(name, weights, classes=None, source=None, ctx=None, **kwargs)
 
     The net is built as ``source`` (by default guessed from the file suffix) builds it;
     ``classes`` other than the file's gives a new classifier (and aux heads); other ``kwargs``
-    go to the model's factory. The returned net carries ``pretrained_source`` (the Source).
+    go to the model's factory.
     """
     from .models import get_model
     if weights is True or weights == "gluoncv":
@@ -235,6 +235,4 @@ def get_pretrained(name, weights, classes=None, source=None, ctx=None, **kwargs)
     load_into(net, arrays, weights, skip=skip)
     if skip:
         log.info("%s: new %d-class classifier (the file's has %d classes)", name, classes, saved_classes)
-    net.pretrained_source = source
-    net.build_kwargs = build
     return net

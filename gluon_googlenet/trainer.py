@@ -30,7 +30,7 @@ from .fileio import lock_run_folder, write_json
 from .loop import evaluate, train_epoch
 from ._gluon import freeze
 from .models import get_model, get_spec
-from .pretrained import SOURCES, get_pretrained, pretrained_build_kwargs, source_of
+from .pretrained import get_pretrained, pretrained_build_kwargs, source_of
 from .plots import plot_history
 from .progress import RunProgress, progress_mode
 
@@ -236,7 +236,7 @@ def _normalisation(config, data):
     """Mean and std the net's input is normalised with: the weights source's when starting
     from published weights, else the data's own."""
     if config.pretrained:
-        source = SOURCES["gluoncv"] if config.pretrained == "gluoncv" else source_of(config.pretrained)
+        source = source_of(config.pretrained)
         return source.mean, source.std
     return data.mean, data.std
 
