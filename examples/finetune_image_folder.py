@@ -6,7 +6,7 @@ article 002 trains Inception v1 on two classes, but from published weights.
     python examples/finetune_image_folder.py --weights gluoncv   # GluonCV's store, ~/.mxnet/models
         [--image-folder DIR] [--model googlenet] [--freeze b1,b2,b3] [--ctx cpu|gpu|gpu:0,1]
 
-Without --image-folder the script draws a small two-class folder of its own. The head is new
+Without --image-folder the script draws the two-class folder of train_image_folder.py. The head is new
 (sized for the folder's classes), the frozen stages keep their weights and BN statistics, and
 inputs are normalised as the weights' source normalised them.
 """
@@ -15,27 +15,9 @@ import os
 import tempfile
 
 import gluon_googlenet  # noqa: F401  (before mxnet: sets OMP_NUM_THREADS)
-import numpy as np
-from PIL import Image
 
 from gluon_googlenet.trainer import TrainConfig, train
-
-
-def draw_folder(root, per_class=24, size=96, seed=0):
-    """Two classes: a bright disc, or bright horizontal stripes, on noise."""
-    rng = np.random.RandomState(seed)
-    yy, xx = np.mgrid[:size, :size]
-    for name in ("blobs", "stripes"):
-        os.makedirs(os.path.join(root, name), exist_ok=True)
-        for i in range(per_class):
-            img = rng.randint(0, 80, (size, size, 3))
-            if name == "stripes":
-                img[(yy // rng.randint(4, 9)) % 2 == 0] += 140
-            else:
-                cy, cx, r = rng.randint(size // 4, 3 * size // 4, 2).tolist() + [size // 6]
-                img[(yy - cy) ** 2 + (xx - cx) ** 2 < r * r] += 160
-            Image.fromarray(img.clip(0, 255).astype(np.uint8)).save(os.path.join(root, name, f"{i}.png"))
-    return root
+from train_image_folder import make_folder  # the two-class picture folder of the sibling example
 
 
 def main():
@@ -51,7 +33,8 @@ def main():
     parser.add_argument("--out", default="runs/finetune")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as scratch:
-        folder = args.image_folder or draw_folder(os.path.join(scratch, "images"), size=args.resize)
+        folder = args.image_folder or make_folder(os.path.join(scratch, "images"), per_class=24,
+                                                  size=args.resize)
         result = train(TrainConfig(model=args.model, image_folder=folder, pretrained=args.weights,
                                    freeze=args.freeze or None, resize=args.resize, epochs=args.epochs,
                                    batch_size=args.batch_size, optimizer="adam", lr=1e-3,

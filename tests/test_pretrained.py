@@ -35,9 +35,15 @@ def _close(out, ref, tolerance=1e-5):
     return diff / scale
 
 
-@pytest.mark.parametrize("ours, theirs, side", [("googlenet", "googlenet", 224),
-                                                ("inception_v3", "inceptionv3", 299)])
-def test_gluoncv_params_load_and_compute_the_same(tmp_path, ours, theirs, side):
+GLUONCV_PAIRS = [("googlenet", "googlenet", 224), ("inception_v3", "inceptionv3", 299)]
+REFERENCES = [("torchvision", "googlenet", ".pth"), ("torchvision", "inception_v3", ".pth"),
+              ("timm", "inception_v3", ".safetensors"), ("timm", "inception_v4", ".safetensors"),
+              ("timm", "inception_resnet_v2", ".safetensors")]
+
+
+def gluoncv_outputs(folder, ours, theirs, side):
+    """(GluonCV net's output, ours loaded from its .params) on one input, inference mode.
+    Also used by benchmarks/pretrained_agreement.py."""
     from gluoncv.model_zoo import get_model as gluoncv_model
     mx.random.seed(0)
     source = gluoncv_model(theirs, pretrained=False)
@@ -45,28 +51,35 @@ def test_gluoncv_params_load_and_compute_the_same(tmp_path, ours, theirs, side):
     x = mx.nd.random.uniform(shape=(2, 3, side, side))
     source(x)
     _randomize_gluon(source)
-    path = str(tmp_path / f"{theirs}-0000.params")
+    path = os.path.join(str(folder), f"{theirs}-0000.params")
     source.save_parameters(path)
-    net = get_model(ours, pretrained=path)
-    _close(net(x).asnumpy(), source(x).asnumpy())
-
-
-REFERENCES = [("torchvision", "googlenet", ".pth"), ("torchvision", "inception_v3", ".pth"),
-              ("timm", "inception_v3", ".safetensors"), ("timm", "inception_v4", ".safetensors"),
-              ("timm", "inception_resnet_v2", ".safetensors")]
+    return source(x).asnumpy(), get_model(ours, pretrained=path)(x).asnumpy()
 
 
 def _reference(torch_python, folder, source, model, *flags):
     subprocess.run([torch_python, os.path.join(HERE, "reference", "torch_models.py"), source, model,
                     str(folder), *flags], check=True, capture_output=True, timeout=600)
-    return np.load(folder / "x.npy"), np.load(folder / "out.npy")
+    return np.load(os.path.join(str(folder), "x.npy")), np.load(os.path.join(str(folder), "out.npy"))
+
+
+def torch_outputs(torch_python, folder, source, model, suffix):
+    """(the torchvision/timm net's output, ours loaded from its saved weights) on one input,
+    inference mode. Also used by benchmarks/pretrained_agreement.py."""
+    x, ref = _reference(torch_python, folder, source, model)
+    net = get_model(model, pretrained=os.path.join(str(folder), f"weights{suffix}"))
+    return ref[0], net(mx.nd.array(x)).asnumpy()
+
+
+@pytest.mark.parametrize("ours, theirs, side", GLUONCV_PAIRS)
+def test_gluoncv_params_load_and_compute_the_same(tmp_path, ours, theirs, side):
+    reference, loaded = gluoncv_outputs(tmp_path, ours, theirs, side)
+    _close(loaded, reference)
 
 
 @pytest.mark.parametrize("source, model, suffix", REFERENCES)
 def test_torch_weights_load_without_torch_and_compute_the_same(torch_python, tmp_path, source, model, suffix):
-    x, ref = _reference(torch_python, tmp_path, source, model)
-    net = get_model(model, pretrained=str(tmp_path / f"weights{suffix}"))
-    _close(net(mx.nd.array(x)).asnumpy(), ref[0])
+    reference, loaded = torch_outputs(torch_python, tmp_path, source, model, suffix)
+    _close(loaded, reference)
     if suffix == ".pth":  # the same weights in PyTorch's legacy format (torchvision's published files)
         legacy = read_torch_state_dict(str(tmp_path / "weights_legacy.pth"))
         current = read_torch_state_dict(str(tmp_path / "weights.pth"))
