@@ -166,6 +166,12 @@ def statement(table, results):
             hits = sum(acc >= TARGET for acc in reached)
             lines.append(f"{name} reaches the reference run's {TARGET} after {TARGET_EPOCH} epochs in "
                          f"{hits} of {len(reached)} seeds (test accuracy {min(reached):.3f}..{max(reached):.3f}).")
+    paired = sorted(s for s in results.get("package", {}) if s in results.get("book", {})
+                    and min(len(results["package"][s]), len(results["book"][s])) >= TARGET_EPOCH)
+    if paired:
+        lines.append(f"Seed by seed after {TARGET_EPOCH} epochs, (a) vs (b): " + "; ".join(
+            f"seed {s}: {results['package'][s][TARGET_EPOCH - 1]['test_acc']:.3f} vs "
+            f"{results['book'][s][TARGET_EPOCH - 1]['test_acc']:.3f}" for s in paired) + ".")
     rows10 = {r["epoch"]: r for r in table.get("package", [])}
     if 10 in rows10:
         r = rows10[10]

@@ -38,3 +38,37 @@ def test_two_seeds_both_loops_then_resume(fashion_dir, tmp_path):
     assert "seed" not in third.split("(a) and (b)")[0]  # nothing trained
     data = json.loads((tmp_path / "out" / "reproduction.json").read_text())
     assert sorted(data["runs"]["book"]) == ["0", "1"] and len(data["runs"]["package"]["0"]) == 2
+
+
+def _reproduce_module():
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("reproduce", os.path.join(ROOT, "results", "reproduce.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _histories(*curves):
+    return {seed: [{"epoch": e + 1, "test_acc": acc} for e, acc in enumerate(curve)]
+            for seed, curve in enumerate(curves)}
+
+
+def test_statement_says_what_the_seeds_support():
+    reproduce = _reproduce_module()
+    results = {"package": _histories([0.5, 0.80, 0.85, 0.86, 0.870], [0.6, 0.78, 0.84, 0.87, 0.880]),
+               "book": _histories([0.55, 0.79, 0.86, 0.86, 0.874], [0.57, 0.80, 0.83, 0.87, 0.872])}
+    table = reproduce.summarise(results, 5)
+    assert [r["n"] for r in table["package"]] == [2] * 5
+    lines = reproduce.statement(table, results)
+    assert lines[0].startswith("(a) and (b) agree within one seed standard deviation") and "(1..5)" in lines[0]
+    assert "0.875 after 5 epochs in 1 of 2 seeds (test accuracy 0.870..0.880)" in lines[1]
+    assert "0.875 after 5 epochs in 0 of 2 seeds (test accuracy 0.872..0.874)" in lines[2]
+    assert lines[3] == "Seed by seed after 5 epochs, (a) vs (b): seed 0: 0.870 vs 0.874; seed 1: 0.880 vs 0.872."
+
+    results["book"] = _histories([0.75, 0.79, 0.86, 0.86, 0.874], [0.76, 0.80, 0.83, 0.87, 0.876])
+    lines = reproduce.statement(reproduce.summarise(results, 5), results)
+    assert lines[0].startswith("(a) and (b) differ by more than the larger seed standard deviation at epoch(s) 1;")
+    assert "(4 of 5)" in lines[0]
+
+    one = {"package": _histories([0.5, 0.8]), "book": _histories([0.55])}
+    assert reproduce.statement(reproduce.summarise(one, 2), one)[0].startswith("Not enough seeds yet")
