@@ -140,9 +140,16 @@ def summarise(results, epochs):
     return table
 
 
-def statement(table, results):
-    """What the numbers support, in plain words (the definitions are part of the text)."""
+def statement(table, results, wanted=None):
+    """What the numbers support, in plain words (the definitions are part of the text).
+    ``wanted``: {loop: (seeds, epochs)} asked for; runs short of it are named first."""
     lines = []
+    short = [f"{LOOPS[loop]} {sum(len(h) >= epochs for h in results.get(loop, {}).values())} of {seeds}"
+             for loop, (seeds, epochs) in (wanted or {}).items() if epochs > 0
+             and sum(len(h) >= epochs for h in results.get(loop, {}).values()) < seeds]
+    if short:
+        lines.append("Unfinished: seeds with all their epochs: " + ", ".join(short)
+                     + "; the spreads below rest on the seeds done so far.")
     seeds = {loop: len(by_seed) for loop, by_seed in results.items()}
     if any(n < 2 for n in seeds.values()):
         lines.append("Not enough seeds yet for a spread (" + ", ".join(f"{LOOPS[l]}: {n}" for l, n in seeds.items())
@@ -257,7 +264,7 @@ def main():
             seconds[loop] += sum(h["train_seconds"] + h.get("eval_seconds", 0) for h in history)
     results = {loop: by_seed for loop, by_seed in results.items() if by_seed}
     table = summarise(results, max(args.epochs, args.book_epochs))
-    lines = statement(table, results)
+    lines = statement(table, results, {"package": (len(seeds), args.epochs), "book": (len(seeds), args.book_epochs)})
     machine = _machines([os.path.join(args.runs, f"{loop}-seed{seed}") for loop in results for seed in seeds])
     write_outputs(args.out, results, table, lines, machine, {l: seconds[l] for l in results})
     print("\n".join(lines))

@@ -70,5 +70,10 @@ def test_statement_says_what_the_seeds_support():
     assert lines[0].startswith("(a) and (b) differ by more than the larger seed standard deviation at epoch(s) 1;")
     assert "(4 of 5)" in lines[0]
 
+    lines = reproduce.statement(reproduce.summarise(results, 5), results, {"package": (3, 5), "book": (2, 5)})
+    assert lines[0] == ("Unfinished: seeds with all their epochs: (a) package trainer 2 of 3; "
+                        "the spreads below rest on the seeds done so far.")
+    assert lines[1].startswith("(a) and (b) differ")
+
     one = {"package": _histories([0.5, 0.8]), "book": _histories([0.55])}
     assert reproduce.statement(reproduce.summarise(one, 2), one)[0].startswith("Not enough seeds yet")
