@@ -144,9 +144,9 @@ def statement(table, results, wanted=None):
     """What the numbers support, in plain words (the definitions are part of the text).
     ``wanted``: {loop: (seeds, epochs)} asked for; runs short of it are named first."""
     lines = []
-    short = [f"{LOOPS[loop]} {sum(len(h) >= epochs for h in results.get(loop, {}).values())} of {seeds}"
-             for loop, (seeds, epochs) in (wanted or {}).items() if epochs > 0
-             and sum(len(h) >= epochs for h in results.get(loop, {}).values()) < seeds]
+    finished = {loop: (sum(len(h) >= epochs for h in results.get(loop, {}).values()), seeds)
+                for loop, (seeds, epochs) in (wanted or {}).items() if epochs > 0}
+    short = [f"{LOOPS[loop]} {done} of {seeds}" for loop, (done, seeds) in finished.items() if done < seeds]
     if short:
         lines.append("Unfinished: seeds with all their epochs: " + ", ".join(short)
                      + "; the spreads below rest on the seeds done so far.")
