@@ -126,7 +126,7 @@ def run_book(seed, epochs, folder, resume, options):
 
 
 def summarise(results, epochs):
-    """{loop: [{epoch, n, mean, std, min, max}]} over the seeds that reached each epoch."""
+    """{loop: [{epoch, n, mean, std, min, max}]} over the seeds that reached each epoch (std None for one seed)."""
     table = {}
     for loop, by_seed in results.items():
         rows = []
@@ -134,10 +134,14 @@ def summarise(results, epochs):
             accs = np.array([h[epoch - 1]["test_acc"] for h in by_seed.values() if len(h) >= epoch])
             if len(accs):
                 rows.append({"epoch": epoch, "n": int(len(accs)), "mean": float(accs.mean()),
-                             "std": float(accs.std(ddof=1)) if len(accs) > 1 else 0.0,
+                             "std": float(accs.std(ddof=1)) if len(accs) > 1 else None,
                              "min": float(accs.min()), "max": float(accs.max())})
         table[loop] = rows
     return table
+
+
+def _span(values):
+    return f"{min(values):.3f}" if len(values) == 1 else f"{min(values):.3f}..{max(values):.3f}"
 
 
 def statement(table, results, wanted=None):
@@ -172,7 +176,7 @@ def statement(table, results, wanted=None):
         if reached:
             hits = sum(acc >= TARGET for acc in reached)
             lines.append(f"{name} reaches the reference run's {TARGET} after {TARGET_EPOCH} epochs in "
-                         f"{hits} of {len(reached)} seeds (test accuracy {min(reached):.3f}..{max(reached):.3f}).")
+                         f"{hits} of {len(reached)} seeds (test accuracy {_span(reached)}).")
     paired = sorted(s for s in results.get("package", {}) if s in results.get("book", {})
                     and min(len(results["package"][s]), len(results["book"][s])) >= TARGET_EPOCH)
     if paired:
@@ -182,9 +186,15 @@ def statement(table, results, wanted=None):
     rows10 = {r["epoch"]: r for r in table.get("package", [])}
     if 10 in rows10:
         r = rows10[10]
-        lines.append(f"(a) after 10 epochs: {r['mean']:.3f} +- {r['std']:.3f} over {r['n']} seeds "
-                     f"({r['min']:.3f}..{r['max']:.3f}); the book prints {BOOK[10]} for one run.")
+        lines.append(f"(a) after 10 epochs: {cell(r)}; the book prints {BOOK[10]} for one run.")
     return lines
+
+
+def cell(row):
+    """One table cell: mean +- std (min..max), seeds; a single seed shows its figure alone."""
+    if row["n"] < 2:
+        return f"{row['mean']:.3f}, 1 seed"
+    return f"{row['mean']:.3f} +- {row['std']:.3f} ({row['min']:.3f}..{row['max']:.3f}), {row['n']} seeds"
 
 
 def write_outputs(out, results, table, lines, machine, seconds):
@@ -205,8 +215,7 @@ def write_outputs(out, results, table, lines, machine, seconds):
         cells = []
         for loop in table:
             row = next((r for r in table[loop] if r["epoch"] == epoch), None)
-            cells.append(f"{row['mean']:.3f} +- {row['std']:.3f} ({row['min']:.3f}..{row['max']:.3f}), {row['n']}"
-                         if row else "")
+            cells.append(cell(row) if row else "")
         ref, book = REFERENCE_RUN.get(epoch), BOOK.get(epoch)
         md.append(f"| {epoch} | " + " | ".join(cells) + f" | {'' if ref is None else f'{ref:.3f}'} | "
                   f"{'' if book is None else f'{book:.3f}'} |")

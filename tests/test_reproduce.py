@@ -79,3 +79,12 @@ def test_statement_says_what_the_seeds_support():
 
     one = {"package": _histories([0.5, 0.8]), "book": _histories([0.55])}
     assert reproduce.statement(reproduce.summarise(one, 2), one)[0].startswith("Not enough seeds yet")
+    table = reproduce.summarise(one, 2)
+    assert table["package"][0]["std"] is None  # one seed has no spread, not a spread of 0
+    assert reproduce.cell(table["package"][1]) == "0.800, 1 seed"
+    two = reproduce.summarise(results, 5)["package"][4]
+    assert reproduce.cell(two) == "0.875 +- 0.007 (0.870..0.880), 2 seeds"
+    single = {"package": results["package"], "book": _histories([0.55, 0.79, 0.86, 0.86, 0.871])}
+    lines = reproduce.statement(reproduce.summarise(single, 5), single)
+    assert "(b) book loop reaches the reference run's 0.875 after 5 epochs in 0 of 1 seeds (test accuracy 0.871)." \
+        in lines
