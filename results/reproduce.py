@@ -89,9 +89,17 @@ def run_package(seed, epochs, folder, resume, options):
     return train(config).history
 
 
+def book_net(seed, ctxs):
+    """(b)'s net as the book makes it: ``GoogLeNet`` with Xavier ``force_reinit`` after seeding."""
+    from gluon_googlenet import GoogLeNet
+    net = GoogLeNet(classes=10, in_channels=1)
+    mx.random.seed(seed)
+    net.initialize(force_reinit=True, ctx=ctxs, init=mx.init.Xavier())
+    return net
+
+
 def run_book(seed, epochs, folder, resume, options):
     """(b): the book's loop, one epoch at a time, weights and history saved after each."""
-    from gluon_googlenet import GoogLeNet
     book = _book_module()
     os.makedirs(folder, exist_ok=True)
     history_file, params_file = os.path.join(folder, "history.json"), os.path.join(folder, "net.params")
@@ -100,9 +108,7 @@ def run_book(seed, epochs, folder, resume, options):
         return history[:epochs]
     _record_machine(folder)
     ctxs = [mx.cpu()]
-    net = GoogLeNet(classes=10, in_channels=1)
-    mx.random.seed(seed)
-    net.initialize(force_reinit=True, ctx=ctxs, init=mx.init.Xavier())
+    net = book_net(seed, ctxs)
     if history:
         net.load_parameters(params_file, ctx=ctxs)
     loss = mx.gluon.loss.SoftmaxCrossEntropyLoss()
