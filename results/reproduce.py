@@ -52,27 +52,36 @@ def _done(history_file):
     return []
 
 
-def _record_machine(folder):
-    """machine.json in a run folder: where its epochs ran (kept from the run's first start)."""
+def _record_machine(folder, from_epoch):
+    """machine.json in a run folder: where its epochs ran; a resume on other cores or threads is added."""
     path = os.path.join(folder, "machine.json")
+    info = cpu_info()
+    now = {"cpu": f"{info.describe()}, {info.cores} cores", "threads": threads_in_use()}
     if not os.path.isfile(path):
         os.makedirs(folder, exist_ok=True)
-        info = cpu_info()
-        write_json(path, {"cpu": f"{info.describe()}, {info.cores} cores", "threads": threads_in_use(),
-                          "started": time.strftime("%Y-%m-%d")})
+        write_json(path, dict(now, started=time.strftime("%Y-%m-%d")))
+        return
+    with open(path, encoding="utf-8") as handle:
+        record = json.load(handle)
+    last = (record.get("resumed") or [record])[-1]
+    if (last["cpu"], last["threads"]) != (now["cpu"], now["threads"]):
+        record.setdefault("resumed", []).append(dict(now, from_epoch=from_epoch + 1,
+                                                     date=time.strftime("%Y-%m-%d")))
+        write_json(path, record)
 
 
 def _machines(folders):
-    """The distinct machine records of the run folders, as text."""
+    """The distinct machine records of the run folders, as text; resumes elsewhere named by run and epoch."""
     seen = []
     for folder in folders:
         path = os.path.join(folder, "machine.json")
         if os.path.isfile(path):
             with open(path, encoding="utf-8") as handle:
                 record = json.load(handle)
-            text = f"{record['cpu']}, {record['threads']} OpenMP thread(s) per run, started {record['started']}"
-            if text not in seen:
-                seen.append(text)
+            texts = [f"{record['cpu']}, {record['threads']} OpenMP thread(s) per run, started {record['started']}"]
+            texts += [f"{os.path.basename(folder)} from epoch {later['from_epoch']} on {later['cpu']}, "
+                      f"{later['threads']} OpenMP thread(s), {later['date']}" for later in record.get("resumed", [])]
+            seen += [text for text in texts if text not in seen]
     return "; ".join(seen) or "unrecorded"
 
 
@@ -82,7 +91,7 @@ def run_package(seed, epochs, folder, resume, options):
     done = _done(os.path.join(folder, "history.json")) if resume else []
     if len(done) >= epochs:
         return done[:epochs]
-    _record_machine(folder)
+    _record_machine(folder, len(done))
     config = TrainConfig(seed=seed, epochs=epochs, out=folder, resume=bool(done), progress=False,
                          resize=options["resize"], limit_train=options["limit"], limit_test=options["limit"],
                          data_dir=options["data_dir"])
@@ -106,7 +115,7 @@ def run_book(seed, epochs, folder, resume, options):
     history = _done(history_file) if resume else []
     if len(history) >= epochs:
         return history[:epochs]
-    _record_machine(folder)
+    _record_machine(folder, len(history))
     ctxs = [mx.cpu()]
     net = book_net(seed, ctxs)
     if history:

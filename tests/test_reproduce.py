@@ -111,3 +111,20 @@ def test_both_loops_start_from_the_same_weights_for_a_seed():
         assert all(u.shape == v.shape and np.array_equal(u, v) for u, v in zip(a, b))
         weights[seed] = a
     assert not np.array_equal(weights[2][0], weights[3][0])  # the seed does matter
+
+
+def test_machine_record_names_a_resume_with_other_threads(tmp_path, monkeypatch):
+    reproduce = _reproduce_module()
+    folder = str(tmp_path / "package-seed1")
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+    reproduce._record_machine(folder, 0)
+    reproduce._record_machine(folder, 4)  # same threads: nothing added
+    assert "resumed" not in json.loads((tmp_path / "package-seed1" / "machine.json").read_text())
+    monkeypatch.setenv("OMP_NUM_THREADS", "2")
+    reproduce._record_machine(folder, 8)
+    reproduce._record_machine(folder, 9)  # still 2 threads: nothing added
+    record = json.loads((tmp_path / "package-seed1" / "machine.json").read_text())
+    assert [(r["threads"], r["from_epoch"]) for r in record["resumed"]] == [(2, 9)]
+    text = reproduce._machines([folder])
+    assert "1 OpenMP thread(s) per run" in text and "package-seed1 from epoch 9 on " in text
+    assert text.endswith(f"2 OpenMP thread(s), {record['resumed'][0]['date']}")
