@@ -45,11 +45,12 @@ def _book_module():
     return module
 
 
-def _done(history_file):
-    if os.path.isfile(history_file):
-        with open(history_file, encoding="utf-8") as handle:
+def _read_json(path, missing):
+    """The JSON in ``path``, or ``missing`` when there is no such file."""
+    if os.path.isfile(path):
+        with open(path, encoding="utf-8") as handle:
             return json.load(handle)
-    return []
+    return missing
 
 
 def _record_machine(folder, from_epoch):
@@ -57,12 +58,11 @@ def _record_machine(folder, from_epoch):
     path = os.path.join(folder, "machine.json")
     info = cpu_info()
     now = {"cpu": f"{info.describe()}, {info.cores} cores", "threads": threads_in_use()}
-    if not os.path.isfile(path):
+    record = _read_json(path, None)
+    if record is None:
         os.makedirs(folder, exist_ok=True)
         write_json(path, dict(now, started=time.strftime("%Y-%m-%d")))
         return
-    with open(path, encoding="utf-8") as handle:
-        record = json.load(handle)
     last = (record.get("resumed") or [record])[-1]
     if (last["cpu"], last["threads"]) != (now["cpu"], now["threads"]):
         record.setdefault("resumed", []).append(dict(now, from_epoch=from_epoch + 1,
@@ -74,10 +74,8 @@ def _machines(folders):
     """The distinct machine records of the run folders, as text; resumes elsewhere named by run and epoch."""
     seen = []
     for folder in folders:
-        path = os.path.join(folder, "machine.json")
-        if os.path.isfile(path):
-            with open(path, encoding="utf-8") as handle:
-                record = json.load(handle)
+        record = _read_json(os.path.join(folder, "machine.json"), None)
+        if record is not None:
             texts = [f"{record['cpu']}, {record['threads']} OpenMP thread(s) per run, started {record['started']}"]
             texts += [f"{os.path.basename(folder)} from epoch {later['from_epoch']} on {later['cpu']}, "
                       f"{later['threads']} OpenMP thread(s), {later['date']}" for later in record.get("resumed", [])]
@@ -88,7 +86,7 @@ def _machines(folders):
 def run_package(seed, epochs, folder, resume, options):
     """(a): the package's trainer; its own --resume continues from last.ckpt."""
     from gluon_googlenet.trainer import TrainConfig, train
-    done = _done(os.path.join(folder, "history.json")) if resume else []
+    done = _read_json(os.path.join(folder, "history.json"), []) if resume else []
     if len(done) >= epochs:
         return done[:epochs]
     _record_machine(folder, len(done))
@@ -112,7 +110,7 @@ def run_book(seed, epochs, folder, resume, options):
     book = _book_module()
     os.makedirs(folder, exist_ok=True)
     history_file, params_file = os.path.join(folder, "history.json"), os.path.join(folder, "net.params")
-    history = _done(history_file) if resume else []
+    history = _read_json(history_file, []) if resume else []
     if len(history) >= epochs:
         return history[:epochs]
     _record_machine(folder, len(history))
@@ -278,7 +276,7 @@ def main():
                 continue
             folder = os.path.join(args.runs, f"{loop}-seed{seed}")
             if args.report_only:
-                history = _done(os.path.join(folder, "history.json"))[:epochs]
+                history = _read_json(os.path.join(folder, "history.json"), [])[:epochs]
                 if not history:
                     continue
             else:
