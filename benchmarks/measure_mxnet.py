@@ -20,11 +20,13 @@ import mxnet as mx  # noqa: E402
 import numpy as np  # noqa: E402
 from mxnet import autograd, gluon  # noqa: E402
 
-from gluon_googlenet import fast, get_model  # noqa: E402
-from gluon_googlenet.checkpoint import load_model  # noqa: E402
-from gluon_googlenet.data import load_dataset, make_loader  # noqa: E402
-from gluon_googlenet.loop import evaluate, train_epoch  # noqa: E402
-from gluon_googlenet.trainer import TrainConfig, make_trainer, train  # noqa: E402
+from gluon_googlenet import TrainConfig, get_model, train  # noqa: E402
+from gluon_googlenet.training.checkpoint import load_model  # noqa: E402
+from gluon_googlenet.training.data import load_dataset, make_loader  # noqa: E402
+from gluon_googlenet.training.loop import evaluate, train_epoch  # noqa: E402
+from gluon_googlenet.training.run import resolve_run  # noqa: E402
+from gluon_googlenet.training.trainer import make_trainer  # noqa: E402
+from gluon_googlenet.weights import fast  # noqa: E402
 
 BATCH = 128
 
@@ -75,16 +77,15 @@ def trainer_vs_bare(steps, data_dir):
     mx.random.seed(0)
     net.initialize(mx.init.Xavier())
     net.hybridize(static_alloc=True, static_shape=True)
-    ctxs = [mx.cpu()]
-    trainer = make_trainer(net, TrainConfig(), ctxs)
+    run = resolve_run(TrainConfig())
+    trainer = make_trainer(net, run)
     loader = make_loader(images, labels, BATCH, seed=0)
     loss_fn = gluon.loss.SoftmaxCrossEntropyLoss()
-    train_epoch(net, trainer, make_loader(images[:2 * BATCH], labels[:2 * BATCH], BATCH), ctxs,
-                loss_fn)  # warm-up
+    train_epoch(net, trainer, make_loader(images[:2 * BATCH], labels[:2 * BATCH], BATCH), loss_fn, run)  # warm-up
     rates = []
     for epoch in range(2):
         loader.epoch_sampler.epoch = epoch
-        _, _, seen, seconds = train_epoch(net, trainer, loader, ctxs, loss_fn)
+        _, _, seen, seconds = train_epoch(net, trainer, loader, loss_fn, run)
         rates.append(seen / seconds)
     return {"trainer": statistics.median(rates), "bare": bare}
 

@@ -13,11 +13,12 @@ import sys
 import tempfile
 from functools import partial
 
-import gluon_googlenet  # noqa: F401
 import numpy as np
 
+import gluon_googlenet  # noqa: F401
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, os.path.join(ROOT, "tests"))
+sys.path[:0] = [os.path.join(ROOT, "tests"), os.path.join(ROOT, "tests", "weights")]
 from test_pretrained import GLUONCV_PAIRS, REFERENCES, gluoncv_outputs, torch_outputs  # noqa: E402
 
 

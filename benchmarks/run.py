@@ -22,7 +22,7 @@ def run(cmd, threads, timeout=1800):
     env = dict(os.environ, OMP_NUM_THREADS=str(threads), PYTHONWARNINGS="ignore", **ISA_ENV)
     started = time.time()
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=timeout, cwd=ROOT)
-    lines = [l for l in proc.stdout.splitlines() if l.startswith("{")]
+    lines = [line for line in proc.stdout.splitlines() if line.startswith("{")]
     if proc.returncode or not lines:
         print(f"  failed: {' '.join(cmd[1:3])}: {proc.stderr.strip().splitlines()[-1:]}", file=sys.stderr)
         return None
@@ -32,15 +32,88 @@ def run(cmd, threads, timeout=1800):
 
 
 def machine_info(torch_python):
-    """This machine as gluon_googlenet.cpu sees it, plus the PyTorch peer's version."""
+    """This machine as gluon_googlenet.base.cpu sees it, plus the PyTorch peer's version."""
     sys.path.insert(0, ROOT)
-    from gluon_googlenet.cpu import machine_record
+    from gluon_googlenet.base.cpu import machine_record
     machine = machine_record()
     if os.path.exists(torch_python):
         proc = subprocess.run([torch_python, "-c", "import torch; print(torch.__version__)"],
                               capture_output=True, text=True, timeout=300)
         machine["torch"] = proc.stdout.strip() or None
     return machine
+
+
+def print_rows(results):
+    """One line per case: images/s and notes (accuracy, the bare step, ...)."""
+    rows = []
+    for name, r in results.items():
+        if r is None:
+            rows.append((name, "n/a", ""))
+            continue
+        if "not_supported" in r:
+            rows.append((name, "-", r["not_supported"]))
+            continue
+        speed = r.get("images_per_sec") or r.get("examples_per_sec") or r.get("trainer")
+        note = ", ".join(f"{k} {v:.4f}" if isinstance(v, float) else f"{k} {v}"
+                         for k, v in r.items() if k in ("test_acc", "bare", "test_images", "train_loss"))
+        rows.append((name, f"{speed:.1f}", note))
+    print(f"\n{'case':<48} {'images/s':>10}  notes")
+    for name, speed, note in rows:
+        print(f"{name:<48} {speed:>10}  {note}")
+
+
+def target_ratios(results, epoch_accuracy, bf16_note):
+    """(label, value, target, met) for each target ratio; value None where a case is missing."""
+    def ips(name, key="images_per_sec"):
+        r = results.get(name)
+        return None if r is None else r.get(key)
+
+    ratios = []
+
+    def ratio(label, num, den, target):
+        if num is None or den is None:
+            ratios.append((label, None, target, bf16_note if "bf16" in label else None))
+            return
+        value = num / den
+        ratios.append((label, value, target, value >= target))
+
+    base = "mx train hybrid (static_alloc/shape)"
+    ratio("OMP threads: hybrid train, all cores vs MXNet default", ips(base),
+          ips("mx train hybrid, OMP 1 (MXNet default here)"), 1.0)
+    ratio("train step: MXNet hybrid vs torch channels_last", ips(base), ips("torch train channels_last"), 1.2)
+    ratio("train step: MXNet bf16 AMP vs torch channels_last", ips("mx train bf16 AMP"),
+          ips("torch train channels_last"), 1.2)
+    tr = results.get("mx trainer vs bare step, real data")
+    ratio("whole trainer vs bare train step", tr and tr["trainer"], tr and tr["bare"], 0.95)
+    ratio("bf16 training vs fp32 training (step)", ips("mx train bf16 AMP"), ips(base), 1.3)
+    if epoch_accuracy:
+        ratio("bf16 vs fp32, one epoch incl. data", ips("mx one epoch bf16", "examples_per_sec"),
+              ips("mx one epoch fp32", "examples_per_sec"), 1.3)
+    best_infer = max(filter(None, [ips("mx infer fused"), ips("mx infer int8")]), default=None)
+    ratio("fused or INT8 inference vs torch channels_last", best_infer, ips("torch infer channels_last"), 1.5)
+    ratio("INT8 inference vs fp32 inference", ips("mx infer int8"), ips("mx infer fp32"), 1.0)
+    return ratios
+
+
+def print_ratios(ratios):
+    print(f"\n{'ratio':<56} {'value':>7} {'target':>7}  met")
+    for label, value, target, met in ratios:
+        shown = "n/a" if value is None else f"{value:.2f}"
+        verdict = "n/a" if met is None else met if isinstance(met, str) else "yes" if met else "NO"
+        print(f"{label:<56} {shown:>7} {target:>7.2f}  {verdict}")
+
+
+def print_accuracy(results, epoch_accuracy):
+    """INT8's accuracy change, and fp32 vs bf16 after one epoch, where they were measured."""
+    accs = {k: results[k]["test_acc"] for k in results if results[k] and "test_acc" in results[k]}
+    if "mx infer fp32" in accs and "mx infer int8" in accs:
+        drop = (accs["mx infer fp32"] - accs["mx infer int8"]) * 100
+        print(f"\nINT8 accuracy change on {results['mx infer int8']['test_images']} test images: "
+              f"{accs['mx infer fp32']:.4f} -> {accs['mx infer int8']:.4f} ({-drop:+.2f} points; "
+              f"target: at most 0.5 points lost: {'yes' if drop <= 0.5 else 'NO'})")
+    if epoch_accuracy and "mx one epoch fp32" in accs and "mx one epoch bf16" in accs:
+        print(f"one epoch on {epoch_accuracy} images: test acc fp32 {accs['mx one epoch fp32']:.4f}, "
+              f"bf16 {accs['mx one epoch bf16']:.4f}")
 
 
 def main():
@@ -101,68 +174,14 @@ def main():
             mx(f"mx one epoch {precision}", "epoch-accuracy", t, "--limit", str(args.epoch_accuracy),
                "--precision", precision, "--out", f"/tmp/gluon_googlenet_bench_{precision}")
 
-    def ips(name, key="images_per_sec"):
-        r = results.get(name)
-        return None if r is None else r.get(key)
-
-    rows = []
-    for name, r in results.items():
-        if r is None:
-            rows.append((name, "n/a", ""))
-            continue
-        if "not_supported" in r:
-            rows.append((name, "-", r["not_supported"]))
-            continue
-        speed = r.get("images_per_sec") or r.get("examples_per_sec") or r.get("trainer")
-        note = ", ".join(f"{k} {v:.4f}" if isinstance(v, float) else f"{k} {v}"
-                         for k, v in r.items() if k in ("test_acc", "bare", "test_images", "train_loss"))
-        rows.append((name, f"{speed:.1f}", note))
-    print(f"\n{'case':<48} {'images/s':>10}  notes")
-    for name, speed, note in rows:
-        print(f"{name:<48} {speed:>10}  {note}")
-
-    ratios = []
-
-    def ratio(label, num, den, target):
-        if num is None or den is None:
-            ratios.append((label, None, target, bf16_note if "bf16" in label else None))
-            return
-        value = num / den
-        ratios.append((label, value, target, value >= target))
-
-    base = "mx train hybrid (static_alloc/shape)"
-    ratio("OMP threads: hybrid train, all cores vs MXNet default", ips(base),
-          ips("mx train hybrid, OMP 1 (MXNet default here)"), 1.0)
-    ratio("train step: MXNet hybrid vs torch channels_last", ips(base), ips("torch train channels_last"), 1.2)
-    ratio("train step: MXNet bf16 AMP vs torch channels_last", ips("mx train bf16 AMP"),
-          ips("torch train channels_last"), 1.2)
-    tr = results.get("mx trainer vs bare step, real data")
-    ratio("whole trainer vs bare train step", tr and tr["trainer"], tr and tr["bare"], 0.95)
-    ratio("bf16 training vs fp32 training (step)", ips("mx train bf16 AMP"), ips(base), 1.3)
-    if args.epoch_accuracy:
-        ratio("bf16 vs fp32, one epoch incl. data", ips("mx one epoch bf16", "examples_per_sec"),
-              ips("mx one epoch fp32", "examples_per_sec"), 1.3)
-    best_infer = max(filter(None, [ips("mx infer fused"), ips("mx infer int8")]), default=None)
-    ratio("fused or INT8 inference vs torch channels_last", best_infer, ips("torch infer channels_last"), 1.5)
-    ratio("INT8 inference vs fp32 inference", ips("mx infer int8"), ips("mx infer fp32"), 1.0)
-    print(f"\n{'ratio':<56} {'value':>7} {'target':>7}  met")
-    for label, value, target, met in ratios:
-        shown = "n/a" if value is None else f"{value:.2f}"
-        verdict = "n/a" if met is None else met if isinstance(met, str) else "yes" if met else "NO"
-        print(f"{label:<56} {shown:>7} {target:>7.2f}  {verdict}")
-    accs = {k: results[k]["test_acc"] for k in results if results[k] and "test_acc" in results[k]}
-    if "mx infer fp32" in accs and "mx infer int8" in accs:
-        drop = (accs["mx infer fp32"] - accs["mx infer int8"]) * 100
-        print(f"\nINT8 accuracy change on {results['mx infer int8']['test_images']} test images: "
-              f"{accs['mx infer fp32']:.4f} -> {accs['mx infer int8']:.4f} ({-drop:+.2f} points; "
-              f"target: at most 0.5 points lost: {'yes' if drop <= 0.5 else 'NO'})")
-    if args.epoch_accuracy and "mx one epoch fp32" in accs and "mx one epoch bf16" in accs:
-        print(f"one epoch on {args.epoch_accuracy} images: test acc fp32 {accs['mx one epoch fp32']:.4f}, "
-              f"bf16 {accs['mx one epoch bf16']:.4f}")
+    print_rows(results)
+    ratios = target_ratios(results, args.epoch_accuracy, bf16_note)
+    print_ratios(ratios)
+    print_accuracy(results, args.epoch_accuracy)
     with open(args.json, "w", encoding="utf-8") as handle:
+        ratio_rows = [dict(zip(("ratio", "value", "target", "met"), r)) for r in ratios]
         json.dump({"date": time.strftime("%Y-%m-%d"), "machine": machine, "isa_cap": args.isa,
-                   "threads": args.threads, "results": results, "ratios": [dict(zip(("ratio", "value", "target", "met"), r))
-                                                   for r in ratios]}, handle, indent=2)
+                   "threads": args.threads, "results": results, "ratios": ratio_rows}, handle, indent=2)
     print(f"\nwritten: {args.json}")
 
 

@@ -11,7 +11,7 @@ import time
 import torch
 from torch import nn
 
-# Same table as gluon_googlenet.models.googlenet.D2L_STAGES: (c1, (r2, c2), (r3, c3), c4).
+# Same table as gluon_googlenet.nn.googlenet.D2L_STAGES: (c1, (r2, c2), (r3, c3), c4).
 INCEPTIONS = {
     "b3": [(64, (96, 128), (16, 32), 32), (128, (128, 192), (32, 96), 64)],
     "b4": [(192, (96, 208), (16, 48), 64), (160, (112, 224), (24, 64), 64), (128, (128, 256), (24, 64), 64),

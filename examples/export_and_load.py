@@ -8,14 +8,14 @@ import argparse
 import os
 import warnings
 
-import gluon_googlenet  # noqa: F401  (before mxnet: sets OMP_NUM_THREADS)
 import mxnet as mx
 import numpy as np
 
+import gluon_googlenet  # noqa: F401  (before mxnet: sets OMP_NUM_THREADS)
 from gluon_googlenet import get_model, get_spec
-from gluon_googlenet.checkpoint import load_model
-from gluon_googlenet.context import parse_ctx
-from gluon_googlenet.export import export_model, export_onnx
+from gluon_googlenet.base.context import parse_ctx
+from gluon_googlenet.training.checkpoint import load_model
+from gluon_googlenet.weights.export import export_model, export_onnx
 
 
 def main():
@@ -45,8 +45,8 @@ def main():
     print(f"{symbol_file}, {params_file}: max |diff| {np.abs(live - reloaded).max():.2e} "
           f"on {args.batch} inputs")
     try:
-        from onnx.reference import ReferenceEvaluator
         import onnx
+        from onnx.reference import ReferenceEvaluator
     except ImportError:
         print("onnx is not installed: ONNX export skipped (pip install onnx==1.14.1)")
         return

@@ -7,14 +7,14 @@ Fashion-MNIST resized to 96x96 per sample, softmax cross-entropy, no hybridizati
 import argparse
 import time
 
-import gluon_googlenet  # noqa: F401  (before mxnet: sets OMP_NUM_THREADS)
 import mxnet as mx
 from mxnet import autograd, gluon, init
 from mxnet.gluon.data.vision import transforms
 
+import gluon_googlenet  # noqa: F401  (before mxnet: sets OMP_NUM_THREADS)
 from gluon_googlenet import GoogLeNet
-from gluon_googlenet.context import parse_ctx
-from gluon_googlenet.data import load_dataset
+from gluon_googlenet.base.context import parse_ctx
+from gluon_googlenet.training.data import load_dataset
 
 
 def load_data_fashion_mnist(batch_size, resize=96, limit=None):
@@ -48,7 +48,7 @@ def train_epoch_ch6(net, train_iter, loss, trainer, ctxs):
             ls = [loss(o, yy) for o, yy in zip(outs, ys)]
         autograd.backward(ls)
         trainer.step(X.shape[0])
-        loss_sum += sum(l.sum().asscalar() for l in ls)
+        loss_sum += sum(loss.sum().asscalar() for loss in ls)
         correct += sum((o.argmax(axis=1) == yy.astype("float32")).sum().asscalar() for o, yy in zip(outs, ys))
         count += X.shape[0]
     return loss_sum / count, correct / count, count / (time.time() - start)

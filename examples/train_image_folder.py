@@ -10,12 +10,12 @@ import argparse
 import os
 import tempfile
 
-import gluon_googlenet  # noqa: F401  (before mxnet: sets OMP_NUM_THREADS)
 import numpy as np
 from PIL import Image
 
-from gluon_googlenet.inference import evaluate_checkpoint
-from gluon_googlenet.trainer import TrainConfig, train
+import gluon_googlenet  # noqa: F401  (before mxnet: sets OMP_NUM_THREADS)
+from gluon_googlenet import TrainConfig, train
+from gluon_googlenet.training.inference import evaluate_checkpoint
 
 
 def make_folder(root, per_class=40, size=48, seed=0):

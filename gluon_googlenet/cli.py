@@ -8,7 +8,7 @@ import argparse
 import sys
 
 from . import __version__
-from .errors import GluonGoogLeNetError
+from .base.errors import GluonGoogLeNetError
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -19,7 +19,7 @@ class OneLineParser(argparse.ArgumentParser):
 
 
 def _model_args(parser, with_size=True):
-    from .models import list_models
+    from .nn.registry import list_models
     parser.add_argument("--model", default="googlenet_d2l", choices=list_models(), metavar="NAME",
                         help="registered model (default: googlenet_d2l; all: %(choices)s)")
     parser.add_argument("--classes", type=_positive, help="number of classes (default: the model's)")
@@ -39,8 +39,10 @@ def _positive(text):
 def _build(args, batch=1):
     """Build and initialise the model named in ``args``; return (net, input_shape, ctx list)."""
     import mxnet as mx
-    from .context import parse_ctx
-    from .models import get_model, get_spec
+
+    from .base.context import parse_ctx
+    from .nn.registry import get_spec
+    from .weights.factory import get_model
     spec = get_spec(args.model)
     ctxs = parse_ctx(args.ctx)
     channels = args.channels or spec.input_size[0]
@@ -52,23 +54,23 @@ def _build(args, batch=1):
 
 
 def cmd_shapes(args):
-    from .summary import stage_shapes
+    from .viz.summary import stage_shapes
     net, shape, ctxs = _build(args, args.batch)
     for name, out_shape in stage_shapes(net, shape, ctxs[0]):
         print(f"{name} {out_shape}")
 
 
 def cmd_summary(args):
-    from .summary import format_summary, layer_summary
+    from .viz.summary import format_summary, layer_summary
     net, shape, ctxs = _build(args)
     print(format_summary(layer_summary(net, shape, ctxs[0], max_depth=args.depth)))
 
 
 def cmd_export(args):
-    from .export import export_model
+    from .weights.export import export_model
     if args.checkpoint:
-        from .checkpoint import load_model
-        from .context import parse_ctx
+        from .base.context import parse_ctx
+        from .training.checkpoint import load_model
         ctxs = parse_ctx(args.ctx)
         net, meta = load_model(args.checkpoint, ctxs)
         size = args.size or meta["input_size"]
@@ -76,7 +78,7 @@ def cmd_export(args):
     else:
         net, shape, ctxs = _build(args)
     if args.format == "onnx":
-        from .export import export_onnx
+        from .weights.export import export_onnx
         print(export_onnx(net, args.out if args.out.endswith(".onnx") else args.out + ".onnx",
                           shape, ctxs[0]))
         return
@@ -110,8 +112,9 @@ class _PrintLog:
 
 def cmd_train(args):
     import dataclasses
-    from .config import PRESETS, TrainConfig
-    from .trainer import train
+
+    from .training.config import PRESETS, TrainConfig
+    from .training.trainer import train
     fields = {f.name for f in dataclasses.fields(TrainConfig)}
     values = dict(PRESETS[args.preset])
     values.update({k: v for k, v in vars(args).items() if k in fields and v is not None})
@@ -119,13 +122,13 @@ def cmd_train(args):
     with _PrintLog():
         result = train(TrainConfig(**values))
     if args.report:
-        from .report import build_report
+        from .viz.report import build_report
         print(f"report: {build_report(result.out)}")
     print(f"run folder: {result.out}")
 
 
 def cmd_evaluate(args):
-    from .inference import default_confusion_path, evaluate_checkpoint
+    from .training.inference import default_confusion_path, evaluate_checkpoint
     png = args.confusion or default_confusion_path(args.checkpoint)
     result = evaluate_checkpoint(args.checkpoint, args.data_dir, args.ctx, args.batch_size,
                                  args.limit_test, png, verify=args.verify_data)
@@ -138,7 +141,7 @@ def cmd_evaluate(args):
 
 
 def cmd_predict(args):
-    from .inference import predict_images
+    from .training.inference import predict_images
     for row in predict_images(args.checkpoint, args.images, args.ctx, args.data_dir):
         truth = f" (true: {row['true']})" if row["true"] is not None else ""
         print(f"{row['source']}: {row['class']} {row['prob']:.3f}{truth}")
@@ -146,9 +149,9 @@ def cmd_predict(args):
 
 def _train_args(p):
     """Training flags; their defaults are None so --preset can sit below explicit flags."""
-    from .config import BAD_IMAGES, KVSTORES, OPTIMIZERS, PRECISIONS, PRESETS, TrainConfig
-    from .datasets import DATASETS
-    from .models import list_models
+    from .nn.registry import list_models
+    from .training.config import BAD_IMAGES, KVSTORES, OPTIMIZERS, PRECISIONS, PRESETS, TrainConfig
+    from .training.datasets import DATASETS
     d = TrainConfig()
     p.add_argument("--preset", choices=sorted(PRESETS), default="d2l",
                    help="d2l: the book's full run (default); quick: "
@@ -202,7 +205,8 @@ def _train_args(p):
 
 def cmd_info(args):
     import json
-    from .cpu import FEATURES, cpu_info, machine_record
+
+    from .base.cpu import FEATURES, cpu_info, machine_record
     record = machine_record()
     if args.json:
         print(json.dumps(dict(record, gluon_googlenet=__version__), indent=2))
@@ -224,21 +228,21 @@ def cmd_info(args):
 
 
 def cmd_zoo(args):
-    from .zoo import format_zoo, zoo_rows
+    from .viz.zoo import format_zoo, zoo_rows
     print(format_zoo(zoo_rows(args.models or None), markdown=args.markdown))
 
 
 def cmd_diagram(args):
-    from .diagram import draw_network
+    from .viz.diagram import draw_network
     net, shape, _ = _build(args)
     print(draw_network(net, shape, args.output, expanded=args.expanded, title=args.model))
 
 
 def cmd_branches(args):
-    from .checkpoint import load_model
-    from .context import parse_ctx
-    from .featuremaps import branch_activations, plot_branch_maps
-    from .inference import read_image
+    from .base.context import parse_ctx
+    from .training.checkpoint import load_model
+    from .training.inference import read_image
+    from .viz.featuremaps import branch_activations, plot_branch_maps
     net, meta = load_model(args.checkpoint, parse_ctx("cpu"))
     image, label = read_image(args.image, meta, args.data_dir)
     maps = branch_activations(net, image, args.block, meta.get("mean"), meta.get("std"))
@@ -248,12 +252,12 @@ def cmd_branches(args):
 
 
 def cmd_report(args):
-    from .report import build_report
+    from .viz.report import build_report
     print(build_report(args.run_dir, args.output, args.data_dir, args.checkpoint))
 
 
 def cmd_launch(args):
-    from .distributed import launch_local
+    from .training.distributed import launch_local
     train_args = args.train_args[1:] if args.train_args[:1] == ["--"] else args.train_args
     code = launch_local(train_args, args.workers, args.servers, args.host, args.port, args.timeout)
     if code:

@@ -1,6 +1,6 @@
 """Reproduction with error bars: the package's trainer (a) and the book's own loop (b), several seeds.
 
-(a) ``gluon_googlenet.trainer.train`` with d2l's defaults; (b) d2l's ``train_ch6`` steps as
+(a) ``gluon_googlenet.training.trainer.train`` with d2l's defaults; (b) d2l's ``train_ch6`` steps as
 ``examples/train_d2l_style.py`` writes them around our ``GoogLeNet`` (Xavier ``force_reinit``,
 SoftmaxCrossEntropyLoss, Trainer('sgd', lr 0.1), ``trainer.step(batch_size)``, per-sample
 Resize(96) + ToTensor through a shuffled DataLoader, no hybridization). Both on the real
@@ -20,14 +20,14 @@ import os
 import sys
 import time
 
-import gluon_googlenet  # noqa: F401  (before mxnet: sets OMP_NUM_THREADS)
 import mxnet as mx
 import numpy as np
 
-from gluon_googlenet.cpu import cpu_info, threads_in_use
-from gluon_googlenet.data import epoch_seed
-from gluon_googlenet.fileio import atomic_path, write_json
-from gluon_googlenet.progress import format_duration
+import gluon_googlenet  # noqa: F401  (before mxnet: sets OMP_NUM_THREADS)
+from gluon_googlenet.base.cpu import cpu_info, threads_in_use
+from gluon_googlenet.base.fileio import atomic_path, write_json
+from gluon_googlenet.training.data import epoch_seed
+from gluon_googlenet.training.progress import format_duration
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
@@ -53,7 +53,7 @@ def _read_json(path, missing):
     return missing
 
 
-def _record_machine(folder, from_epoch):
+def record_machine(folder, from_epoch):
     """machine.json in a run folder: where its epochs ran; a resume on other cores or threads is added."""
     path = os.path.join(folder, "machine.json")
     info = cpu_info()
@@ -70,7 +70,7 @@ def _record_machine(folder, from_epoch):
         write_json(path, record)
 
 
-def _machines(folders):
+def machines_used(folders):
     """The distinct machine records of the run folders, as text; resumes elsewhere named by run and epoch."""
     seen = []
     for folder in folders:
@@ -85,11 +85,11 @@ def _machines(folders):
 
 def run_package(seed, epochs, folder, resume, options):
     """(a): the package's trainer; its own --resume continues from last.ckpt."""
-    from gluon_googlenet.trainer import TrainConfig, train
+    from gluon_googlenet import TrainConfig, train
     done = _read_json(os.path.join(folder, "history.json"), []) if resume else []
     if len(done) >= epochs:
         return done[:epochs]
-    _record_machine(folder, len(done))
+    record_machine(folder, len(done))
     config = TrainConfig(seed=seed, epochs=epochs, out=folder, resume=bool(done), progress=False,
                          resize=options["resize"], limit_train=options["limit"], limit_test=options["limit"],
                          data_dir=options["data_dir"])
@@ -113,7 +113,7 @@ def run_book(seed, epochs, folder, resume, options):
     history = _read_json(history_file, []) if resume else []
     if len(history) >= epochs:
         return history[:epochs]
-    _record_machine(folder, len(history))
+    record_machine(folder, len(history))
     ctxs = [mx.cpu()]
     net = book_net(seed, ctxs)
     if history:
@@ -169,7 +169,8 @@ def statement(table, results, wanted=None):
                      + "; the spreads below rest on the seeds done so far.")
     seeds = {loop: len(by_seed) for loop, by_seed in results.items()}
     if any(n < 2 for n in seeds.values()):
-        lines.append("Not enough seeds yet for a spread (" + ", ".join(f"{LOOPS[l]}: {n}" for l, n in seeds.items())
+        counts = ", ".join(f"{LOOPS[loop]}: {n}" for loop, n in seeds.items())
+        lines.append("Not enough seeds yet for a spread (" + counts
                      + "); single runs scatter by several points, so no comparison is claimed. "
                        "`--resume` continues the runs.")
     a, b = ({r["epoch"]: r for r in table.get(loop, [])} for loop in ("package", "book"))
@@ -216,12 +217,12 @@ def write_outputs(out, results, table, lines, machine, seconds):
                {"machine": machine, "seconds": seconds, "table": table,
                 "runs": {loop: {str(s): h for s, h in by_seed.items()} for loop, by_seed in results.items()}})
     epochs = max((r["epoch"] for rows in table.values() for r in rows), default=0)
-    head = "| epoch | " + " | ".join(f"{LOOPS[l]}: mean +- std (min..max), seeds" for l in table) + \
+    head = "| epoch | " + " | ".join(f"{LOOPS[loop]}: mean +- std (min..max), seeds" for loop in table) + \
         " | reference run | book |"
     md = ["# Reproduction of d2l's GoogLeNet on Fashion-MNIST, several seeds", "",
           f"Machine: {machine}; MXNet {mx.__version__}. "
           "Time (training and testing, all seeds): "
-          + ", ".join(f"{LOOPS[l]} {format_duration(seconds[l])}" for l in seconds) + ".",
+          + ", ".join(f"{LOOPS[loop]} {format_duration(seconds[loop])}" for loop in seconds) + ".",
           "Command: `python results/reproduce.py " + " ".join(sys.argv[1:]) + "`", "",
           head, "|" + "---|" * (len(table) + 3)]
     for epoch in range(1, epochs + 1):
@@ -236,7 +237,7 @@ def write_outputs(out, results, table, lines, machine, seconds):
     with atomic_path(os.path.join(out, "reproduction.md")) as tmp:
         with open(tmp, "w", encoding="utf-8") as handle:
             handle.write("\n".join(md))
-    from gluon_googlenet.plots import save_png, subplots
+    from gluon_googlenet.training.plots import save_png, subplots
     fig, ax = subplots(figsize=(6.5, 4))
     for loop, color in zip(table, ("tab:blue", "tab:orange")):
         rows = table[loop]
@@ -287,8 +288,8 @@ def main():
     results = {loop: by_seed for loop, by_seed in results.items() if by_seed}
     table = summarise(results, max(args.epochs, args.book_epochs))
     lines = statement(table, results, {"package": (len(seeds), args.epochs), "book": (len(seeds), args.book_epochs)})
-    machine = _machines([os.path.join(args.runs, f"{loop}-seed{seed}") for loop in results for seed in seeds])
-    write_outputs(args.out, results, table, lines, machine, {l: seconds[l] for l in results})
+    machine = machines_used([os.path.join(args.runs, f"{loop}-seed{seed}") for loop in results for seed in seeds])
+    write_outputs(args.out, results, table, lines, machine, {loop: seconds[loop] for loop in results})
     print("\n".join(lines))
 
 

@@ -1,0 +1,2 @@
+"""The base every other layer stands on: errors, atomic files and run locks, device contexts,
+OpenMP threads, CPU capabilities, and the one module that reads Gluon's private attributes."""

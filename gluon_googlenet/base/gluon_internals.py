@@ -1,0 +1,87 @@
+"""What this package needs from Gluon blocks beyond MXNet 1.9's public API, in one place.
+
+MXNet 1.x offers no public accessor for a block's children, its hybridization state or a
+layer's kernel; these helpers read the private attributes, and ``tests/base/test_gluon_internals.py``
+fails loudly if an MXNet release changes them. Everything else here uses public calls.
+"""
+import functools
+from contextlib import contextmanager
+
+
+def child_blocks(block):
+    """(name, child) pairs of ``block``'s registered children, in registration order."""
+    return list(block._children.items())
+
+
+def structural_names(net):
+    """{parameter's full name: its dotted path in ``net``} ('b4.0.p2.0.weight' for a conv in 4a)."""
+    return {param.name: path for path, param in net._collect_params_with_prefix().items()}
+
+
+def is_hybridized(block):
+    """True once ``block.hybridize()`` is in effect."""
+    return bool(block._active)
+
+
+def layer_kernel(block):
+    """Kernel size tuple of a Conv2D or pooling layer."""
+    return tuple(block._kwargs["kernel"])
+
+
+def freeze(block):
+    """Keep ``block`` fixed while training: no gradients for its parameters, and its BatchNorm
+    layers normalise with (and keep) their running statistics. Call before hybridize()."""
+    from mxnet.gluon import nn
+    for param in block.collect_params().values():
+        param.grad_req = "null"
+    if isinstance(block, nn.BatchNorm):
+        block._kwargs["use_global_stats"] = True
+    for _, child in child_blocks(block):
+        freeze(child)
+
+
+def owns_parameters(block):
+    """True for a layer holding parameters of its own (Conv2D, Dense, BatchNorm, ...)."""
+    return len(list(block.params.keys())) > 0
+
+
+def initialize_if_needed(net, ctx):
+    """``net.initialize(ctx=ctx)`` unless some initialisation (perhaps deferred) was asked for."""
+    for param in net.collect_params().values():
+        try:
+            param.list_ctx()  # raises RuntimeError only if initialize() was never called
+        except RuntimeError:
+            net.initialize(ctx=ctx)
+            return
+
+
+@contextmanager
+def imperative(net):
+    """Run ``net`` imperatively inside the block (so forward hooks see every layer), then
+    restore its hybridization."""
+    was_hybridized = is_hybridized(net)
+    net.hybridize(False)
+    try:
+        yield net
+    finally:
+        if was_hybridized:
+            net.hybridize()
+
+
+def run_with_hooks(net, x, hooks):
+    """One imperative forward pass of ``x`` with ``hooks`` ((block, hook(block, inputs, output))
+    pairs) attached for the pass only; returns the output."""
+    with imperative(net):
+        handles = [block.register_forward_hook(hook) for block, hook in hooks]
+        try:
+            return net(x)
+        finally:
+            for handle in handles:
+                handle.detach()
+
+
+@functools.lru_cache(maxsize=None)
+def named_as(block_class, alias):
+    """A subclass of ``block_class`` whose parameters Gluon names after ``alias`` (``mixed0_``,
+    ...) instead of the class name: a block can change class without renaming saved files."""
+    return type(f"{block_class.__name__}As{alias.title()}", (block_class,), {"_alias": lambda self: alias})

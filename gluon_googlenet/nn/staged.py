@@ -1,0 +1,208 @@
+"""StagedNet: a classifier built from a net described as data (``NetSpec``): stages, head, aux heads.
+
+It checks its inputs before MXNet does and walks its stages by name. With auxiliary heads it
+returns ``TrainOutputs(main, aux)`` while autograd records in training mode (through
+``AuxOutputs``, below) and the main logits alone otherwise, and in exported graphs.
+"""
+import warnings
+from collections import namedtuple
+
+from mxnet import autograd, nd
+from mxnet.gluon import nn
+from mxnet.gluon.nn import HybridBlock
+
+from ..base.errors import InputShapeError
+from .layers import (
+    AuxTap,
+    AvgPool,
+    GlobalAvgPool,
+    build_sequence,
+    conv_relu,
+    flatten_stages,
+    min_side,
+    sequence_channels,
+    sequence_side,
+)
+
+NetSpec = namedtuple("NetSpec", "name stages batch_norm dropout hidden aux_head input_transform",
+                     defaults=(False, 0.0, (), None, None))
+NetSpec.__doc__ = ("A net as data: its name, stage table ((name, layers) pairs), BN after every conv, "
+                   "head (dropout rate, Dense+ReLU widths before the classifier), an AuxHeadSpec built "
+                   "at each AuxTap (None: no aux heads) and a per-channel input transform "
+                   "((scale, shift) per channel, or None).")
+
+TrainOutputs = namedtuple("TrainOutputs", "main aux")
+TrainOutputs.__doc__ = "Training-mode output of a net with auxiliary heads: main logits, tuple of aux logits."
+
+# torchvision's input transform: ImageNet-normalised input -> (x - 0.5) / 0.5, per channel.
+TORCHVISION_TRANSFORM = ((0.229 / 0.5, (0.485 - 0.5) / 0.5), (0.224 / 0.5, (0.456 - 0.5) / 0.5),
+                         (0.225 / 0.5, (0.406 - 0.5) / 0.5))
+
+AuxHeadSpec = namedtuple("AuxHeadSpec", "pool conv hidden dropout", defaults=(AvgPool(5, 3), 128, 1024, 0.7))
+AuxHeadSpec.__doc__ = "Auxiliary classifier: pool, 1x1 conv, Dense(hidden)+ReLU, dropout, Dense(classes)."
+
+
+def check_input_shape(shape, net):
+    """InputShapeError unless ``shape`` is (N, net.in_channels, H, W) with H, W >= net.min_size
+    (or H = W = net.fixed_size for nets whose classifier is sized for one input)."""
+    name, channels = net.model_name, net.in_channels
+    if len(shape) != 4:
+        raise InputShapeError(f"{name} expects a 4-D input (batch, {channels}, height, width), "
+                              f"got shape {tuple(shape)}")
+    if shape[1] != channels:
+        raise InputShapeError(f"{name} was built for {channels} input channel(s), got {shape[1]} "
+                              f"(input shape {tuple(shape)}); build it with in_channels={shape[1]}")
+    if net.fixed_size and tuple(shape[2:]) != (net.fixed_size, net.fixed_size):
+        raise InputShapeError(f"{name} takes {net.fixed_size}x{net.fixed_size} inputs only (its Dense "
+                              f"layer is sized for them), got {shape[2]}x{shape[3]}")
+    if min(shape[2], shape[3]) < net.min_size:
+        raise InputShapeError(f"{name} needs inputs of at least {net.min_size}x{net.min_size} pixels, "
+                              f"got {shape[2]}x{shape[3]}")
+
+
+class StagedNet(HybridBlock):
+    """The stages of ``spec`` (children named after them), then ``head``, then aux heads.
+
+    classes, in_channels: outputs and input channels. input_size: the square side the head is
+    sized for when the stages do not end in global pooling, and the aux heads' input.
+    """
+
+    def __init__(self, spec, classes, in_channels, input_size=224, **kwargs):
+        super().__init__(**kwargs)
+        self.model_name, self.classes, self.in_channels = spec.name, classes, in_channels
+        self.stage_table, self.stage_names = tuple(spec.stages), tuple(name for name, _ in spec.stages)
+        self.input_transform = tuple(spec.input_transform) if spec.input_transform else None
+        layers = flatten_stages(spec.stages)
+        pooled = isinstance(layers[-1], GlobalAvgPool)
+        self.min_size = min_side(layers)
+        if not pooled and input_size < self.min_size:
+            raise InputShapeError(f"{spec.name} needs inputs of at least {self.min_size}x{self.min_size} "
+                                  f"pixels; cannot build it for {input_size}x{input_size}")
+        self.fixed_size = None if pooled else input_size
+        self.min_size = self.min_size if pooled else input_size
+        with self.name_scope():
+            channels = in_channels
+            for name, stage_layers in spec.stages:
+                stage, channels = build_sequence(stage_layers, channels, spec.batch_norm, prefix=f"{name}_")
+                setattr(self, name, stage)
+            side = 1 if pooled else sequence_side(layers, input_size)
+            self.head = _head(spec, channels * side * side, classes)
+            self.aux_names, self._taps = [], {}
+            if spec.aux_head is not None:
+                self._add_aux_heads(spec, input_size)
+        # The training graph's call, held as a bound method: Gluon makes a Block attribute a child (its
+        # parameters twice in saved files) and warns about Blocks inside containers.
+        self._aux_outputs = AuxOutputs(self).__call__ if self.aux_names else None
+
+    def _add_aux_heads(self, spec, input_size):
+        """An aux head at each AuxTap, reading the features there (before the stage's next layer)."""
+        before = []
+        for name, stage_layers in spec.stages:
+            in_stage = 0
+            for layer in stage_layers:
+                if not isinstance(layer, AuxTap):
+                    before.append(layer)
+                    in_stage += 1
+                    continue
+                tapped = (*before, spec.aux_head.pool)
+                self.min_size = max(self.min_size, min_side(tapped))
+                self._taps.setdefault(name, []).append(in_stage)
+                index = len(self.aux_names) + 1
+                setattr(self, f"aux{index}", _aux_head(spec, sequence_channels(before, self.in_channels),
+                                                       sequence_side(tapped, input_size), self.classes, index))
+                self.aux_names.append(f"aux{index}")
+
+    def stages(self):
+        """(name, block) pairs in forward order, the head last (aux heads not included)."""
+        return [(name, getattr(self, name)) for name in self.stage_names] + [("head", self.head)]
+
+    def hybridize(self, active=True, *args, **kwargs):
+        super().hybridize(active, *args, **kwargs)
+        if self._aux_outputs:
+            self._aux_outputs.__self__.hybridize(active, *args, **kwargs)
+
+    def forward(self, x, *args):
+        if isinstance(x, nd.NDArray):
+            check_input_shape(x.shape, self)
+            if self._aux_outputs and autograd.is_training():
+                main, *aux = self._aux_outputs(x)
+                return TrainOutputs(main, tuple(aux))
+        if not self.aux_names:
+            return super().forward(x, *args)
+        with warnings.catch_warnings():  # the inference graph leaves the aux heads out on purpose
+            warnings.filterwarnings("ignore", message=r"Parameter .* is not used by any computation")
+            return super().forward(x, *args)
+
+    def run(self, F, x, with_aux=False):
+        """Forward through stages and head; with_aux: [main, aux1, ...] (aux heads read at taps)."""
+        if self.input_transform:  # x_c * scale_c + shift_c, channel by channel
+            channels = F.split(x, num_outputs=len(self.input_transform), axis=1)
+            x = F.concat(*[c * scale + shift for c, (scale, shift) in zip(channels, self.input_transform)],
+                         dim=1)
+        aux = []
+        for name in self.stage_names:
+            stage, taps = getattr(self, name), self._taps.get(name) if with_aux else None
+            if not taps:
+                x = stage(x)
+                continue
+            for i in range(len(stage)):
+                if i in taps:
+                    aux.append(getattr(self, self.aux_names[len(aux)])(x))
+                x = stage[i](x)
+        out = self.head(x)
+        return [out, *aux] if with_aux else out
+
+    def hybrid_forward(self, F, x):
+        return self.run(F, x)
+
+
+class AuxOutputs(HybridBlock):
+    """The training graph of a net with aux heads: [main, aux1, ...] from the net's own blocks.
+
+    MXNet hybridizes a block into one cached graph, so a net cannot switch its outputs with
+    the mode as torchvision's ``if self.training`` does. The net's graph (and every export)
+    gives the main logits; this block holds the same stages, head and aux heads (no parameters
+    of its own) and is what the net runs while autograd records in training mode.
+    """
+
+    def __init__(self, net):
+        super().__init__(prefix=net.prefix)
+        self._run = net.run  # a bound method, not a Block: the net is not made a child
+        for name, block in net.stages():
+            setattr(self, name, block)
+        for name in net.aux_names:
+            setattr(self, name, getattr(net, name))
+
+    def hybrid_forward(self, F, x):
+        return self._run(F, x, with_aux=True)
+
+
+def _head(spec, units, classes):
+    head = nn.HybridSequential(prefix="head_")
+    with head.name_scope():
+        if spec.dropout:
+            head.add(nn.Dropout(spec.dropout))
+        for width in spec.hidden:
+            head.add(nn.Dense(width, activation="relu", in_units=units))
+            units = width
+        head.add(nn.Dense(classes, in_units=units))
+    return head
+
+
+def _aux_head(spec, in_channels, pooled_side, classes, index):
+    aux = spec.aux_head
+    head = nn.HybridSequential(prefix=f"aux{index}_")
+    with head.name_scope():
+        head.add(aux.pool.build(in_channels),
+                 conv_relu(aux.conv, 1, in_channels=in_channels, batch_norm=spec.batch_norm),
+                 nn.Dense(aux.hidden, activation="relu", in_units=aux.conv * pooled_side ** 2),
+                 nn.Dropout(aux.dropout),
+                 nn.Dense(classes, in_units=aux.hidden))
+    return head
+
+
+def staged_model(name, stages, classes, in_channels, dropout=0.0, batch_norm=True, **kwargs):
+    """A registered StagedNet: parameter names start with ``name_``, errors name the model;
+    ``input_transform`` and ``input_size`` may come in ``kwargs``."""
+    spec = NetSpec(name, stages, batch_norm, dropout, input_transform=kwargs.pop("input_transform", None))
+    return StagedNet(spec, classes, in_channels, prefix=f"{name}_", **kwargs)

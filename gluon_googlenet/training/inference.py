@@ -1,0 +1,90 @@
+"""Evaluate a checkpoint on a test set, and classify image files with it."""
+import os
+
+import mxnet as mx
+import numpy as np
+
+from ..base.context import parse_ctx
+from ..base.errors import DataError
+from .checkpoint import load_model
+from .config import data_source
+from .data import load_run_data, make_loader, read_image_file, to_input
+from .loop import evaluate
+from .plots import plot_confusion
+
+
+def _test_data(meta, data_dir=None, limit_test=None, verify=True):
+    """The test set of the run that saved ``meta``, from ``data_dir`` if given."""
+    changes = {"verify": verify}
+    if limit_test:
+        changes["limit_test"] = limit_test
+    if data_dir:
+        changes["data_dir"] = data_dir
+    return load_run_data(meta["input_size"], data_source(meta["config"], **changes), need_train=False)
+
+
+def evaluate_checkpoint(path, data_dir=None, ctx="cpu", batch_size=256, limit=None,
+                        confusion_png=None, verify=True):
+    """Test accuracy, per-class accuracy and confusion matrix of checkpoint ``path``.
+
+    The test set is the one the run used (IDX test files, limited as in training unless
+    ``limit`` says otherwise, or the image folder's held-out share). Writes the confusion
+    matrix as a PNG when ``confusion_png`` is given. The result also holds the test images,
+    labels and predictions.
+    """
+    ctxs = parse_ctx(ctx)
+    net, meta = load_model(path, ctxs)
+    net.hybridize(static_alloc=True)
+    data = _test_data(meta, data_dir, limit, verify)
+    result = evaluate(net, make_loader(*data.test, batch_size), ctxs, meta["classes"],
+                      norm=(meta.get("mean"), meta.get("std")))
+    confusion = result["confusion"]
+    per_class = confusion.diagonal() / np.maximum(confusion.sum(axis=1), 1)
+    if confusion_png:
+        plot_confusion(confusion, meta["class_names"], confusion_png,
+                       f"{meta['model']} epoch {meta['epoch']}: test acc {result['acc']:.3f}")
+    return {"acc": result["acc"], "loss": result["loss"], "count": result["count"],
+            "per_class": dict(zip(meta["class_names"], per_class.tolist())),
+            "confusion": confusion, "meta": meta, "images": data.test[0], "labels": data.test[1],
+            "predictions": result["predictions"]}
+
+
+def read_image(source, meta, data_dir=None):
+    """One image as uint8 [C, S, S] from a file or ``test:INDEX`` (the run's test set), and its
+    true label index (None for files). Files are converted to the run's channels and size."""
+    size = meta["input_size"]
+    if source.startswith("test:"):
+        try:
+            index = int(source[5:])
+        except ValueError:
+            raise DataError(f"bad test-set reference {source!r}; write test:INDEX, e.g. test:7") from None
+        images, labels = _test_data(meta, data_dir).test
+        if not 0 <= index < len(labels):
+            raise DataError(f"{source}: the test set has {len(labels)} images (0..{len(labels) - 1})")
+        return images[index], int(labels[index])
+    return read_image_file(source, size, meta["in_channels"]), None
+
+
+def predict_images(path, sources, ctx="cpu", data_dir=None):
+    """Classify each of ``sources`` (image files or test:INDEX) with checkpoint ``path``.
+
+    Returns dicts with source, predicted class name, probability and true class (or None).
+    """
+    ctxs = parse_ctx(ctx)
+    net, meta = load_model(path, ctxs[:1])
+    names = meta["class_names"]
+    results = []
+    for source in sources:
+        image, label = read_image(source, meta, data_dir)
+        batch = to_input(mx.nd.array(image[None], ctx=ctxs[0], dtype="uint8"), meta.get("mean"),
+                         meta.get("std"))
+        probs = mx.nd.softmax(net(batch))[0].asnumpy()
+        best = int(probs.argmax())
+        results.append({"source": source, "class": names[best], "prob": float(probs[best]),
+                        "true": None if label is None else names[label]})
+    return results
+
+
+def default_confusion_path(checkpoint):
+    """``run/best.ckpt`` -> ``run/best-confusion.png``."""
+    return os.path.splitext(checkpoint)[0] + "-confusion.png"

@@ -1,0 +1,59 @@
+"""Figures drawn from saved data: training curves and confusion matrices (PNG, atomic).
+
+Figures are built with matplotlib's object API (``Figure``), never pyplot, so importing or
+using this module leaves a notebook's backend and open figures alone.
+"""
+import numpy as np
+
+from ..base.fileio import atomic_path
+
+
+def subplots(rows=1, cols=1, figsize=None, **kwargs):
+    """(Figure, axes) like ``pyplot.subplots``, detached from pyplot's figure manager."""
+    from matplotlib.figure import Figure
+    fig = Figure(figsize=figsize)
+    return fig, fig.subplots(rows, cols, **kwargs)
+
+
+def save_png(fig, path):
+    """Write ``fig`` to ``path`` as PNG, atomically."""
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png", dpi=100, bbox_inches="tight")
+
+
+def plot_history(history, path, title=None):
+    """Loss and accuracy per epoch, train and test, from a history list of dicts."""
+    epochs = [h["epoch"] for h in history]
+    fig, (ax_loss, ax_acc) = subplots(1, 2, figsize=(10, 4))
+    ax_loss.plot(epochs, [h["train_loss"] for h in history], "o-", label="train loss")
+    ax_loss.plot(epochs, [h["test_loss"] for h in history], "s--", label="test loss")
+    ax_acc.plot(epochs, [h["train_acc"] for h in history], "o-", label="train acc")
+    ax_acc.plot(epochs, [h["test_acc"] for h in history], "s--", label="test acc")
+    for ax, label in ((ax_loss, "loss"), (ax_acc, "accuracy")):
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(label)
+        ax.grid(True, alpha=0.3)
+        ax.legend()
+        ax.xaxis.get_major_locator().set_params(integer=True)
+    if title:
+        fig.suptitle(title)
+    save_png(fig, path)
+
+
+def plot_confusion(matrix, class_names, path, title="confusion matrix (test set)"):
+    """Confusion matrix (rows: true class, columns: predicted) with counts in the cells."""
+    matrix = np.asarray(matrix)
+    fig, ax = subplots(figsize=(8, 7))
+    ax.imshow(matrix, cmap="Blues")
+    ticks = np.arange(len(class_names))
+    ax.set_xticks(ticks, class_names, rotation=45, ha="right")
+    ax.set_yticks(ticks, class_names)
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    limit = matrix.max() / 2 if matrix.size else 0
+    for i in range(matrix.shape[0]):
+        for j in range(matrix.shape[1]):
+            ax.text(j, i, str(matrix[i, j]), ha="center", va="center", fontsize=7,
+                    color="white" if matrix[i, j] > limit else "black")
+    ax.set_title(title)
+    save_png(fig, path)

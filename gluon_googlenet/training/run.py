@@ -1,0 +1,97 @@
+"""A training run resolved once: ``resolve_run`` turns a TrainConfig (and a resumed
+checkpoint's saved settings) into a ``Run``: settings checked, the model spec and the data
+set spec looked up, the input side settled as one number, the input normalisation, devices,
+the run folder's paths and this worker's place. Nothing is read or written here.
+"""
+import dataclasses
+import logging
+import os
+from typing import Optional
+
+from ..base.context import parse_ctx
+from ..base.errors import ConfigError
+from ..nn.registry import ModelSpec, get_spec
+from ..weights.pretrained import IMAGENET_MEAN, IMAGENET_STD, source_of
+from .config import RUN_DEFINING, DataSource, TrainConfig, data_source, input_side, validate
+from .datasets import DatasetSpec, get_dataset_spec
+
+log = logging.getLogger("gluon_googlenet.train")
+
+
+class RunPaths:
+    """File names inside a run's output folder."""
+
+    def __init__(self, out):
+        self.out = out
+        self.last = os.path.join(out, "last.ckpt")
+        self.best = os.path.join(out, "best.ckpt")
+        self.history = os.path.join(out, "history.json")
+        self.curves = os.path.join(out, "curves.png")
+        self.config = os.path.join(out, "config.json")
+
+    def export_prefix(self, model):
+        return os.path.join(self.out, model)
+
+
+@dataclasses.dataclass(frozen=True)
+class Run:
+    """Everything a training run's functions need, settled once by ``resolve_run``."""
+    config: TrainConfig
+    spec: ModelSpec
+    size: int                        # side of the square images fed to the net
+    dataset: Optional[DatasetSpec]   # None: an image folder
+    channels: int
+    norm: tuple                      # (mean, std) per channel, or (None, None): [0, 1] inputs
+    ctxs: tuple
+    paths: RunPaths
+    rank: int = 0
+    workers: int = 1
+    kv: object = None                # a distributed kvstore, or None
+
+    @property
+    def data(self) -> DataSource:
+        """What the run reads."""
+        return data_source(self.config)
+
+    @property
+    def distributed(self):
+        return self.kv is not None
+
+
+def run_folder(out, kv=None):
+    """The folder a process writes: ``out``, or ``out/worker<rank>`` on a distributed kvstore."""
+    return os.path.join(out, f"worker{kv.rank}") if kv is not None else out
+
+
+def resolve_run(config, saved_config=None, kv=None):
+    """The Run of ``config``; with ``saved_config`` (a resumed checkpoint's), its run-defining
+    settings win over ``config``'s (each change is logged). ``kv``: a distributed kvstore.
+    ConfigError (one line) for settings that cannot work, before anything is read or written."""
+    if saved_config:
+        kept = {k: saved_config[k] for k in RUN_DEFINING if k in saved_config}
+        for key, value in kept.items():
+            if value != getattr(config, key):
+                log.info("resume: keeping the checkpoint's %s=%r (not %r)", key, value, getattr(config, key))
+        config = dataclasses.replace(config, **kept)
+    validate(config)
+    spec = get_spec(config.model)
+    size = input_side(config, spec.input_size[1])
+    if size < (spec.min_size or 1):
+        raise ConfigError(f"{config.model} needs inputs of at least {spec.min_size}x{spec.min_size}; "
+                          f"images of {size}x{size} are too small (--resize)")
+    dataset = None if config.image_folder else get_dataset_spec(config.dataset)
+    return Run(config=config, spec=spec, size=size, dataset=dataset, channels=1 if dataset else 3,
+               norm=_normalisation(config), ctxs=tuple(parse_ctx(config.ctx)),
+               paths=RunPaths(run_folder(config.out, kv)), rank=kv.rank if kv else 0,
+               workers=kv.num_workers if kv else 1, kv=kv)
+
+
+def _normalisation(config):
+    """(mean, std) of the net's input: the weights source's when starting from published
+    weights, ImageNet's for image folders, none ([0, 1] inputs) for the IDX data sets."""
+    if config.pretrained:
+        source = source_of(config.pretrained)
+        return source.mean, source.std
+    if config.image_folder:
+        return IMAGENET_MEAN, IMAGENET_STD
+    return None, None

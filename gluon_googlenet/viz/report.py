@@ -1,0 +1,130 @@
+"""One self-contained HTML page about a training run: settings, curves, accuracy, mistakes."""
+import base64
+import html
+import io
+import json
+import os
+import platform
+import sys
+
+import numpy as np
+
+from ..base.errors import DataError
+from ..base.fileio import atomic_path
+
+
+def _png(draw):
+    """Render with ``draw(path)`` into a data: URI."""
+    import tempfile
+    with tempfile.TemporaryDirectory() as scratch:
+        path = os.path.join(scratch, "figure.png")
+        draw(path)
+        with open(path, "rb") as handle:
+            return "data:image/png;base64," + base64.b64encode(handle.read()).decode("ascii")
+
+
+def _mistakes_figure(result, names, path, limit=32):
+    """Grid of the first ``limit`` misclassified test images of an evaluate_checkpoint result."""
+    from ..training.plots import save_png, subplots
+    images, labels, preds = result["images"], result["labels"], result["predictions"]
+    wrong = np.flatnonzero(labels != preds)[:limit]
+    cols = 8
+    rows = max(1, -(-len(wrong) // cols))
+    fig, axes = subplots(rows, cols, figsize=(cols * 1.5, rows * 1.8), squeeze=False)
+    for ax in axes.ravel():
+        ax.axis("off")
+    for ax, i in zip(axes.ravel(), wrong):
+        img = images[i]
+        ax.imshow(img[0] if img.shape[0] == 1 else img.transpose(1, 2, 0),
+                  cmap="gray" if img.shape[0] == 1 else None)
+        ax.set_title(f"#{i}\ntrue {names[labels[i]]}\npred {names[preds[i]]}", fontsize=7)
+    fig.suptitle(f"first {len(wrong)} misclassified test images" if len(wrong) else
+                 "no misclassified test images", fontsize=10)
+    save_png(fig, path)
+
+
+def _table(rows, header=None):
+    head = "<tr>" + "".join(f"<th>{html.escape(str(h))}</th>" for h in header) + "</tr>" if header else ""
+    body = "".join("<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in row) + "</tr>"
+                   for row in rows)
+    return f"<table>{head}{body}</table>"
+
+
+STYLE = """body{font-family:sans-serif;max-width:1100px;margin:2em auto;color:#222}
+table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ccc;padding:3px 8px;text-align:left}
+img{max-width:100%;border:1px solid #eee}.big{font-size:1.3em}"""
+
+# Reports, in the page itself, whether the browser decoded every figure.
+CHECK_SCRIPT = """window.addEventListener('load', function () {
+  var imgs = document.images, ok = 0;
+  for (var i = 0; i < imgs.length; i++) { if (imgs[i].complete && imgs[i].naturalWidth > 0) ok++; }
+  var s = document.getElementById('figures-status');
+  s.textContent = ok + ' of ' + imgs.length + ' figures shown';
+  s.setAttribute('data-loaded', ok); s.setAttribute('data-total', imgs.length);
+});"""
+
+
+def build_report(run_dir, out_path=None, data_dir=None, checkpoint="best.ckpt"):
+    """Write ``run_dir/report.html`` (or ``out_path``); return its path.
+
+    Needs the run's history.json and checkpoint; evaluates the checkpoint on the run's
+    test set for per-class accuracy, the confusion matrix and misclassified examples.
+    """
+    from ..training.inference import evaluate_checkpoint
+    from ..training.plots import plot_confusion, plot_history
+    history_file = os.path.join(run_dir, "history.json")
+    if not os.path.isfile(history_file):
+        raise DataError(f"{run_dir} has no history.json: not a training run folder "
+                        "(gluon-googlenet train writes it after every epoch)")
+    try:
+        with open(history_file, encoding="utf-8") as handle:
+            history = json.load(handle)
+        assert isinstance(history, list) and history and "test_acc" in history[-1]
+    except (ValueError, AssertionError):
+        raise DataError(f"{history_file} is not a training history (corrupt or empty)") from None
+    ckpt = os.path.join(run_dir, checkpoint)
+    result = evaluate_checkpoint(ckpt, data_dir)
+    meta = result["meta"]
+    names = meta["class_names"]
+    import mxnet as mx
+    best = max(history, key=lambda h: h["test_acc"])
+    figures = {
+        "curves": _png(lambda p: plot_history(history, p, f"{meta['model']} on {meta['dataset']}")),
+        "confusion": _png(lambda p: plot_confusion(result["confusion"], names, p)),
+        "mistakes": _png(lambda p: _mistakes_figure(result, names, p)),
+    }
+    config = meta.get("config", {})
+    env = [("MXNet (this report)", mx.__version__), ("MXNet (training)", meta.get("mxnet_version")),
+           ("numpy", np.__version__), ("Python", sys.version.split()[0]),
+           ("platform", platform.platform()), ("training context", config.get("ctx")),
+           ("GPUs visible now", mx.context.num_gpus()),
+           ("OMP_NUM_THREADS", os.environ.get("OMP_NUM_THREADS", "unset"))]
+    per_class = [(name, f"{acc:.3f}") for name, acc in result["per_class"].items()]
+    epochs = [(h["epoch"], f"{h['train_loss']:.4f}", f"{h['train_acc']:.3f}", f"{h['test_loss']:.4f}",
+               f"{h['test_acc']:.3f}", f"{h['examples_per_sec']:.1f}") for h in history]
+    page = f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>{html.escape(meta['model'])} run report</title>
+<style>{STYLE}</style></head><body>
+<h1>{html.escape(meta['model'])} on {html.escape(meta['dataset'])}</h1>
+<p class="big">final test accuracy <b id="final-test-acc">{history[-1]['test_acc']:.4f}</b>
+(epoch {history[-1]['epoch']}); best <b id="best-test-acc">{best['test_acc']:.4f}</b>
+(epoch <span id="best-epoch">{best['epoch']}</span>)</p>
+<p id="figures-status">figures not checked (JavaScript off)</p>
+<h2>Curves</h2><img id="curves" alt="loss and accuracy curves" src="{figures['curves']}">
+<h2>Epochs</h2>{_table(epochs, ("epoch", "train loss", "train acc", "test loss", "test acc", "examples/s"))}
+<h2>Checkpoint {html.escape(checkpoint)} (epoch {meta['epoch']}) on {result['count']} test images</h2>
+<p>accuracy <b id="checkpoint-acc">{result['acc']:.4f}</b></p>
+{_table(per_class, ("class", "accuracy"))}
+<img id="confusion" alt="confusion matrix" src="{figures['confusion']}">
+<h2>Misclassified test images</h2>
+<img id="mistakes" alt="misclassified test images" src="{figures['mistakes']}">
+<h2>Configuration</h2>{_table(sorted(config.items()), ("setting", "value"))}
+<h2>Environment</h2>{_table(env)}
+<script>{CHECK_SCRIPT}</script>
+</body></html>
+"""
+    out_path = out_path or os.path.join(run_dir, "report.html")
+    with atomic_path(out_path) as tmp:
+        with io.open(tmp, "w", encoding="utf-8") as handle:
+            handle.write(page)
+    return out_path

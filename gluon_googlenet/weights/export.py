@@ -1,0 +1,101 @@
+"""Export to ``PREFIX-symbol.json`` + ``PREFIX-NNNN.params`` and load such files back.
+
+The files need only MXNet to load: ``gluon.SymbolBlock.imports(json, ['data'], params)``.
+"""
+import os
+import warnings
+
+import mxnet as mx
+import numpy as np
+
+from ..base.errors import CheckpointError, DependencyError, OutputDirError
+from ..base.fileio import atomic_path, ensure_writable_dir
+
+
+def export_model(net, prefix, input_shape, epoch=0, ctx=None):
+    """Hybridize ``net``, run it once on zeros of ``input_shape``, export; return both paths.
+
+    The graph's input is named ``data``; training-only outputs (aux heads) are not in it.
+    """
+    ensure_writable_dir(os.path.dirname(os.path.abspath(prefix)))
+    ctx = ctx or mx.cpu()
+    net.hybridize()
+    net(mx.nd.zeros(input_shape, ctx=ctx))
+    try:
+        with warnings.catch_warnings():  # aux heads are training-only: not in the graph
+            warnings.filterwarnings("ignore", message=r"Parameter .* is not found in the graph")
+            net.export(prefix, epoch)
+    except OSError as err:
+        raise OutputDirError(f"cannot write {prefix}-symbol.json: {err.strerror}") from None
+    return f"{prefix}-symbol.json", f"{prefix}-{epoch:04d}.params"
+
+
+def import_model(prefix, epoch=0, ctx=None):
+    """Load an exported model as a ``gluon.SymbolBlock`` (what plain MXNet does)."""
+    symbol_file, params_file = f"{prefix}-symbol.json", f"{prefix}-{epoch:04d}.params"
+    for path in (symbol_file, params_file):
+        if not os.path.isfile(path):
+            raise CheckpointError(f"exported file {path} does not exist")
+    return mx.gluon.SymbolBlock.imports(symbol_file, ["data"], params_file, ctx=ctx or mx.cpu())
+
+
+def read_params(path):
+    """{parameter name: NDArray} of an MXNet ``.params`` file, without exports' ``arg:``/``aux:``
+    prefixes; CheckpointError when it is not one."""
+    try:
+        saved = mx.nd.load(path)
+    except mx.base.MXNetError:
+        raise CheckpointError(f"{path} is not an MXNet parameter file") from None
+    return {k.split(":", 1)[1] if k[:4] in ("arg:", "aux:") else k: v for k, v in saved.items()}
+
+
+def load_exported_params(net, params_file, ctx=None):
+    """Load an exported ``.params`` file into a freshly built net of the same model.
+
+    Parameters absent from the exported graph (e.g. aux heads) keep their initial values.
+    Raises CheckpointError when the file belongs to another model or class count.
+    """
+    saved = read_params(params_file)
+    params = net.collect_params()
+    unknown = sorted(set(saved) - set(params.keys()))
+    if unknown:
+        raise CheckpointError(
+            f"{params_file} was exported from another model: it has parameter {unknown[0]!r}, "
+            f"which {getattr(net, 'model_name', type(net).__name__)} does not")
+    for name, value in saved.items():
+        if params[name].shape and tuple(params[name].shape) != value.shape and 0 not in params[name].shape:
+            raise CheckpointError(
+                f"{params_file} does not fit this model: {name} has shape {value.shape}, "
+                f"the model expects {params[name].shape} (another class count or input channels?)")
+    params.load_dict(saved, ctx=ctx or mx.cpu(), allow_missing=True, filename=params_file)
+
+
+def export_onnx(net, path, input_shape, ctx=None):
+    """Export ``net`` to an ONNX file (through MXNet's ``mx.onnx``), checked with onnx.checker.
+
+    The graph's one input is ``data`` with ``input_shape`` but a free batch axis (``batch``);
+    the weights are initializers, not graph inputs. Returns ``path``.
+    """
+    import tempfile
+    try:
+        import onnx
+    except ImportError:
+        raise DependencyError("ONNX export needs the onnx package: pip install onnx==1.14.1") from None
+    ensure_writable_dir(os.path.dirname(os.path.abspath(path)))
+    with tempfile.TemporaryDirectory() as scratch:
+        symbol_file, params_file = export_model(net, os.path.join(scratch, "model"), input_shape, 0, ctx)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            mx.onnx.export_model(symbol_file, params_file, [tuple(input_shape)], [np.float32], path,
+                                 dynamic=True, dynamic_input_shapes=[(None,) + tuple(input_shape[1:])])
+    model = onnx.load(path)
+    weights = {init.name for init in model.graph.initializer}
+    kept = [i for i in model.graph.input if i.name not in weights]
+    del model.graph.input[:]
+    model.graph.input.extend(kept)
+    for value in list(model.graph.input) + list(model.graph.output):
+        value.type.tensor_type.shape.dim[0].dim_param = "batch"
+    onnx.checker.check_model(model)
+    with atomic_path(path) as tmp:
+        onnx.save(model, tmp)
+    return path

@@ -1,0 +1,238 @@
+"""Published ImageNet weights: GluonCV ``.params``, torchvision ``.pth``, timm ``.safetensors``.
+
+``get_pretrained(name, source_file, classes=K)`` builds the model as the source built it
+(torchvision's GoogLeNet has its own aux-head pooling and input transform, for instance),
+reads the file, matches its tensors to ours layer by layer (names sorted into the source's
+layer order, shapes checked, BN running statistics included) and loads them. With ``classes``
+other than the file's, the classifier and the aux heads keep their fresh initialisation.
+Nothing here downloads; ``source_file=True`` uses GluonCV's own model store (a file already
+in ``~/.mxnet/models``, SHA-1 checked).
+"""
+import logging
+import os
+import re
+from collections import namedtuple
+
+import mxnet as mx
+
+from ..base.errors import CheckpointError, ConfigError, DependencyError
+from ..base.gluon_internals import structural_names
+from ..nn.registry import build_model
+from .export import read_params
+from .torchfile import read_torch_state_dict
+
+log = logging.getLogger("gluon_googlenet.pretrained")
+
+IMAGENET_MEAN, IMAGENET_STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
+Source = namedtuple("Source", "name suffixes mean std")
+Source.__doc__ = "A weights publisher: file suffixes it uses and the input normalisation its nets expect."
+SOURCES = {
+    "gluoncv": Source("gluoncv", (".params",), IMAGENET_MEAN, IMAGENET_STD),
+    "torchvision": Source("torchvision", (".pth", ".pt"), IMAGENET_MEAN, IMAGENET_STD),
+    "timm": Source("timm", (".safetensors", ".bin"), (0.5, 0.5, 0.5), (0.5, 0.5, 0.5)),
+}
+
+# (our model, source) -> how the source builds it; the source's net computes the same function.
+PUBLISHED = {
+    ("googlenet", "gluoncv"): {"five_by_five": False},
+    ("googlenet", "torchvision"): {"five_by_five": False, "aux_pool": "adaptive", "transform_input": True,
+                                   "dropout": 0.2},
+    ("inception_v3", "gluoncv"): {},
+    ("inception_v3", "torchvision"): {"transform_input": True},
+    ("inception_v3", "timm"): {},
+    ("inception_v4", "timm"): {},
+    ("inception_resnet_v2", "timm"): {},
+}
+# Models GluonCV's model store publishes, under its names.
+GLUONCV_NAMES = {"googlenet": "googlenet", "inception_v3": "inceptionv3"}
+
+_AUX = ("aux1", "aux2", "AuxLogits")
+_HEAD = ("fc", "last_linear", "classif", "output")
+_LEAF_ORDER = {"weight": 0, "gamma": 0, "bias": 1, "beta": 1, "running_mean": 2, "running_var": 3}
+# Registration order where names do not sort into it: a BasicConv2d's conv before its bn,
+# torchvision/timm Inception v3 branches, timm Inception-ResNet v2's top level.
+_PART_ORDER = {"conv": 0, "bn": 1,
+               "branch1x1": 0, "branch5x5": 1, "branch3x3": 2, "branch3x3dbl": 3, "branch7x7": 4,
+               "branch7x7x3": 5, "branch7x7dbl": 6, "branch_pool": 7}
+_TOP_ORDER = {name: i for i, name in enumerate(
+    ["conv2d_1a", "conv2d_2a", "conv2d_2b", "conv2d_3b", "conv2d_4a", "mixed_5b", "repeat", "mixed_6a",
+     "repeat_1", "mixed_7a", "repeat_2", "block8", "conv2d_7b"])}
+
+
+def source_of(path, source=None):
+    """The source a weights file comes from: ``source`` if given, GluonCV's for its store
+    (``path`` True or 'gluoncv'), else by the file's suffix."""
+    if path is True or path == "gluoncv":
+        source = "gluoncv"
+    if source is not None:
+        if source not in SOURCES:
+            raise ConfigError(f"unknown weights source {source!r}; use one of {', '.join(SOURCES)}")
+        return SOURCES[source]
+    for candidate in SOURCES.values():
+        if str(path).lower().endswith(candidate.suffixes):
+            return candidate
+    raise ConfigError(f"cannot tell where {path} comes from by its name; name the source "
+                      f"({', '.join(SOURCES)}) or use .params (GluonCV), .pth (torchvision), "
+                      ".safetensors (timm)")
+
+
+def read_weights(path, source):
+    """{tensor name: numpy array} of a weights file in ``source``'s format."""
+    if not os.path.isfile(path):
+        raise CheckpointError(f"weights file {path} does not exist")
+    if source.name == "gluoncv":
+        arrays = {k: v.asnumpy() for k, v in read_params(path).items()}
+        if any(k.startswith("output.") for k in arrays):  # GluonCV's head.2 is its output layer
+            arrays = {k: v for k, v in arrays.items() if not k.startswith("head.")}
+        return arrays
+    if str(path).endswith(".safetensors"):
+        try:
+            from safetensors.numpy import load_file
+        except ImportError:
+            raise DependencyError("reading .safetensors needs the safetensors package: "
+                                  "pip install safetensors==0.8.0") from None
+        try:
+            return load_file(path)
+        except Exception as err:  # safetensors raises its own error types for bad headers
+            raise CheckpointError(f"{path} is not a readable .safetensors file ({err})") from None
+    return read_torch_state_dict(path)
+
+
+def _section(name):
+    first = name.split(".")[0]
+    if first in _AUX:
+        return "aux2" if first == "aux2" else "aux1"
+    return "head" if first in _HEAD else "features"
+
+
+def _sort_key(name):
+    parts = name.split(".")
+    key = [(0, _TOP_ORDER[parts[0]], "") if parts[0] in _TOP_ORDER else (1, 0, "")]
+    for part in parts[:-1]:
+        if part.isdigit():
+            key.append((0, int(part), ""))
+        else:
+            stem = re.sub(r"_\d+[ab]?$", "", part)
+            key.append((1, _PART_ORDER.get(stem, 99), part) if stem in _PART_ORDER else (2, 0, part))
+    key.append((3, _LEAF_ORDER.get(parts[-1], 9), parts[-1]))
+    return key
+
+
+def _file_sections(arrays):
+    """The file's tensors by section (features, head, aux1, aux2), each in layer order."""
+    sections = {}
+    for name in sorted((n for n in arrays if not n.endswith("num_batches_tracked")), key=_sort_key):
+        sections.setdefault(_section(name), []).append(name)
+    return sections
+
+
+def _our_sections(net):
+    sections = {}
+    for full, param in net.collect_params().items():
+        middle = full[len(net.prefix):] if full.startswith(net.prefix) else full
+        section = next((s for s in ("aux1", "aux2", "head") if middle.startswith(s + "_")), "features")
+        sections.setdefault(section, []).append((full, param))
+    return sections
+
+
+def _shape(shape):
+    return "x".join(map(str, shape)) if len(shape) else "scalar"
+
+
+def load_into(net, arrays, path, skip=()):
+    """Copy ``arrays`` (a file's tensors) into ``net`` section by section, in layer order.
+
+    Sections in ``skip`` keep their current values. CheckpointError, in one line, for the
+    first tensor that does not fit: our layer, its shape, the file's tensor and its shape.
+    """
+    ours, theirs = _our_sections(net), _file_sections(arrays)
+    structural = structural_names(net)
+    model = getattr(net, "model_name", type(net).__name__)
+    loaded = 0
+    for section, params in ours.items():
+        if section in skip:
+            continue
+        names = theirs.get(section)
+        if names is None:
+            if section == "features" or section == "head":
+                raise CheckpointError(f"{path} has no {section} tensors for {model}")
+            log.info("%s: no %s head in %s; it keeps its initialisation", model, section, path)
+            continue
+        for (full, param), name in zip(params, names):
+            if tuple(param.shape) != arrays[name].shape:
+                raise CheckpointError(
+                    f"{model}: {structural.get(full, full)} expects {_shape(param.shape)}, "
+                    f"{os.path.basename(path)} has {name} {_shape(arrays[name].shape)}")
+        if len(params) != len(names):
+            raise CheckpointError(f"{model}: {section} has {len(params)} tensors, {os.path.basename(path)} "
+                                  f"has {len(names)} (another model, or another variant of it)")
+        for (_, param), name in zip(params, names):
+            param.set_data(mx.nd.array(arrays[name], dtype=param.dtype))
+        loaded += len(params)
+    return loaded
+
+
+def file_classes(arrays):
+    """Number of classes of a file's classifier (rows of its last head weight)."""
+    head = [n for n in _file_sections(arrays).get("head", []) if n.endswith("weight")]
+    if not head:
+        raise CheckpointError("the file has no classifier (fc / last_linear / classif / output)")
+    return arrays[head[-1]].shape[0]
+
+
+def gluoncv_file(name):
+    """Path of GluonCV's published weights for our model ``name``, from its model store
+    (cached in ~/.mxnet/models, SHA-1 checked); one line naming the file when it is not there."""
+    if name not in GLUONCV_NAMES:
+        raise ConfigError(f"GluonCV publishes no weights for {name}; it has {', '.join(GLUONCV_NAMES)}")
+    try:
+        from gluoncv.model_zoo import model_store
+    except ImportError:
+        raise DependencyError("pretrained=True reads GluonCV's model store: pip install "
+                              "gluoncv==0.10.5.post0, or pass the weights file") from None
+    gname = GLUONCV_NAMES[name]
+    root = os.path.expanduser(os.path.join(os.environ.get("MXNET_HOME", "~/.mxnet"), "models"))
+    file_name = f"{gname}-{model_store.short_hash(gname)}.params"
+    if not os.path.isfile(os.path.join(root, file_name)):
+        url = f"{model_store.apache_repo_url}gluon/models/{file_name[:-len('.params')]}.zip"
+        raise CheckpointError(f"GluonCV's {gname} weights are not in {root}: fetch {url} and unzip "
+                              f"{file_name} into {root} (nothing is downloaded here)")
+    return model_store.get_model_file(gname, root=root)
+
+
+def _published(name, source):
+    """How the source builds ``name`` (factory keyword arguments); ConfigError where it has none."""
+    if (name, source.name) not in PUBLISHED:
+        sources = [s for (m, s) in PUBLISHED if m == name]
+        raise ConfigError(f"{name} has no {source.name} counterpart to load weights from"
+                          + (f"; it loads {', '.join(sources)} files" if sources else ""))
+    return dict(PUBLISHED[(name, source.name)])
+
+
+def pretrained_build_kwargs(name, weights):
+    """How ``name`` is built to take ``weights`` (a file, or 'gluoncv'/True for GluonCV's store)."""
+    return _published(name, source_of(weights))
+
+
+def get_pretrained(name, weights, classes=None, source=None, ctx=None, **kwargs):
+    """Model ``name`` with published weights: ``weights`` a file path, or True (or 'gluoncv')
+    for GluonCV's model store.
+
+    The net is built as ``source`` (by default guessed from the file suffix) builds it;
+    ``classes`` other than the file's gives a new classifier (and aux heads); other ``kwargs``
+    go to the model's factory.
+    """
+    if weights is True or weights == "gluoncv":
+        weights, source = gluoncv_file(name), "gluoncv"
+    source = source_of(weights, source)
+    build = dict(_published(name, source), **kwargs)
+    arrays = read_weights(weights, source)
+    saved_classes = file_classes(arrays)
+    classes = classes or saved_classes
+    net = build_model(name, classes=classes, **build)
+    net.initialize(mx.init.Xavier(), ctx=ctx or mx.cpu())
+    skip = ("head", "aux1", "aux2") if classes != saved_classes else ()
+    load_into(net, arrays, weights, skip=skip)
+    if skip:
+        log.info("%s: new %d-class classifier (the file's has %d classes)", name, classes, saved_classes)
+    return net
