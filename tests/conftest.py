@@ -1,11 +1,19 @@
-"""Shared fixtures: small IDX files written by the tests, and the real Fashion-MNIST."""
+"""Shared fixtures and helpers: small IDX files and image folders written by the tests, the real
+Fashion-MNIST, a small finished run, the command line as a user runs it, reference counts."""
+import dataclasses
 import gzip
 import os
 import struct
+import subprocess
+import sys
 
-import gluon_googlenet  # noqa: F401  (sets OMP_NUM_THREADS before MXNet loads)
+import mxnet as mx
 import numpy as np
 import pytest
+from PIL import Image
+
+import gluon_googlenet  # noqa: F401  (sets OMP_NUM_THREADS before MXNet loads)
+from gluon_googlenet.viz.summary import count_params
 
 
 def write_idx(path, array, gz=False):
@@ -35,8 +43,9 @@ def make_idx_dir(folder, n_train=60, n_test=20, size=28, gz=True, seed=0):
 @pytest.fixture(scope="session")
 def fashion_dir():
     """Folder of the real, verified Fashion-MNIST; skipped (or failed, in CI) when absent."""
-    from gluon_googlenet.data import FASHION_MNIST, find_data_dir
-    from gluon_googlenet.errors import DataError
+    from gluon_googlenet.base.errors import DataError
+    from gluon_googlenet.training.data import find_data_dir
+    from gluon_googlenet.training.datasets import FASHION_MNIST
     try:
         return find_data_dir(FASHION_MNIST)
     except DataError as err:
@@ -48,7 +57,7 @@ def fashion_dir():
 @pytest.fixture(scope="session")
 def small_run(fashion_dir, tmp_path_factory):
     """A finished two-epoch run of the d2l net on a slice of Fashion-MNIST at 32x32."""
-    from gluon_googlenet.trainer import TrainConfig, train
+    from gluon_googlenet import TrainConfig, train
     out = tmp_path_factory.mktemp("small_run")
     train(TrainConfig(data_dir=fashion_dir, epochs=2, resize=32, limit_train=512, limit_test=200,
                       batch_size=32, optimizer="adam", lr=1e-3, out=str(out), progress=False))
@@ -58,7 +67,7 @@ def small_run(fashion_dir, tmp_path_factory):
 @pytest.fixture(scope="session")
 def needs_bf16():
     """Skip, naming this CPU, where MXNet's oneDNN has no bfloat16 kernels."""
-    from gluon_googlenet import cpu
+    from gluon_googlenet.base import cpu
     problem = cpu.bf16_problem(cpu.cpu_info(), cpu.mxnet_runs_bf16())
     if problem:
         pytest.skip(f"bfloat16 needs {problem}")
@@ -89,3 +98,54 @@ def torch_python():
             pytest.fail(message)
         pytest.skip(message)
     return python
+
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# Files written at f4d23ed, the commit before the package was split into layers (tests/fixtures/README.md).
+FIXTURES = os.path.join(ROOT, "tests", "fixtures")
+
+
+D2L_SHAPES = [("b1", (1, 64, 24, 24)), ("b2", (1, 192, 12, 12)), ("b3", (1, 480, 6, 6)),
+              ("b4", (1, 832, 3, 3)), ("b5", (1, 1024, 1, 1)), ("head", (1, 10))]
+
+
+# Small and fast: 32x32 inputs, a few hundred images.
+SMALL = dict(resize=32, limit_train=256, limit_test=128, batch_size=64, progress=False)
+
+
+LOADED = ("import sys\nprint(' '.join(sorted(m for m in ('mxnet', 'matplotlib', 'gluoncv', 'PIL')"
+          " if m in sys.modules)))\n")
+
+
+def run_cli(*args, env=None):
+    """Run the console entry point as a user would; ``env`` adds to the environment."""
+    return subprocess.run([sys.executable, "-m", "gluon_googlenet", *args], capture_output=True,
+                          text=True, timeout=300, env=dict(os.environ, **(env or {})))
+
+
+def dict_replace(config, **changes):
+    """A copy of a TrainConfig with ``changes``."""
+    return dataclasses.replace(config, **changes)
+
+
+def make_image_folder(root, per_class=16, size=40, seed=0):
+    """Two classes a net can tell apart: a bright left half vs a bright right half, plus noise."""
+    rng = np.random.RandomState(seed)
+    for label, name in enumerate(("left", "right")):
+        folder = root / name
+        folder.mkdir(parents=True)
+        for i in range(per_class):
+            img = rng.randint(0, 60, (size, size, 3)).astype(np.uint8)
+            half = slice(0, size // 2) if label == 0 else slice(size // 2, size)
+            img[:, half] += 150
+            Image.fromarray(img).save(folder / f"{i}.png")
+    return root
+
+
+def gluoncv_param_count(name, shape):
+    """Trainable parameters of GluonCV's own net ``name`` (skipped where GluonCV is absent)."""
+    gluoncv = pytest.importorskip("gluoncv")
+    net = gluoncv.model_zoo.get_model(name)
+    net.initialize()
+    net(mx.nd.zeros(shape))
+    return count_params(net)

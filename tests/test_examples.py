@@ -1,13 +1,12 @@
-"""The examples a Gluon user copies, run as scripts with tiny settings (two CPU contexts
-stand in for gpu:0,1)."""
+"""The example scripts, run as a user runs them (tiny settings, two CPU contexts where they take --ctx)."""
 import os
 import re
 import subprocess
 import sys
 
 import mxnet as mx
-
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+import pytest
+from conftest import D2L_SHAPES, ROOT
 
 
 def run_example(name, *args):
@@ -17,6 +16,7 @@ def run_example(name, *args):
     return result.stdout
 
 
+@pytest.mark.slow
 def test_train_d2l_style_runs_the_book_loop_over_two_contexts(fashion_dir):
     out = run_example("train_d2l_style.py", "--epochs", "1", "--limit", "128", "--batch-size", "32",
                       "--resize", "32", "--ctx", "cpu:0,1")
@@ -26,6 +26,7 @@ def test_train_d2l_style_runs_the_book_loop_over_two_contexts(fashion_dir):
     assert 0 < loss < 5
 
 
+@pytest.mark.slow
 def test_export_and_load_reloads_in_plain_mxnet_and_onnx(tmp_path):
     out = run_example("export_and_load.py", "--model", "mnist_resnet", "--out", str(tmp_path), "--batch", "3")
     lines = out.strip().splitlines()
@@ -35,6 +36,7 @@ def test_export_and_load_reloads_in_plain_mxnet_and_onnx(tmp_path):
                                            "mnist_resnet.onnx"]
 
 
+@pytest.mark.slow
 def test_finetune_example_starts_from_published_weights(tmp_path):
     from gluoncv.model_zoo import get_model
     source = get_model("googlenet", pretrained=False)
@@ -45,3 +47,35 @@ def test_finetune_example_starts_from_published_weights(tmp_path):
                       "--out", str(tmp_path / "run"))
     assert re.search(r"^epoch 1: train loss [0-9.]+, test acc [0-9.]+$", out, re.M)
     assert os.path.getsize(tmp_path / "run" / "best.ckpt") > 0
+
+
+@pytest.mark.slow
+def test_stage_shapes_example_script_prints_the_table():
+    out = subprocess.run([sys.executable, os.path.join(ROOT, "examples", "print_stage_shapes.py")],
+                         capture_output=True, text=True, check=True).stdout
+    assert out.splitlines() == [f"{name} {shape}" for name, shape in D2L_SHAPES]
+
+
+@pytest.mark.slow
+def test_stage_shapes_example_options():
+    out = subprocess.run([sys.executable, os.path.join(ROOT, "examples", "print_stage_shapes.py"),
+                          "--size", "224", "--channels", "3", "--batch", "2"],
+                         capture_output=True, text=True, check=True).stdout
+    assert out.splitlines()[0] == "b1 (2, 64, 56, 56)"
+    assert out.splitlines()[-1] == "head (2, 10)"
+
+
+@pytest.mark.slow
+def test_stage_shapes_example_for_another_model():
+    out = subprocess.run([sys.executable, os.path.join(ROOT, "examples", "print_stage_shapes.py"),
+                          "--model", "inception_v4"], capture_output=True, text=True, check=True).stdout
+    assert out.splitlines() == ["stem (1, 384, 35, 35)", "stage_a (1, 384, 35, 35)",
+                                "stage_b (1, 1024, 17, 17)", "stage_c (1, 1536, 1, 1)", "head (1, 1000)"]
+
+
+@pytest.mark.slow
+def test_image_folder_example_trains(tmp_path):
+    out = subprocess.run([sys.executable, os.path.join(ROOT, "examples", "train_image_folder.py"),
+                          "--out", str(tmp_path / "run")], capture_output=True, text=True, check=True).stdout
+    assert "epoch 10:" in out and "best checkpoint: test accuracy" in out
+    assert float(out.split("test accuracy ")[1].split()[0]) >= 0.9

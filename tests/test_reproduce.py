@@ -1,10 +1,11 @@
-"""results/reproduce.py on a slice: both loops, the table, and a resume that reruns nothing done."""
+"""results/reproduce.py: both loops over seeds, resume, the statement and the machine record."""
 import json
 import os
 import subprocess
 import sys
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+import pytest
+from conftest import ROOT
 
 
 def _run(tmp_path, *args):
@@ -15,6 +16,20 @@ def _run(tmp_path, *args):
     return result.stdout
 
 
+def _reproduce_module():
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("reproduce", os.path.join(ROOT, "results", "reproduce.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _histories(*curves):
+    return {seed: [{"epoch": e + 1, "test_acc": acc} for e, acc in enumerate(curve)]
+            for seed, curve in enumerate(curves)}
+
+
+@pytest.mark.slow
 def test_two_seeds_both_loops_then_resume(fashion_dir, tmp_path):
     first = _run(tmp_path, "--seeds", "0,1", "--epochs", "2", "--book-epochs", "1")
     assert first.count("book seed") == 2
@@ -40,19 +55,6 @@ def test_two_seeds_both_loops_then_resume(fashion_dir, tmp_path):
                             "(b) book loop 2 of 3;")
     data = json.loads((tmp_path / "out" / "reproduction.json").read_text())
     assert sorted(data["runs"]["book"]) == ["0", "1"] and len(data["runs"]["package"]["0"]) == 2
-
-
-def _reproduce_module():
-    import importlib.util
-    spec = importlib.util.spec_from_file_location("reproduce", os.path.join(ROOT, "results", "reproduce.py"))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def _histories(*curves):
-    return {seed: [{"epoch": e + 1, "test_acc": acc} for e, acc in enumerate(curve)]
-            for seed, curve in enumerate(curves)}
 
 
 def test_statement_says_what_the_seeds_support():
@@ -92,16 +94,16 @@ def test_statement_says_what_the_seeds_support():
 
 def test_both_loops_start_from_the_same_weights_for_a_seed():
     """The README's claim: for one seed, (a)'s trainer and (b)'s loop initialise identically."""
-    import types
     import mxnet as mx
     import numpy as np
-    from gluon_googlenet.config import TrainConfig
-    from gluon_googlenet.trainer import _build_net
+
+    from gluon_googlenet import TrainConfig
+    from gluon_googlenet.training.run import resolve_run
+    from gluon_googlenet.training.trainer import build_net
     reproduce = _reproduce_module()
-    data = types.SimpleNamespace(class_names=[str(i) for i in range(10)], channels=1)
     weights = {}
     for seed in (2, 3):
-        net_a, _ = _build_net(TrainConfig(seed=seed), data, 96, [mx.cpu()], None, None)
+        net_a, _ = build_net(resolve_run(TrainConfig(seed=seed)), classes=10)
         net_b = reproduce.book_net(seed, [mx.cpu()])
         x = mx.nd.zeros((1, 1, 96, 96))
         net_a(x), net_b(x)  # finish any deferred initialisation
@@ -117,14 +119,14 @@ def test_machine_record_names_a_resume_with_other_threads(tmp_path, monkeypatch)
     reproduce = _reproduce_module()
     folder = str(tmp_path / "package-seed1")
     monkeypatch.setenv("OMP_NUM_THREADS", "1")
-    reproduce._record_machine(folder, 0)
-    reproduce._record_machine(folder, 4)  # same threads: nothing added
+    reproduce.record_machine(folder, 0)
+    reproduce.record_machine(folder, 4)  # same threads: nothing added
     assert "resumed" not in json.loads((tmp_path / "package-seed1" / "machine.json").read_text())
     monkeypatch.setenv("OMP_NUM_THREADS", "2")
-    reproduce._record_machine(folder, 8)
-    reproduce._record_machine(folder, 9)  # still 2 threads: nothing added
+    reproduce.record_machine(folder, 8)
+    reproduce.record_machine(folder, 9)  # still 2 threads: nothing added
     record = json.loads((tmp_path / "package-seed1" / "machine.json").read_text())
     assert [(r["threads"], r["from_epoch"]) for r in record["resumed"]] == [(2, 9)]
-    text = reproduce._machines([folder])
+    text = reproduce.machines_used([folder])
     assert "1 OpenMP thread(s) per run" in text and "package-seed1 from epoch 9 on " in text
     assert text.endswith(f"2 OpenMP thread(s), {record['resumed'][0]['date']}")

@@ -1,0 +1,146 @@
+"""StagedNet, over every registered model: shapes, hybridization, input checks, gradients, aux heads."""
+import mxnet as mx
+import numpy as np
+import pytest
+
+from gluon_googlenet import GoogLeNet, get_model, get_spec, list_models
+from gluon_googlenet.base.errors import InputShapeError
+from gluon_googlenet.viz.summary import count_params
+
+
+def _small_input(name):
+    """Default channels at a cheap spatial size the model accepts."""
+    spec = get_spec(name)
+    net = get_model(name)
+    side = net.fixed_size or max(net.min_size, 32)
+    return net, (1, spec.input_size[0], side, side)
+
+
+@pytest.mark.parametrize("name", list_models())
+def test_output_shape_at_default_input(name):
+    spec = get_spec(name)
+    net = get_model(name)
+    net.initialize(mx.init.Xavier())
+    out = net(mx.nd.zeros((1,) + spec.input_size))
+    assert out.shape == (1, spec.classes)
+
+
+@pytest.mark.parametrize("name", list_models())
+def test_hybridized_equals_imperative(name):
+    net, shape = _small_input(name)
+    net.initialize(mx.init.Xavier(magnitude=2.5))
+    x = mx.nd.random.uniform(shape=(2,) + shape[1:])
+    imperative = net(x).asnumpy()
+    net.hybridize(static_alloc=True)
+    hybrid = net(x).asnumpy()
+    assert np.abs(imperative).max() > 0
+    np.testing.assert_allclose(hybrid, imperative, rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("name", list_models())
+def test_hybridized_graph_is_one_symbol_with_data_input(name):
+    net = get_model(name)
+    sym = net(mx.sym.var("data"))
+    params = set(net.collect_params().keys())
+    inputs = sym.list_inputs()
+    assert inputs[0] == "data" and [i for i in inputs if i not in params] == ["data"]
+    assert set(inputs[1:]) <= params
+    assert len(sym.list_outputs()) == 1
+
+
+@pytest.mark.parametrize("name", list_models())
+def test_wrong_channels_raise_value_error(name):
+    net, shape = _small_input(name)
+    net.initialize()
+    wrong = (1, shape[1] + 2) + shape[2:]
+    with pytest.raises(ValueError, match=f"built for {shape[1]} input channel"):
+        net(mx.nd.zeros(wrong))
+
+
+@pytest.mark.parametrize("name", list_models())
+def test_wrong_rank_raises_value_error(name):
+    net, shape = _small_input(name)
+    net.initialize()
+    with pytest.raises(InputShapeError, match="4-D input"):
+        net(mx.nd.zeros(shape[1:]))
+
+
+@pytest.mark.parametrize("name", list_models())
+def test_input_below_the_minimum_is_refused(name):
+    net, shape = _small_input(name)
+    net.initialize()
+    if net.fixed_size:
+        with pytest.raises(ValueError, match=f"takes {net.fixed_size}x{net.fixed_size} inputs only"):
+            net(mx.nd.zeros(shape[:2] + (net.fixed_size + 4,) * 2))
+    elif net.min_size > 1:
+        with pytest.raises(ValueError, match=f"at least {net.min_size}x{net.min_size}"):
+            net(mx.nd.zeros(shape[:2] + (net.min_size - 1,) * 2))
+    else:
+        assert net(mx.nd.zeros(shape[:2] + (1, 1))).shape == (1, get_spec(name).classes)
+
+
+def test_inception_v4_on_mnist_sized_input_names_its_minimum():
+    """Reference article 001: users feed 28x28 MNIST to Inception v4 and get stuck."""
+    net = get_model("inception_v4", in_channels=1, classes=10)
+    net.initialize()
+    with pytest.raises(ValueError, match="inception_v4 needs inputs of at least 75x75 pixels, got 28x28"):
+        net(mx.nd.zeros((1, 1, 28, 28)))
+
+
+def test_googlenet_aux_heads_in_training_only():
+    from mxnet import autograd
+
+    from gluon_googlenet.nn.staged import TrainOutputs
+    net = get_model("googlenet", aux_logits=True, classes=7)
+    net.initialize(mx.init.Xavier())
+    def aux(c):  # each aux head: conv 1x1 128 + BN, FC 2048->1024, FC 1024->7
+        return c * 128 + 2 * 128 + 2048 * 1024 + 1024 + 1024 * 7 + 7
+    assert count_params(net) == count_params(get_model("googlenet", classes=7)) + aux(512) + aux(528)
+    assert net.min_size > 1
+    x = mx.nd.random.uniform(shape=(2, 3, 224, 224))
+    for hybrid in (False, True):
+        if hybrid:
+            net.hybridize()
+        with autograd.record():
+            out = net(x)
+        assert isinstance(out, TrainOutputs)
+        assert out.main.shape == (2, 7) and [a.shape for a in out.aux] == [(2, 7), (2, 7)]
+        assert net(x).shape == (2, 7)
+    sym = net(mx.sym.var("data"))
+    assert len(sym.list_outputs()) == 1 and not any("aux" in a for a in sym.list_arguments())
+
+
+def test_too_small_input_names_the_minimum():
+    """A stage table with valid (unpadded) layers has a real minimum; the error names it."""
+    from gluon_googlenet.nn.layers import Conv, GlobalAvgPool, MaxPool
+    stages = (("b1", (Conv(8, 7, 2, 0), MaxPool(3, 2, 0))), ("b2", (Conv(16, 3, 1, 0), GlobalAvgPool())))
+    net = GoogLeNet(classes=3, in_channels=1, stages=stages, model_name="tiny")
+    # backwards from out >= 1: 3x3 conv needs 3, 3x3/2 pool (3-1)*2+3 = 7, 7x7/2 conv (7-1)*2+7 = 19
+    assert net.min_size == 19
+    net.initialize()
+    assert net(mx.nd.zeros((1, 1, 19, 19))).shape == (1, 3)
+    with pytest.raises(ValueError, match="at least 19x19"):
+        net(mx.nd.zeros((1, 1, 18, 18)))
+
+
+def test_stages_are_named_and_ordered():
+    net = get_model("googlenet_d2l")
+    assert [name for name, _ in net.stages()] == ["b1", "b2", "b3", "b4", "b5", "head"]
+    assert net.b3 is dict(net.stages())["b3"]
+
+
+@pytest.mark.parametrize("name", list_models())
+def test_every_parameter_gets_a_gradient(name):
+    """One backward pass reaches every trainable parameter (a detached branch would not)."""
+    net, shape = _small_input(name)
+    mx.random.seed(0)
+    net.initialize(mx.init.Xavier())
+    x = mx.nd.random.uniform(shape=(4,) + shape[1:])
+    y = mx.nd.array([0, 1, 2, 3])
+    with mx.autograd.record():
+        loss = mx.gluon.loss.SoftmaxCrossEntropyLoss()(net(x), y)
+    loss.backward()
+    trainable = {n: p for n, p in net.collect_params().items() if p.grad_req != "null"}
+    assert trainable
+    no_grad = [n for n, p in trainable.items() if not np.abs(p.grad().asnumpy()).max() > 0]
+    assert not no_grad, f"no gradient for {no_grad[:5]} ({len(no_grad)} of {len(trainable)})"

@@ -1,0 +1,142 @@
+"""The command line: every verb's help, one-line errors and exit codes, and each verb run as a user would."""
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from conftest import LOADED, run_cli
+
+from gluon_googlenet import cli, get_spec
+
+onnx = pytest.importorskip("onnx")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("command", ["shapes", "summary", "export", "train", "evaluate", "predict"])
+def test_every_subcommand_has_help(command):
+    result = run_cli(command, "--help")
+    assert result.returncode == 0 and "usage: gluon-googlenet " + command in result.stdout
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("args", [["shapes", "--size", "x"], ["nosuchverb"], ["summary", "--model", "nope"],
+                                  ["shapes", "--channels", "0"], ["export"], ["train", "--epochs", "0"], []])
+def test_bad_arguments_give_one_line_and_exit_2(args):
+    result = run_cli(*args)
+    assert result.returncode == 2
+    assert len(result.stderr.strip().splitlines()) == 1 and "error:" in result.stderr
+
+
+def test_shapes_command(capsys):
+    assert cli.main(["shapes", "--size", "64", "--batch", "2"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "b1 (2, 64, 16, 16)" and lines[-1] == "head (2, 10)"
+
+
+@pytest.mark.slow
+def test_runtime_errors_are_one_line_exit_1(capsys, tmp_path):
+    no_gpus = dict(os.environ, CUDA_VISIBLE_DEVICES="")  # a CUDA build then sees none either
+    result = run_cli("shapes", "--ctx", "gpu", env=no_gpus)
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [result.stderr.strip()]
+    assert result.stderr.startswith("gluon-googlenet shapes: error: --ctx gpu asks for a GPU")
+    assert cli.main(["export", "--out", str(tmp_path / "m"), "--checkpoint", str(tmp_path / "no.ckpt")]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1
+    assert err[0].startswith("gluon-googlenet export: error: checkpoint") and "does not exist" in err[0]
+
+
+def test_summary_command(capsys):
+    assert cli.main(["summary", "--depth", "0"]) == 0
+    out = capsys.readouterr().out
+    assert f"Total params: {get_spec('googlenet_d2l').num_params:,}" in out and "b5 (HybridSequential)" in out
+
+
+def test_export_command(tmp_path, capsys):
+    prefix = str(tmp_path / "out" / "d2l")
+    assert cli.main(["export", "--out", prefix, "--size", "32"]) == 0
+    assert capsys.readouterr().out.split() == [prefix + "-symbol.json", prefix + "-0000.params"]
+    assert os.path.getsize(prefix + "-0000.params") > get_spec("googlenet_d2l").num_params * 4
+
+
+@pytest.mark.slow
+def test_console_script_is_installed():
+    exe = os.path.join(os.path.dirname(sys.executable), "gluon-googlenet")
+    result = subprocess.run([exe, "shapes"], capture_output=True, text=True)
+    assert result.returncode == 0 and result.stdout.splitlines()[1] == "b2 (1, 192, 12, 12)"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("argv", [["--help"], ["--version"], ["train", "--help"],
+                                  ["train", "--model", "nope"], ["info", "--help"]])
+def test_parsing_loads_no_heavy_library(argv):
+    """--help, --version and argument errors must not wait for MXNet (seconds to import)."""
+    code = ("from gluon_googlenet import cli\n"
+            f"try:\n    cli.main({argv!r})\nexcept SystemExit as done:\n    code = done.code\n" + LOADED)
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert result.stdout.endswith("\n\n") or result.stdout == "\n", result.stdout[-300:]
+    assert result.stdout.splitlines()[-1] == "", f"{argv} imported {result.stdout.splitlines()[-1]}"
+
+
+def test_export_command_onnx(tmp_path, capsys):
+    assert cli.main(["export", "--format", "onnx", "--model", "mnist_resnet", "--out", str(tmp_path / "r")]) == 0
+    assert capsys.readouterr().out.strip() == str(tmp_path / "r.onnx")
+    onnx.checker.check_model(onnx.load(str(tmp_path / "r.onnx")))
+
+
+@pytest.mark.slow
+def test_cli_train_evaluate_predict(fashion_dir, tmp_path, capsys):
+    out = str(tmp_path / "cli")
+    assert cli.main(["train", "--epochs", "1", "--resize", "32", "--limit-train", "128",
+                     "--limit-test", "64", "--batch-size", "64", "--out", out, "--no-progress",
+                     "--data-dir", fashion_dir]) == 0
+    assert "epoch 1, loss" in capsys.readouterr().out
+    ckpt = os.path.join(out, "last.ckpt")
+    assert cli.main(["evaluate", ckpt, "--data-dir", fashion_dir, "--limit-test", "200"]) == 0
+    text = capsys.readouterr().out
+    assert "accuracy" in text and "(200 images)" in text and "ankle boot" in text
+    assert os.path.getsize(os.path.join(out, "last-confusion.png")) > 0
+
+    from PIL import Image
+    Image.fromarray(np.zeros((40, 30), dtype=np.uint8)).save(tmp_path / "img.png")
+    assert cli.main(["predict", ckpt, str(tmp_path / "img.png"), "test:0", "--data-dir", fashion_dir]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith(str(tmp_path / "img.png") + ": ") and lines[1].endswith("(true: ankle boot)")
+
+    (tmp_path / "bad.png").write_text("not an image")
+    assert cli.main(["predict", ckpt, str(tmp_path / "bad.png")]) == 1
+    assert "cannot read image" in capsys.readouterr().err
+    assert cli.main(["evaluate", str(tmp_path / "bad.png")]) == 1
+    assert "not a gluon-googlenet checkpoint" in capsys.readouterr().err
+
+
+def test_zoo_command(capsys):
+    assert cli.main(["zoo", "googlenet_d2l", "mnist_resnet", "--markdown"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert len(out) == 4 and f"`mnist_resnet` | {get_spec('mnist_resnet').num_params:,} |" in out[3]
+    assert cli.main(["zoo", "nope"]) == 1
+    assert "unknown model 'nope'" in capsys.readouterr().err
+
+
+def test_diagram_command(tmp_path, capsys):
+    assert cli.main(["diagram", "--model", "inception_v3", "-o", str(tmp_path / "v3.svg")]) == 0
+    assert "mixed6" in open(tmp_path / "v3.svg").read()
+    assert cli.main(["diagram", "--model", "googlenet_d2l", "-o", str(tmp_path / "x.gif")]) == 1
+    assert "must end in .svg, .png or .pdf" in capsys.readouterr().err
+    (tmp_path / "file").write_text("x")
+    assert cli.main(["diagram", "--model", "mnist_resnet", "-o", str(tmp_path / "file" / "x.svg")]) == 1
+    assert "cannot write to output folder" in capsys.readouterr().err
+    assert cli.main(["diagram", "--model", "mnist_resnet", "-o", str(tmp_path / "new" / "x.svg")]) == 0
+    assert open(tmp_path / "new" / "x.svg").read().startswith("<?xml")
+
+
+@pytest.mark.slow
+def test_branches_command(small_run, tmp_path, capsys):
+    out = str(tmp_path / "maps.png")
+    assert cli.main(["branches", str(small_run / "best.ckpt"), "--block", "b4.2", "--image", "test:3",
+                     "-o", out]) == 0
+    assert open(out, "rb").read(4) == b"\x89PNG"
+    assert cli.main(["branches", str(small_run / "best.ckpt"), "--block", "b4", "--image", "test:3",
+                     "-o", out]) == 1
+    assert "not an Inception block" in capsys.readouterr().err

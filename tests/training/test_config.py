@@ -1,0 +1,24 @@
+"""Run settings: the checks, the learning-rate schedules."""
+import pytest
+from conftest import SMALL, dict_replace
+
+from gluon_googlenet import TrainConfig, train
+from gluon_googlenet.base.errors import ConfigError
+from gluon_googlenet.training.config import lr_at
+
+
+@pytest.mark.parametrize("change, message", [
+    (dict(epochs=0), "--epochs"), (dict(lr=float("nan")), "--lr"), (dict(optimizer="rmsprop"), "--optimizer"),
+    (dict(lr_schedule="step:x"), "--lr-schedule"), (dict(lr_schedule="warm"), "lr-schedule")])
+def test_bad_settings_are_config_errors(tmp_path, change, message):
+    with pytest.raises(ConfigError, match=message):
+        train(dict_replace(TrainConfig(out=str(tmp_path), **SMALL), **change))
+
+
+def test_lr_schedules():
+    config = TrainConfig(lr=0.1, epochs=4)
+    assert [lr_at(config, e) for e in range(4)] == [0.1] * 4
+    step = dict_replace(config, lr_schedule="step:1,3")
+    assert [round(lr_at(step, e), 6) for e in range(4)] == [0.1, 0.01, 0.01, 0.001]
+    cosine = dict_replace(config, lr_schedule="cosine")
+    assert lr_at(cosine, 0) == 0.1 and lr_at(cosine, 2) == pytest.approx(0.05)

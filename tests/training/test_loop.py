@@ -1,0 +1,37 @@
+"""The loop's core: losses with aux heads, an epoch over two contexts, evaluation."""
+import mxnet as mx
+import numpy as np
+
+
+def test_aux_losses_weigh_point_three():
+    from gluon_googlenet.nn.staged import TrainOutputs
+    from gluon_googlenet.training.loop import compute_loss
+    loss_fn = mx.gluon.loss.SoftmaxCrossEntropyLoss()
+    label = mx.nd.array([1, 0])
+    main, aux1, aux2 = (mx.nd.random.normal(shape=(2, 3)) for _ in range(3))
+    expected = loss_fn(main, label) + 0.3 * loss_fn(aux1, label) + 0.3 * loss_fn(aux2, label)
+    got = compute_loss(loss_fn, TrainOutputs(main, (aux1, aux2)), label)
+    np.testing.assert_allclose(got.asnumpy(), expected.asnumpy(), rtol=1e-6)
+    np.testing.assert_allclose(compute_loss(loss_fn, main, label).asnumpy(),
+                               loss_fn(main, label).asnumpy())
+
+
+def test_an_epoch_over_two_contexts_counts_every_example(tmp_path):
+    """train_epoch takes the resolved run: its contexts, normalisation and settings."""
+    from gluon_googlenet import TrainConfig
+    from gluon_googlenet.nn.registry import build_model
+    from gluon_googlenet.training.data import make_loader
+    from gluon_googlenet.training.loop import evaluate, train_epoch
+    from gluon_googlenet.training.run import resolve_run
+    from gluon_googlenet.training.trainer import make_trainer
+    run = resolve_run(TrainConfig(model="mnist_resnet", resize=0, ctx="cpu:0,1", out=str(tmp_path)))
+    rng = np.random.RandomState(0)
+    images, labels = rng.randint(0, 256, (40, 1, 28, 28)).astype(np.uint8), (np.arange(40) % 10).astype(np.int32)
+    net = build_model("mnist_resnet")
+    net.initialize(mx.init.Xavier(), ctx=list(run.ctxs))
+    loss_fn = mx.gluon.loss.SoftmaxCrossEntropyLoss()
+    loss, acc, seen, seconds = train_epoch(net, make_trainer(net, run), make_loader(images, labels, 16, seed=0),
+                                           loss_fn, run)
+    assert seen == 40 and np.isfinite(loss) and 0 <= acc <= 1 and seconds > 0
+    result = evaluate(net, make_loader(images, labels, 16), run.ctxs, 10, loss_fn, run.norm)
+    assert result["count"] == 40 and result["confusion"].sum() == 40 and len(result["predictions"]) == 40

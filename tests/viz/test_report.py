@@ -1,0 +1,42 @@
+"""The HTML run report: errors, and a real page opened offline in Chromium."""
+import json
+import os
+import re
+import subprocess
+
+import pytest
+from conftest import find_chromium
+
+from gluon_googlenet import cli
+from gluon_googlenet.viz.report import build_report
+
+
+def test_report_without_history_is_an_error(tmp_path, capsys):
+    assert cli.main(["report", str(tmp_path)]) == 1
+    assert "has no history.json" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_report_opens_offline_in_chromium(small_run, tmp_path):
+    chromium = find_chromium()
+    if chromium is None:
+        pytest.skip("chromium not installed")
+    page = build_report(str(small_run))
+    history = json.loads((small_run / "history.json").read_text())
+    html = open(page, encoding="utf-8").read()
+    assert "http://" not in html and "https://" not in html  # nothing to fetch: opens offline
+    dom = subprocess.run(
+        [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync",
+         f"--user-data-dir={tmp_path / 'profile'}", "--virtual-time-budget=10000", "--dump-dom",
+         "file://" + os.path.abspath(page)], capture_output=True, text=True, timeout=120).stdout
+    status = re.search(r'id="figures-status" data-loaded="(\d+)" data-total="(\d+)"', dom)
+    assert status and status.group(1) == status.group(2) == "3"
+    final = re.search(r'id="final-test-acc">([0-9.]+)<', dom).group(1)
+    best = re.search(r'id="best-test-acc">([0-9.]+)<', dom).group(1)
+    assert float(final) == pytest.approx(history[-1]["test_acc"], abs=5e-5)
+    assert float(best) == pytest.approx(max(h["test_acc"] for h in history), abs=5e-5)
+    checkpoint_acc = re.search(r'id="checkpoint-acc">([0-9.]+)<', dom).group(1)
+    assert float(checkpoint_acc) == pytest.approx(float(best), abs=5e-5)  # best.ckpt, same test set
+    for name in ("t-shirt", "ankle boot", "misclassified", "OMP_NUM_THREADS"):
+        assert name in dom

@@ -1,0 +1,32 @@
+"""The zoo table: every model with its numbers, and the README's copy of it."""
+import os
+
+from conftest import ROOT
+
+from gluon_googlenet import get_model, get_spec, list_models
+from gluon_googlenet.nn.registry import BUILTIN
+from gluon_googlenet.viz.summary import count_params
+from gluon_googlenet.viz.zoo import format_zoo, zoo_rows
+
+
+def test_the_readme_zoo_table_is_the_registry():
+    readme = open(os.path.join(ROOT, "README.md"), encoding="utf-8").read()
+    table = readme.split("<!-- zoo:start", 1)[1].split("-->", 1)[1].split("<!-- zoo:end -->")[0]
+    builtin = sorted(spec.name for spec in BUILTIN)  # not models other tests register
+    assert table.strip() == format_zoo(zoo_rows(builtin), markdown=True), \
+        "README's zoo table is out of date: paste the output of `gluon-googlenet zoo --markdown`"
+
+
+def test_zoo_lists_every_model_with_its_numbers():
+    rows = zoo_rows()
+    assert [r.name for r in rows] == list_models()
+    by_name = {r.name: r for r in rows}
+    d2l = get_spec("googlenet_d2l")
+    assert by_name["googlenet_d2l"].params == d2l.num_params and by_name["googlenet_d2l"].classes == 10
+    assert by_name["inception_v4"].min_size == 75 and by_name["inception_v4"].input_size == (3, 299, 299)
+    assert by_name["mnist_inception"].min_size == 16 and by_name["mnist_resnet"].min_size == 4
+    assert all(r.params == count_params(get_model(r.name)) and r.mult_adds > 0 for r in rows)
+    markdown = format_zoo(rows, markdown=True).splitlines()
+    assert markdown[0].startswith("| model | params | mult-adds (G)") and len(markdown) == len(rows) + 2
+    row = markdown[[r.name for r in rows].index("googlenet_d2l") + 2]
+    assert f"| `googlenet_d2l` | {d2l.num_params:,} | 0.276 | 1x96x96 | 10 | 1 |" in row

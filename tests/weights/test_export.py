@@ -1,0 +1,117 @@
+"""Export: MXNet symbol/params reloaded by plain MXNet, ONNX graphs evaluated, bad targets refused."""
+import os
+import subprocess
+import sys
+import textwrap
+
+import mxnet as mx
+import numpy as np
+import pytest
+from conftest import FIXTURES
+
+from gluon_googlenet import get_model, get_spec, list_models
+from gluon_googlenet.base.errors import CheckpointError, OutputDirError
+from gluon_googlenet.weights.export import export_model, export_onnx, import_model, load_exported_params
+
+onnx = pytest.importorskip("onnx")
+
+
+def _aux_params(net):
+    """Training-only aux-head parameters: not in the exported graph."""
+    return {k for k in net.collect_params().keys() if "_aux" in k}
+
+
+PLAIN_MXNET_LOADER = textwrap.dedent("""
+    import sys, numpy as np, mxnet as mx
+    prefix, epoch, x_file, out_file = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
+    net = mx.gluon.SymbolBlock.imports(prefix + "-symbol.json", ["data"],
+                                       "%s-%04d.params" % (prefix, epoch))
+    np.save(out_file, net(mx.nd.array(np.load(x_file))).asnumpy())
+    assert not any(m.startswith("gluon_googlenet") for m in sys.modules), "package was imported"
+""")
+
+
+@pytest.mark.parametrize("name", list_models())
+def test_every_model_exports_a_valid_onnx_graph(name, tmp_path):
+    net = get_model(name)
+    net.initialize(mx.init.Xavier())
+    side = net.fixed_size or max(net.min_size, 32)
+    path = export_onnx(net, str(tmp_path / f"{name}.onnx"), (1, get_spec(name).input_size[0], side, side))
+    model = onnx.load(path)
+    assert [i.name for i in model.graph.input] == ["data"] and len(model.graph.output) == 1
+    assert {i.name for i in model.graph.initializer} >= set(net.collect_params().keys()) - _aux_params(net)
+    dims = model.graph.input[0].type.tensor_type.shape.dim
+    assert dims[0].dim_param == "batch"
+    assert [d.dim_value for d in dims[1:]] == [get_spec(name).input_size[0], side, side]
+
+
+@pytest.mark.parametrize("name, side", [("googlenet_d2l", 16), ("mnist_inception", 28), ("mnist_resnet", 28)])
+def test_onnx_outputs_match_mxnet(name, side, tmp_path):
+    from onnx.reference import ReferenceEvaluator
+    net = get_model(name)
+    net.initialize(mx.init.Xavier(magnitude=2.5))
+    x = np.random.RandomState(0).uniform(size=(3, 1, side, side)).astype(np.float32)
+    live = net(mx.nd.array(x)).asnumpy()
+    model = onnx.load(export_onnx(net, str(tmp_path / "m.onnx"), (1,) + x.shape[1:]))  # exported at batch 1
+    ran = ReferenceEvaluator(model).run(None, {"data": x})[0]  # run at batch 3
+    assert ran.shape == live.shape
+    np.testing.assert_allclose(ran, live, rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", list_models())
+def test_export_loads_in_plain_mxnet_process(name, tmp_path):
+    spec = get_spec(name)
+    net = get_model(name)
+    net.initialize(mx.init.Xavier(magnitude=2.5))
+    shape = (2,) + spec.input_size
+    x = np.random.RandomState(0).uniform(size=shape).astype(np.float32)
+    live = net(mx.nd.array(x)).asnumpy()
+    symbol_file, params_file = export_model(net, str(tmp_path / name), (1,) + spec.input_size, epoch=3)
+    assert os.path.basename(params_file) == f"{name}-0003.params"
+    np.save(tmp_path / "x.npy", x)
+    script = tmp_path / "load.py"
+    script.write_text(PLAIN_MXNET_LOADER)
+    env = dict(os.environ, PYTHONPATH="")  # the child must not see this package
+    subprocess.run([sys.executable, str(script), str(tmp_path / name), "3", str(tmp_path / "x.npy"),
+                    str(tmp_path / "out.npy")], check=True, cwd=str(tmp_path), env=env,
+                   capture_output=True)
+    np.testing.assert_allclose(np.load(tmp_path / "out.npy"), live, rtol=1e-4, atol=1e-5)
+
+    fresh = get_model(name)
+    fresh.initialize()
+    load_exported_params(fresh, params_file)
+    np.testing.assert_allclose(fresh(mx.nd.array(x)).asnumpy(), live, rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(import_model(str(tmp_path / name), 3)(mx.nd.array(x)).asnumpy(),
+                               live, rtol=1e-4, atol=1e-5)
+
+
+def test_exported_params_of_another_class_count_are_refused(tmp_path):
+    net = get_model("googlenet_d2l")
+    net.initialize()
+    _, params_file = export_model(net, str(tmp_path / "m"), (1, 1, 32, 32))
+    other = get_model("googlenet_d2l", classes=5)
+    other.initialize()
+    with pytest.raises(CheckpointError, match="does not fit"):
+        load_exported_params(other, params_file)
+
+
+def test_export_to_unwritable_folder_is_a_clear_error(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    net = get_model("googlenet_d2l")
+    net.initialize()
+    with pytest.raises(OutputDirError, match="cannot write to output folder .*file/sub: Not a directory"):
+        export_model(net, str(blocker / "sub" / "m"), (1, 1, 32, 32))
+
+
+def test_an_export_from_before_the_split_reloads_and_computes_the_same():
+    prefix = os.path.join(FIXTURES, "mnist_resnet-f4d23ed")
+    rows = np.load(prefix + "-io.npy")
+    x, logits = mx.nd.array(rows[:, :784].reshape(-1, 1, 28, 28)), rows[:, 784:]
+    scale = np.abs(logits).max()
+    assert np.abs(import_model(prefix)(x).asnumpy() - logits).max() <= 1e-5 * scale
+    fresh = get_model("mnist_resnet")
+    fresh.initialize()
+    load_exported_params(fresh, prefix + "-0000.params")
+    assert np.abs(fresh(x).asnumpy() - logits).max() <= 1e-5 * scale

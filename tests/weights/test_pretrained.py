@@ -1,0 +1,217 @@
+"""Published weights: each source's own net, with random weights and random BN statistics,
+saved in its native format, loaded into ours, computes the same outputs."""
+import os
+import subprocess
+
+import mxnet as mx
+import numpy as np
+import pytest
+
+from gluon_googlenet import get_model
+from gluon_googlenet.base.errors import CheckpointError, ConfigError
+from gluon_googlenet.weights.pretrained import gluoncv_file
+from gluon_googlenet.weights.torchfile import read_torch_state_dict
+
+TESTS = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def _randomize_gluon(net):
+    """Xavier-scale weights (set at initialisation) and random BN statistics and affine terms."""
+    rng = np.random.RandomState(0)
+    for name, param in net.collect_params().items():
+        values = {"running_mean": rng.normal(0, 0.2, param.shape), "running_var": rng.uniform(0.5, 1.5, param.shape),
+                  "gamma": rng.uniform(0.5, 1.5, param.shape), "beta": rng.normal(0, 0.2, param.shape)}
+        for suffix, value in values.items():
+            if name.endswith(suffix):
+                param.set_data(mx.nd.array(value))
+
+
+def _close(out, ref, tolerance=1e-5):
+    scale = np.abs(ref).max()
+    diff = np.abs(out - ref).max()
+    assert diff <= tolerance * scale, f"max |diff| {diff:.3g} on outputs of scale {scale:.3g}"
+    return diff / scale
+
+
+GLUONCV_PAIRS = [("googlenet", "googlenet", 224), ("inception_v3", "inceptionv3", 299)]
+
+
+REFERENCES = [("torchvision", "googlenet", ".pth"), ("torchvision", "inception_v3", ".pth"),
+              ("timm", "inception_v3", ".safetensors"), ("timm", "inception_v4", ".safetensors"),
+              ("timm", "inception_resnet_v2", ".safetensors")]
+
+
+def gluoncv_outputs(folder, ours, theirs, side):
+    """(GluonCV net's output, ours loaded from its .params) on one input, inference mode.
+    Also used by benchmarks/pretrained_agreement.py."""
+    from gluoncv.model_zoo import get_model as gluoncv_model
+    mx.random.seed(0)
+    source = gluoncv_model(theirs, pretrained=False)
+    source.initialize(mx.init.Xavier())
+    x = mx.nd.random.uniform(shape=(2, 3, side, side))
+    source(x)
+    _randomize_gluon(source)
+    path = os.path.join(str(folder), f"{theirs}-0000.params")
+    source.save_parameters(path)
+    return source(x).asnumpy(), get_model(ours, pretrained=path)(x).asnumpy()
+
+
+def _reference(torch_python, folder, source, model, *flags):
+    subprocess.run([torch_python, os.path.join(TESTS, "reference", "torch_models.py"), source, model,
+                    str(folder), *flags], check=True, capture_output=True, timeout=600)
+    return np.load(os.path.join(str(folder), "x.npy")), np.load(os.path.join(str(folder), "out.npy"))
+
+
+def torch_outputs(torch_python, folder, source, model, suffix):
+    """(the torchvision/timm net's output, ours loaded from its saved weights) on one input,
+    inference mode. Also used by benchmarks/pretrained_agreement.py."""
+    x, ref = _reference(torch_python, folder, source, model)
+    net = get_model(model, pretrained=os.path.join(str(folder), f"weights{suffix}"))
+    return ref[0], net(mx.nd.array(x)).asnumpy()
+
+
+@pytest.mark.parametrize("ours, theirs, side", GLUONCV_PAIRS)
+def test_gluoncv_params_load_and_compute_the_same(tmp_path, ours, theirs, side):
+    reference, loaded = gluoncv_outputs(tmp_path, ours, theirs, side)
+    _close(loaded, reference)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("source, model, suffix", REFERENCES)
+def test_torch_weights_load_without_torch_and_compute_the_same(torch_python, tmp_path, source, model, suffix):
+    reference, loaded = torch_outputs(torch_python, tmp_path, source, model, suffix)
+    _close(loaded, reference)
+    if suffix == ".pth":  # the same weights in PyTorch's legacy format (torchvision's published files)
+        legacy = read_torch_state_dict(str(tmp_path / "weights_legacy.pth"))
+        current = read_torch_state_dict(str(tmp_path / "weights.pth"))
+        assert legacy.keys() == current.keys()
+        assert all(np.array_equal(legacy[k], current[k]) for k in current)
+
+
+@pytest.mark.slow
+def test_torchvision_googlenet_aux_heads_in_training_mode(torch_python, tmp_path):
+    """Training mode, dropout off: batch-statistics BN and the aux heads' adaptive pooling
+    (measured: 1.0e-5 to 1.3e-5 of the output scale; batch statistics of 2 images)."""
+    x, ref = _reference(torch_python, tmp_path, "torchvision", "googlenet", "--train-aux")
+    net = get_model("googlenet", pretrained=str(tmp_path / "weights.pth"), aux_logits=True,
+                    dropout=0.0, dropout_aux=0.0)
+    with mx.autograd.record(train_mode=True):
+        out = net(mx.nd.array(x))
+    assert len(out.aux) == 2 and len(ref) == 3
+    for ours, theirs in zip([out.main, *out.aux], ref):
+        _close(ours.asnumpy(), theirs, tolerance=1e-4)
+
+
+def test_new_classes_keep_everything_but_the_classifier(tmp_path):
+    from gluoncv.model_zoo import get_model as gluoncv_model
+    source = gluoncv_model("googlenet", pretrained=False)
+    source.initialize(mx.init.Xavier())
+    path = str(tmp_path / "googlenet.params")
+    source.save_parameters(path)
+    full = get_model("googlenet", pretrained=path)
+    net = get_model("googlenet", pretrained=path, classes=4)
+    assert net(mx.nd.zeros((1, 3, 224, 224))).shape == (1, 4)
+    compared = 0
+    for (name, new), old in zip(net.collect_params().items(), full.collect_params().values()):
+        if "_head_" in name:
+            assert new.shape[0] == 4 and old.shape[0] == 1000
+        else:
+            np.testing.assert_array_equal(new.data().asnumpy(), old.data().asnumpy(), err_msg=name)
+            compared += 1
+    assert compared == len(list(net.collect_params().keys())) - 2
+
+
+def test_a_misfit_tensor_is_named_in_one_line(tmp_path):
+    from gluoncv.model_zoo import get_model as gluoncv_model
+    source = gluoncv_model("googlenet", pretrained=False)
+    source.initialize()
+    path = str(tmp_path / "googlenet.params")
+    source.save_parameters(path)
+    arrays = mx.nd.load(path)
+    arrays["inception4a.1.0.0.weight"] = mx.nd.zeros((96, 512, 1, 1))  # 4a's p2 reduce: 96x480x1x1
+    mx.nd.save(path, arrays)
+    with pytest.raises(CheckpointError) as err:
+        get_model("googlenet", pretrained=path)
+    assert str(err.value) == ("googlenet: b4.0.p2.0.0.weight expects 96x480x1x1, googlenet.params has "
+                              "inception4a.1.0.0.weight 96x512x1x1")
+
+
+def test_weights_of_another_model_are_refused(tmp_path):
+    from gluoncv.model_zoo import get_model as gluoncv_model
+    source = gluoncv_model("googlenet", pretrained=False)
+    source.initialize()
+    path = str(tmp_path / "googlenet.params")
+    source.save_parameters(path)
+    with pytest.raises(CheckpointError, match=r"inception_v3: stem.0.0.weight expects 32x3x3x3, "
+                                              r"googlenet.params has conv1.0.weight 64x3x7x7"):
+        get_model("inception_v3", pretrained=path)
+    with pytest.raises(ConfigError,
+                       match="inception_v4 has no gluoncv counterpart to load weights from; it loads timm files"):
+        get_model("inception_v4", pretrained=path)
+
+
+def test_pretrained_true_offline_names_the_file(tmp_path, monkeypatch):
+    monkeypatch.setenv("MXNET_HOME", str(tmp_path))
+    with pytest.raises(CheckpointError, match=r"GluonCV's googlenet weights are not in .*models: fetch "
+                                              r"https://.*googlenet-c7c89366.zip and unzip googlenet-c7c89366.params"):
+        gluoncv_file("googlenet")
+    with pytest.raises(ConfigError, match="GluonCV publishes no weights for inception_v4"):
+        get_model("inception_v4", pretrained=True)
+
+
+def test_finetuning_keeps_frozen_stages_and_learns_a_new_head(tmp_path):
+    """train --pretrained FILE --freeze b1,b2,b4 on a two-class image folder. b4 sits behind
+    the trained b3: its BN layers see inputs that need gradients, and must still keep their
+    running statistics."""
+    from conftest import make_image_folder
+    from gluoncv.model_zoo import get_model as gluoncv_model
+
+    from gluon_googlenet import TrainConfig, train
+    from gluon_googlenet.training.checkpoint import load_model, read_checkpoint
+    source = gluoncv_model("googlenet", pretrained=False)
+    source.initialize(mx.init.Xavier())
+    weights = str(tmp_path / "googlenet.params")
+    source.save_parameters(weights)
+    config = TrainConfig(model="googlenet", image_folder=str(make_image_folder(tmp_path / "imgs", per_class=20)),
+                         pretrained=weights, freeze="b1,b2,b4", resize=64, epochs=3, batch_size=8,
+                         optimizer="adam", lr=1e-3, out=str(tmp_path / "run"), progress=False)
+    history = train(config).history
+    assert history[-1]["train_loss"] < history[0]["train_loss"]
+    tuned, meta = load_model(str(tmp_path / "run" / "last.ckpt"))
+    assert meta["mean"] == [0.485, 0.456, 0.406] and meta["model_kwargs"]["five_by_five"] is False
+    mx.random.seed(config.seed)
+    start = get_model("googlenet", pretrained=weights, classes=2, input_size=64)
+    frozen = moved = 0
+    for (name, after), before in zip(tuned.collect_params().items(), start.collect_params().values()):
+        same = np.array_equal(after.data().asnumpy(), before.data().asnumpy())
+        if name.startswith(("googlenet_b1_", "googlenet_b2_", "googlenet_b4_")):
+            assert same, f"frozen {name} changed"  # weights and BN running statistics
+            frozen += 1
+        elif name.startswith(("googlenet_head_", "googlenet_b3_")):
+            moved += not same
+    # b1 one conv+BN (5 tensors), b2 two (10), b4 five Inception blocks of six (150)
+    assert frozen == 165
+    assert moved > 0.9 * len([n for n in tuned.collect_params().keys()
+                              if n.startswith(("googlenet_head_", "googlenet_b3_"))])
+    assert read_checkpoint(str(tmp_path / "run" / "last.ckpt"))[2] is not None
+
+
+def test_train_command_takes_pretrained_and_freeze(tmp_path, capsys):
+    from conftest import make_image_folder
+    from gluoncv.model_zoo import get_model as gluoncv_model
+
+    from gluon_googlenet import cli
+    source = gluoncv_model("googlenet", pretrained=False)
+    source.initialize(mx.init.Xavier())
+    source.save_parameters(str(tmp_path / "googlenet.params"))
+    folder = str(make_image_folder(tmp_path / "imgs", per_class=8))
+    args = ["train", "--model", "googlenet", "--image-folder", folder, "--resize", "64", "--epochs", "1",
+            "--batch-size", "8", "--no-progress", "--out", str(tmp_path / "run")]
+    assert cli.main(args + ["--pretrained", str(tmp_path / "googlenet.params"), "--freeze", "b1,b9"]) == 1
+    assert "--freeze: googlenet has no stage 'b9'; its stages: b1, b2, b3, b4, b5" in capsys.readouterr().err
+    assert cli.main(args + ["--pretrained", str(tmp_path / "googlenet.params"), "--freeze", "b1,b2"]) == 0
+    assert "epoch 1, loss" in capsys.readouterr().out
+    assert cli.main(["train", "--model", "googlenet", "--resize", "64", "--epochs", "1", "--out",
+                     str(tmp_path / "fm"), "--pretrained", str(tmp_path / "googlenet.params")]) == 1
+    assert "--pretrained weights take 3-channel images: use --image-folder (fashion-mnist is 1-channel)" \
+        in capsys.readouterr().err
