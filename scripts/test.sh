@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
-# Set up (venv, pinned packages, Debian Fashion-MNIST), then run the test suite.
-# Extra arguments go to pytest.
+# Set up (venv, pinned packages, Debian Fashion-MNIST), check the layering and lint, then run
+# the test suite. Extra arguments go to pytest (e.g. -m "not slow" for the fast subset).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 APT_EXTRA=chromium bash "$ROOT/scripts/setup.sh"
 cd "$ROOT"
+# Each layer imports only those below it (.importlinter); the code passes ruff (ruff.toml).
+.venv/bin/lint-imports --no-cache
+.venv/bin/ruff check .
 # Where set-up could install the data and the browser, tests needing them must not be skipped.
 if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
   export GLUON_GOOGLENET_REQUIRE_DATA=1 GLUON_GOOGLENET_REQUIRE_BROWSER=1
