@@ -85,8 +85,8 @@ def trainer_vs_bare(steps, data_dir):
     rates = []
     for epoch in range(2):
         loader.epoch_sampler.epoch = epoch
-        _, _, seen, seconds = train_epoch(net, trainer, loader, loss_fn, run)
-        rates.append(seen / seconds)
+        result = train_epoch(net, trainer, loader, loss_fn, run)
+        rates.append(result.seen / result.seconds)
     return {"trainer": statistics.median(rates), "bare": bare}
 
 

@@ -8,7 +8,7 @@ import argparse
 import sys
 
 from . import __version__
-from .base.errors import GluonGoogLeNetError
+from .base.errors import GluonGoogLeNetError, Stopped
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -190,7 +190,13 @@ def _train_args(p):
     p.add_argument("--ctx", help="cpu, gpu, gpu:0,1, cpu:0,1 (default: cpu)")
     p.add_argument("--seed", type=int, help=f"default: {d.seed}")
     p.add_argument("--out", help="run folder (default: runs/MODEL)")
-    p.add_argument("--resume", action="store_true", help="continue from OUT/last.ckpt")
+    p.add_argument("--resume", action="store_true",
+                   help="continue from OUT's newest intact checkpoint (last.ckpt, else previous.ckpt, "
+                        "else best.ckpt), mid-epoch ones included")
+    p.add_argument("--checkpoint-every", type=float, metavar="MINUTES",
+                   help=f"write last.ckpt mid-epoch every MINUTES too, so a kill loses at most that "
+                        f"(default: {d.checkpoint_every:g}; 0: only at epoch ends). SIGTERM or Ctrl-C "
+                        "always saves the current batch and stops (exit 143 / 130)"),
     p.add_argument("--no-verify", dest="verify_data", action="store_false",
                    help="skip the MD5 check of the data files")
     p.add_argument("--no-progress", dest="progress", action="store_false", help="no progress bar")
@@ -361,6 +367,9 @@ def main(argv=None):
     args = parser.parse_args(argv)
     try:
         args.func(args)
+    except Stopped as stop:
+        print(f"gluon-googlenet {args.command}: {stop}", file=sys.stderr)
+        return stop.exit_code
     except GluonGoogLeNetError as err:
         print(f"gluon-googlenet {args.command}: error: {err}", file=sys.stderr)
         return 1

@@ -43,3 +43,11 @@ class DependencyError(GluonGoogLeNetError):
 
 class CpuFeatureError(GluonGoogLeNetError):
     """This CPU (or MXNet's oneDNN cap on it) lacks an instruction set a path needs."""
+
+
+class Stopped(GluonGoogLeNetError):
+    """A run stopped on a signal after saving where it was; ``exit_code`` is 128 + the signal."""
+
+    def __init__(self, message, exit_code):
+        super().__init__(message)
+        self.exit_code = exit_code

@@ -1,7 +1,11 @@
-"""Atomic file writes (write beside the target, fsync, rename over it) and run-folder locks."""
+"""Atomic file writes (write beside the target, fsync, rename over it, fsync the folder), one-line
+errors for failed writes, and run-folder locks."""
+import errno
 import fcntl
 import json
 import os
+import resource
+import shutil
 import socket
 import sys
 import tempfile
@@ -43,29 +47,120 @@ def ensure_writable_dir(folder):
     return folder
 
 
-@contextmanager
-def atomic_path(path):
-    """Yield a temporary path beside ``path``; on success fsync it and rename it to ``path``."""
+def format_bytes(count):
+    """'512 B', '23.9 MB'."""
+    for unit, size in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
+        if count >= size:
+            return f"{count / size:.1f} {unit}"
+    return f"{int(count)} B"
+
+
+def _is_write_failure(err):
+    """OSError, or MXNet's own report of a short write (it gives no errno)."""
+    return isinstance(err, OSError) or (type(err).__name__ == "MXNetError" and "Write" in str(err))
+
+
+def write_failure(path, err, size=None):
+    """OutputDirError, one line: ``path``, why the write failed, the space it needs and has.
+
+    The errno says why where there is one; MXNet's own writers give none, so then the
+    process's file-size limit (RLIMIT_FSIZE) and the folder's free space are compared with
+    ``size``, the bytes the file needs."""
     folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".tmp", dir=folder)
+    try:
+        free = shutil.disk_usage(folder).free
+    except OSError:
+        free = None
+    limit = resource.getrlimit(resource.RLIMIT_FSIZE)[0]
+    code = getattr(err, "errno", None)
+    if code is None and size is not None and limit != resource.RLIM_INFINITY and size > limit:
+        code = errno.EFBIG
+    elif code is None and size is not None and free is not None and size > free:
+        code = errno.ENOSPC
+    if code == errno.EFBIG and limit != resource.RLIM_INFINITY:
+        cause = f"file too large (this process may write files of at most {format_bytes(limit)})"
+    elif code in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO, errno.EROFS, errno.EACCES):
+        cause = os.strerror(code).lower()
+    else:
+        cause = f"I/O error ({getattr(err, 'strerror', None) or str(err).splitlines()[0][:120]})"
+    details = [f"it needs {format_bytes(size)}"] if size is not None else []
+    if free is not None:
+        details.append(f"{format_bytes(free)} free in {folder}")
+    return OutputDirError(f"cannot write {path}: {cause}" + (f"; {', '.join(details)}" if details else ""))
+
+
+def fsync_folder(folder):
+    """Make a rename in ``folder`` durable (as databases do): fsync the folder itself."""
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+@contextmanager
+def atomic_path(path, size=None, previous=None):
+    """Yield a temporary path beside ``path``; on success fsync it, rename it to ``path`` and
+    fsync the folder, so ``path`` is the old file or the whole new one, even after a power cut.
+    ``previous``: a name the old ``path`` keeps (a hard link) once the new one is written.
+
+    A failed write (no space, file too large, I/O error) raises OutputDirError naming ``path``
+    and, given ``size`` (the bytes it needs), the space; the temporary file is removed and an
+    earlier ``path`` is left as it was."""
+    folder = os.path.dirname(os.path.abspath(path))
+    try:
+        fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".tmp", dir=folder)
+    except OSError as err:
+        raise write_failure(path, err, size) from None
     os.close(fd)
     os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the file the usual mode
     try:
-        yield tmp
-        with open(tmp, "rb+") as handle:
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
+        try:
+            yield tmp
+            with open(tmp, "rb+") as handle:
+                os.fsync(handle.fileno())
+            if previous and os.path.exists(path):
+                link_atomically(path, previous)
+            os.replace(tmp, path)
+            fsync_folder(folder)
+        except Exception as err:
+            if _is_write_failure(err):
+                raise write_failure(path, err, size) from None
+            raise
     finally:
         if os.path.exists(tmp):
             os.remove(tmp)
 
 
+def write_bytes(path, data):
+    """Write ``data`` to ``path`` atomically (as atomic_path)."""
+    with atomic_path(path, len(data)) as tmp:
+        with open(tmp, "wb") as handle:
+            handle.write(data)
+
+
+def link_atomically(source, target):
+    """``target`` becomes another name of ``source``'s content, atomically: a hard link where the
+    file system has them (no second copy), else a copy."""
+    folder = os.path.dirname(os.path.abspath(target))
+    tmp = os.path.join(folder, f".{os.path.basename(target)}.{os.getpid()}.link")
+    try:
+        try:
+            os.link(source, tmp)
+        except OSError:
+            shutil.copyfile(source, tmp)
+        os.replace(tmp, target)
+        fsync_folder(folder)
+    except OSError as err:
+        raise write_failure(target, err, os.path.getsize(source)) from None
+    finally:
+        if os.path.lexists(tmp):
+            os.remove(tmp)
+
+
 def write_json(path, data):
     """Write ``data`` as indented JSON, atomically."""
-    with atomic_path(path) as tmp:
-        with open(tmp, "w", encoding="utf-8") as handle:
-            json.dump(data, handle, indent=2)
-            handle.write("\n")
+    write_bytes(path, (json.dumps(data, indent=2) + "\n").encode("utf-8"))
 
 
 @contextmanager

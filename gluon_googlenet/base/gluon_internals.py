@@ -13,9 +13,15 @@ def child_blocks(block):
     return list(block._children.items())
 
 
+def structural_params(net):
+    """{dotted path in ``net``: parameter} ('b4.0.p2.0.weight' for a conv in 4a), the names
+    ``save_parameters`` writes."""
+    return dict(net._collect_params_with_prefix().items())
+
+
 def structural_names(net):
-    """{parameter's full name: its dotted path in ``net``} ('b4.0.p2.0.weight' for a conv in 4a)."""
-    return {param.name: path for path, param in net._collect_params_with_prefix().items()}
+    """{parameter's full name: its dotted path in ``net``}."""
+    return {param.name: path for path, param in structural_params(net).items()}
 
 
 def is_hybridized(block):
@@ -85,3 +91,18 @@ def named_as(block_class, alias):
     """A subclass of ``block_class`` whose parameters Gluon names after ``alias`` (``mixed0_``,
     ...) instead of the class name: a block can change class without renaming saved files."""
     return type(f"{block_class.__name__}As{alias.title()}", (block_class,), {"_alias": lambda self: alias})
+
+
+def load_structural(net, arrays, ctx):
+    """Set ``net``'s parameters from ``arrays`` ({dotted path: NDArray}, the names
+    ``save_parameters`` writes) on ``ctx``, as ``load_parameters`` does, but from memory: no
+    file is written. ValueError names a parameter missing from ``arrays`` or not in ``net``;
+    a shape that differs raises MXNet's AssertionError."""
+    params = structural_params(net)
+    missing = [name for name in params if name not in arrays]
+    extra = [name for name in arrays if name not in params]
+    if missing or extra:
+        raise ValueError(f"parameter {missing[0]!r} is missing" if missing else
+                         f"it has parameter {extra[0]!r}, which this model has not")
+    for name, value in arrays.items():
+        params[name]._load_init(value, ctx)

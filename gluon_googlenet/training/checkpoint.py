@@ -1,10 +1,13 @@
-"""Single-file training checkpoints: weights, optimizer state and run metadata.
+"""Single-file training checkpoints: weights, optimizer state and run metadata, checksummed.
 
-A ``.ckpt`` file is an MXNet NDArray dict: ``param:NAME`` for each parameter
-(Gluon structural names, as ``save_parameters`` writes them), ``meta`` (UTF-8
-JSON as uint8) and ``trainer`` (the Gluon Trainer's state bytes as uint8). It is
-written atomically, so an interrupted save leaves the previous file intact.
+A ``.ckpt`` file is an MXNet NDArray dict (``mx.nd.load`` reads it): ``param:NAME`` for each
+parameter (Gluon structural names, as ``save_parameters`` writes them), ``meta`` (UTF-8 JSON
+as uint8) and ``trainer`` (the Gluon Trainer's state bytes as uint8), followed by a trailer:
+``GGCKSHA2`` and the SHA-256 of every byte before it, checked on every read. It is written
+atomically, so an interrupted save leaves the previous file intact. Checkpoints of format 1
+(before the checksum) still load.
 """
+import hashlib
 import json
 import os
 import tempfile
@@ -14,42 +17,62 @@ import numpy as np
 
 from ..base.errors import CheckpointError
 from ..base.fileio import atomic_path
+from ..base.gluon_internals import load_structural, structural_params
 from ..nn.registry import build_model
 
-FORMAT = "gluon-googlenet-checkpoint/1"
+FORMAT = "gluon-googlenet-checkpoint/2"
+FORMATS = ("gluon-googlenet-checkpoint/1", FORMAT)  # 1: no checksum trailer
+TRAILER = b"GGCKSHA2"
+_TRAILER_SIZE = len(TRAILER) + 32
 
 
 def _bytes_array(data):
     return mx.nd.array(np.frombuffer(data, dtype=np.uint8), dtype=np.uint8)
 
 
-def save_checkpoint(path, net, trainer, meta):
-    """Write ``net``'s weights, ``trainer``'s state and ``meta`` (a JSON-able dict) to ``path``."""
-    with tempfile.TemporaryDirectory() as scratch:
-        params_file, states_file = os.path.join(scratch, "p"), os.path.join(scratch, "s")
-        net.save_parameters(params_file)
-        payload = {f"param:{k}": v for k, v in mx.nd.load(params_file).items()}
-        if trainer is not None:
+def save_checkpoint(path, net, trainer, meta, previous=None):
+    """Write ``net``'s weights, ``trainer``'s state and ``meta`` (a JSON-able dict) to ``path``;
+    ``previous``: the name the replaced checkpoint keeps (a hard link, no copy)."""
+    payload = {f"param:{name}": param.data(param.list_ctx()[0]).copyto(mx.cpu())
+               for name, param in structural_params(net).items()}
+    if trainer is not None:
+        with tempfile.TemporaryDirectory() as scratch:
+            states_file = os.path.join(scratch, "s")
             trainer.save_states(states_file)
             with open(states_file, "rb") as handle:
                 payload["trainer"] = _bytes_array(handle.read())
     payload["meta"] = _bytes_array(json.dumps(dict(meta, format=FORMAT)).encode("utf-8"))
-    with atomic_path(path) as tmp:
+    size = sum(v.size * np.dtype(v.dtype).itemsize for v in payload.values()) + 64 * len(payload) + 4096
+    with atomic_path(path, size, previous) as tmp:
         mx.nd.save(tmp, payload)
+        with open(tmp, "rb+") as handle:
+            digest = hashlib.sha256(handle.read()).digest()
+            handle.write(TRAILER + digest)
 
 
 def read_checkpoint(path):
-    """Return (meta dict, {param name: NDArray}, trainer state bytes or None)."""
+    """Return (meta dict, {param name: NDArray}, trainer state bytes or None); CheckpointError,
+    one line naming ``path``, for a missing, damaged or foreign file."""
     if not os.path.isfile(path):
         raise CheckpointError(f"checkpoint {path} does not exist")
+    with open(path, "rb") as handle:
+        raw = handle.read()
+    body, checked = raw, raw[-_TRAILER_SIZE:-32] == TRAILER
+    if checked:
+        body = raw[:-_TRAILER_SIZE]
+        if hashlib.sha256(body).digest() != raw[-32:]:
+            raise CheckpointError(f"{path} is damaged: its content does not match the checksum it was saved "
+                                  "with (a changed bit or an incomplete copy); use another checkpoint")
     try:
-        payload = mx.nd.load(path)
+        payload = mx.nd.load_frombuffer(body)
         meta = json.loads(payload.pop("meta").asnumpy().tobytes().decode("utf-8"))
     except (mx.base.MXNetError, KeyError, ValueError, AttributeError):
         raise CheckpointError(f"{path} is not a gluon-googlenet checkpoint (corrupt, or a bare "
                               ".params file: use 'gluon-googlenet export' output with import_model)") from None
-    if meta.get("format") != FORMAT:
+    if meta.get("format") not in FORMATS:
         raise CheckpointError(f"{path}: unknown checkpoint format {meta.get('format')!r}")
+    if meta["format"] == FORMAT and not checked:
+        raise CheckpointError(f"{path} is damaged: its checksum trailer is missing or changed")
     states = payload.pop("trainer", None)
     params = {k[len("param:"):]: v for k, v in payload.items() if k.startswith("param:")}
     return meta, params, None if states is None else states.asnumpy().tobytes()
@@ -69,14 +92,11 @@ def check_compatible(meta, path, model, model_kwargs=None):
 
 def load_weights(net, params, ctx, path="checkpoint"):
     """Load ``params`` (structural names) into ``net`` on ``ctx``; CheckpointError on mismatch."""
-    with tempfile.TemporaryDirectory() as scratch:
-        params_file = os.path.join(scratch, "p")
-        mx.nd.save(params_file, params)
-        try:
-            net.load_parameters(params_file, ctx=ctx)
-        except (AssertionError, mx.base.MXNetError) as err:
-            first = str(err).split("\n")[0][:200]
-            raise CheckpointError(f"{path} does not fit this model: {first}") from None
+    try:
+        load_structural(net, params, ctx)
+    except (AssertionError, ValueError, mx.base.MXNetError) as err:
+        first = str(err).split("\n")[0][:200]
+        raise CheckpointError(f"{path} does not fit this model: {first}") from None
 
 
 def load_states(trainer, states):
@@ -96,4 +116,3 @@ def load_model(path, ctx=None):
     net = build_model(meta["model"], **kwargs)
     load_weights(net, params, ctx, path)
     return net, meta
-

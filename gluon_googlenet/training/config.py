@@ -49,6 +49,7 @@ class TrainConfig:
     seed: int = 0
     out: str = "runs/googlenet_d2l"
     resume: bool = False
+    checkpoint_every: float = 10.0  # minutes between mid-epoch checkpoints (0: only at epoch ends)
     verify_data: bool = True
     progress: bool = True
 
@@ -105,6 +106,8 @@ def validate(config):
         (config.resize is None or config.resize >= 0, f"--resize must be >= 0, got {config.resize}"),
         (0 < config.test_fraction < 1, f"--test-fraction must be between 0 and 1, got {config.test_fraction}"),
         (config.aux_weight >= 0, f"--aux-weight must be >= 0, got {config.aux_weight}"),
+        (math.isfinite(config.checkpoint_every) and config.checkpoint_every >= 0,
+         f"--checkpoint-every must be >= 0 minutes, got {config.checkpoint_every}"),
         (not config.limit_train or config.limit_train >= 1, "--limit-train must be >= 1"),
         (not config.limit_test or config.limit_test >= 1, "--limit-test must be >= 1"),
         (not config.pretrained or config.image_folder,

@@ -7,6 +7,7 @@ settings come from the resolved run (run.py).
 """
 import math
 import time
+from collections import namedtuple
 
 import mxnet as mx
 import numpy as np
@@ -39,19 +40,40 @@ def main_output(output):
     return output.main if isinstance(output, TrainOutputs) else output
 
 
-def train_epoch(net, trainer, loader, loss_fn, run, progress=None, desc="the epoch"):
-    """One pass over ``loader``; returns (mean loss, accuracy, examples, seconds).
+EpochResult = namedtuple("EpochResult", "loss acc seen seconds batches stopped")
+EpochResult.__doc__ = ("One epoch's (or, when ``stopped``, part of one's) mean loss, accuracy, examples, "
+                       "seconds and batches, counting any done before a mid-epoch checkpoint.")
+
+
+class EpochWatch:
+    """What happens around each batch of ``train_epoch``; this one does nothing. The trainer's
+    seeds each batch, reports progress, writes timed checkpoints and asks to stop on a signal."""
+    desc = "the epoch"
+
+    def before_batch(self, step):
+        """Batch ``step`` (1-based in the epoch) is about to run."""
+
+    def after_batch(self, step, totals):
+        """Batch ``step`` ran (``totals``: the epoch's EpochTotals); True stops the epoch here."""
+        return False
+
+
+def train_epoch(net, trainer, loader, loss_fn, run, watch=None, totals=None):
+    """One pass over ``loader``; returns an EpochResult.
 
     From ``run`` (a resolved Run): the contexts the batch is split over, the input
     normalisation, the aux-loss weight, the worker count (on a distributed kvstore each step
     averages over the global batch, this batch x workers) and fp16's dynamic loss scaling.
-    ``progress`` (a RunProgress) is told of every batch. A NaN or infinite loss raises
-    DivergedError naming the batch.
+    ``watch`` (an EpochWatch) is called around every batch and may stop the epoch early;
+    ``totals`` (EpochTotals) carries the batches done before a mid-epoch checkpoint, and the
+    loader then yields the rest. A NaN or infinite loss raises DivergedError naming the batch.
     """
     ctxs, config = run.ctxs, run.config
-    totals = _RunningTotals(ctxs[0], desc)
-    start = time.time()
-    for step, (xb, yb) in enumerate(loader, 1):
+    watch = watch or EpochWatch()
+    totals = totals or EpochTotals(ctxs[0], watch.desc)
+    stopped = False
+    for step, (xb, yb) in enumerate(loader, totals.batches + 1):
+        watch.before_batch(step)
         xs, ys = split_batch(xb, yb, ctxs)
         xs = [to_input(x, *run.norm) for x in xs]
         with autograd.record():
@@ -60,11 +82,13 @@ def train_epoch(net, trainer, loader, loss_fn, run, progress=None, desc="the epo
         _backward(losses, trainer, config.precision == "fp16")
         trainer.step(xb.shape[0] * run.workers)
         totals.add(step, xb.shape[0], losses, outs, ys)
-        if progress is not None:
-            progress.step(step, totals.seen, *totals.running())
+        if watch.after_batch(step, totals):
+            stopped = True
+            break
     totals.settle()
-    return totals.loss / max(totals.seen, 1), totals.correct / max(totals.seen, 1), totals.seen, \
-        time.time() - start
+    seen = max(totals.seen, 1)
+    return EpochResult(totals.loss / seen, totals.correct / seen, totals.seen, totals.seconds, totals.batches,
+                       stopped)
 
 
 def _backward(losses, trainer, scale_loss):
@@ -79,16 +103,27 @@ def _backward(losses, trainer, scale_loss):
             autograd.backward(scaled)
 
 
-class _RunningTotals:
-    """Sum of losses and hits of an epoch, read one batch late.
+class EpochTotals:
+    """Sum of an epoch's losses and hits, read one batch late.
 
     A batch's loss and hits stay on the device until the next batch is queued, so reading
     them never stalls MXNet's engine; a NaN or infinite loss raises DivergedError at that read.
+    ``state()`` (settled) is what a mid-epoch checkpoint keeps; ``EpochTotals(home, desc,
+    state)`` goes on from it.
     """
 
-    def __init__(self, home, desc):
+    def __init__(self, home, desc, state=None):
         self.home, self.desc = home, desc
-        self.loss, self.correct, self.seen, self._counted, self._pending = 0.0, 0, 0, 0, None
+        state = state or {}
+        self.loss, self.correct = state.get("loss", 0.0), state.get("correct", 0)
+        self.seen, self.batches = state.get("seen", 0), state.get("batches", 0)
+        self._counted, self._pending = self.seen, None
+        self._seconds_before, self._since = state.get("seconds", 0.0), time.time()
+
+    @property
+    def seconds(self):
+        """Training time of the epoch so far, before a mid-epoch checkpoint included."""
+        return self._seconds_before + time.time() - self._since
 
     def add(self, step, size, losses, outs, ys):
         batch_loss = mx.nd.add_n(*[loss.sum().as_in_context(self.home) for loss in losses])
@@ -97,6 +132,7 @@ class _RunningTotals:
         self.settle()
         self._pending = (step, size, batch_loss, batch_correct)
         self.seen += size
+        self.batches = step
 
     def settle(self):
         """Read the pending batch's totals (waits for it)."""
@@ -115,6 +151,12 @@ class _RunningTotals:
         """(mean loss, accuracy) over the batches read so far."""
         done = max(self._counted, 1)
         return self.loss / done, self.correct / done
+
+    def state(self):
+        """The settled sums as plain numbers (JSON)."""
+        self.settle()
+        return {"loss": self.loss, "correct": self.correct, "seen": self.seen, "batches": self.batches,
+                "seconds": self.seconds}
 
 
 def evaluate(net, loader, ctxs, num_classes, loss_fn=None, norm=(None, None)):

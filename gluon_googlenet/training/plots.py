@@ -3,9 +3,11 @@
 Figures are built with matplotlib's object API (``Figure``), never pyplot, so importing or
 using this module leaves a notebook's backend and open figures alone.
 """
+import io
+
 import numpy as np
 
-from ..base.fileio import atomic_path
+from ..base.fileio import write_bytes
 
 
 def subplots(rows=1, cols=1, figsize=None, **kwargs):
@@ -17,8 +19,9 @@ def subplots(rows=1, cols=1, figsize=None, **kwargs):
 
 def save_png(fig, path):
     """Write ``fig`` to ``path`` as PNG, atomically."""
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png", dpi=100, bbox_inches="tight")
+    data = io.BytesIO()
+    fig.savefig(data, format="png", dpi=100, bbox_inches="tight")
+    write_bytes(path, data.getvalue())
 
 
 def plot_history(history, path, title=None):

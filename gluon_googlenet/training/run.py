@@ -25,6 +25,7 @@ class RunPaths:
         self.out = out
         self.last = os.path.join(out, "last.ckpt")
         self.best = os.path.join(out, "best.ckpt")
+        self.previous = os.path.join(out, "previous.ckpt")
         self.history = os.path.join(out, "history.json")
         self.curves = os.path.join(out, "curves.png")
         self.config = os.path.join(out, "config.json")

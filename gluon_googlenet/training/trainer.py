@@ -11,6 +11,7 @@ import dataclasses
 import logging
 import os
 import random
+import shlex
 import time
 from collections import namedtuple
 
@@ -19,41 +20,48 @@ import numpy as np
 from mxnet import gluon
 
 from ..base.cpu import require_bf16
-from ..base.errors import CheckpointError, ConfigError, DivergedError
-from ..base.fileio import lock_run_folder, write_json
+from ..base.errors import CheckpointError, ConfigError, DivergedError, Stopped
+from ..base.fileio import link_atomically, lock_run_folder, write_json
 from ..base.gluon_internals import freeze
 from ..weights.export import export_model
 from ..weights.factory import get_model
 from ..weights.pretrained import pretrained_build_kwargs
 from .checkpoint import check_compatible, load_states, load_weights, read_checkpoint, save_checkpoint
-from .config import lr_at
-from .data import epoch_seed, load_run_data, make_loader
-from .loop import evaluate, train_epoch
+from .config import TrainConfig, lr_at
+from .data import batch_seed, load_run_data, make_loader
+from .loop import EpochTotals, EpochWatch, evaluate, train_epoch
 from .plots import plot_history
 from .progress import RunProgress, progress_mode
 from .run import RunPaths, resolve_run, run_folder
+from .stopping import StopRequests
 
 log = logging.getLogger("gluon_googlenet.train")
 
 RunResult = namedtuple("RunResult", "net history out")
-Resumed = namedtuple("Resumed", "meta params states history epoch")
-Resumed.__doc__ = "A checkpoint read for --resume: metadata, weights, optimizer state, history, epochs done."
+Resumed = namedtuple("Resumed", "path meta params states history epoch batch totals")
+Resumed.__doc__ = ("A checkpoint read for --resume: its file, metadata, weights, optimizer state, history, "
+                   "epochs done, batches done of the next epoch and that epoch's running totals.")
 
 
 def train(config):
-    """Train ``config.model`` as ``config`` says; return RunResult(net, history, out folder)."""
+    """Train ``config.model`` as ``config`` says; return RunResult(net, history, out folder).
+
+    SIGTERM or SIGINT stops it after the current batch with a checkpoint to resume from
+    (Stopped, exit code 143 or 130 on the command line)."""
     kv = mx.kv.create("dist_sync") if config.kvstore == "dist_sync" else None  # DMLC_*: distributed.py
     resumed = read_resume(RunPaths(run_folder(config.out, kv)), config.model) if config.resume else None
     run = resolve_run(config, resumed.meta.get("config") if resumed else None, kv)
     if run.config.precision != "fp32":
         enable_amp(run.config.precision, run.ctxs)  # refuses a precision this device lacks, before any file
-    with lock_run_folder(run.paths.out):
-        return _train(run, resumed)
+    with lock_run_folder(run.paths.out), StopRequests() as stop:
+        return _train(run, resumed, stop)
 
 
-def _train(run, resumed):
+def _train(run, resumed, stop):
     """train()'s work inside the run's locked folder: the d2l loop with checkpoints."""
     config, paths = run.config, run.paths
+    if resumed and resumed.path != paths.last and os.path.exists(paths.last):  # damaged: keep it aside
+        os.replace(paths.last, paths.last + ".damaged")
     data = load_run_data(run.size, run.data)
     net, model_kwargs = build_net(run, len(data.class_names), resumed)
     trainer = make_trainer(net, run, resumed)
@@ -66,23 +74,29 @@ def _train(run, resumed):
              f", worker {run.rank} of {run.workers}" if run.distributed else "")
     progress = RunProgress(config.epochs - start, len(train_loader), len(test_loader),
                            progress_mode(config.progress))
-    saver = _EpochSaver(paths, net, None if run.distributed else trainer,  # dist: servers hold state
-                        _checkpoint_meta(run, data, model_kwargs), history)
+    saver = _Saver(paths, net, None if run.distributed else trainer,  # dist: servers hold state
+                   _checkpoint_meta(run, data, model_kwargs), history)
+    watch = _RunWatch(run, saver, progress, stop)
     loss_fn = gluon.loss.SoftmaxCrossEntropyLoss()
     for epoch in range(start, config.epochs):
-        seed_epoch(config.seed, epoch)  # the epoch's shuffle, dropout and augmentation
+        watch.epoch = epoch
         train_loader.epoch_sampler.epoch = epoch
         trainer.set_learning_rate(lr_at(config, epoch))
-        loss, acc, seen, seconds = _train_one_epoch(net, trainer, train_loader, loss_fn, run, epoch, progress)
+        done = resumed.totals if resumed and epoch == start else None
+        result = _train_one_epoch(net, trainer, train_loader, loss_fn, run, watch, done)
+        if result.stopped:
+            raise _stopped(run, stop, saver, epoch, result.batches)
         eval_start = time.time()
-        result = evaluate(net, test_loader, run.ctxs, model_kwargs["classes"], loss_fn, run.norm)
-        history.append({"epoch": epoch + 1, "train_loss": loss, "train_acc": acc,
-                        "test_loss": result["loss"], "test_acc": result["acc"],
-                        "lr": trainer.learning_rate, "examples_per_sec": seen / seconds,
-                        "train_seconds": seconds, "eval_seconds": time.time() - eval_start})
+        scores = evaluate(net, test_loader, run.ctxs, model_kwargs["classes"], loss_fn, run.norm)
+        history.append({"epoch": epoch + 1, "train_loss": result.loss, "train_acc": result.acc,
+                        "test_loss": scores["loss"], "test_acc": scores["acc"],
+                        "lr": trainer.learning_rate, "examples_per_sec": result.seen / result.seconds,
+                        "train_seconds": result.seconds, "eval_seconds": time.time() - eval_start})
         log.info("epoch %d, loss %.4f, train acc %.3f, test acc %.3f, %.1f examples/sec, time %.1f sec",
-                 epoch + 1, loss, acc, result["acc"], seen / seconds, seconds)
-        saver.save(epoch + 1, f"{config.model} on {data.name}")
+                 epoch + 1, result.loss, result.acc, scores["acc"], result.seen / result.seconds, result.seconds)
+        saver.end_epoch(epoch + 1, f"{config.model} on {data.name}")
+        if stop.requested and epoch + 1 < config.epochs:  # it came while testing or saving
+            raise _stopped(run, stop, saver, epoch + 1, 0)
     if history:
         symbol_file, params_file = export_model(net, paths.export_prefix(config.model),
                                                 (1, run.channels, run.size, run.size), len(history), run.ctxs[0])
@@ -91,12 +105,55 @@ def _train(run, resumed):
 
 
 def read_resume(paths, model):
-    """The run folder's last.ckpt for --resume, checked to be a checkpoint of ``model``."""
-    if not os.path.isfile(paths.last):
+    """The newest intact checkpoint of the run folder for --resume (last.ckpt, else
+    previous.ckpt, else best.ckpt), checked to be a checkpoint of ``model``; a fallback is logged."""
+    found, damaged = [], []
+    for path in (paths.last, paths.previous, paths.best):
+        if not os.path.isfile(path):
+            continue
+        try:
+            meta, params, states = read_checkpoint(path)
+        except CheckpointError as err:
+            damaged.append((path, err))
+            continue
+        totals = meta.get("epoch_totals")
+        found.append(Resumed(path, meta, params, states, meta["history"], meta["epoch"],
+                             meta.get("batch", 0), totals))
+    if not found:
+        if damaged:
+            raise CheckpointError(f"--resume: no intact checkpoint in {paths.out} ({damaged[0][1]})")
         raise CheckpointError(f"--resume: no checkpoint {paths.last} to resume from")
-    meta, params, states = read_checkpoint(paths.last)
-    check_compatible(meta, paths.last, model=model)
-    return Resumed(meta, params, states, meta["history"], meta["epoch"])
+    newest = max(found, key=lambda r: (r.epoch, r.batch))
+    check_compatible(newest.meta, newest.path, model=model)
+    for _, err in damaged:
+        log.warning("%s; resuming from %s instead", err, newest.path)
+    log.info("resuming from %s: %d epoch(s) done%s", newest.path, newest.epoch,
+             f", then {newest.batch} batch(es) of epoch {newest.epoch + 1}" if newest.batch else "")
+    return newest
+
+
+def resume_command(config):
+    """The command line that resumes ``config``'s run (the checkpoint holds the rest)."""
+    words = ["gluon-googlenet", "train", "--out", config.out, "--resume", "--epochs", str(config.epochs)]
+    for flag, value, default in (("--data-dir", config.data_dir, None), ("--ctx", config.ctx, "cpu"),
+                                 ("--precision", config.precision, "fp32"),
+                                 ("--checkpoint-every", config.checkpoint_every, TrainConfig.checkpoint_every)):
+        if value != default:
+            words += [flag, f"{value:g}" if isinstance(value, float) else str(value)]
+    if not config.verify_data:
+        words.append("--no-verify")
+    return " ".join(shlex.quote(word) for word in words)
+
+
+def _stopped(run, stop, saver, epoch, batch):
+    """Stopped for a signal during 0-based ``epoch`` after ``batch`` batches (saved by the watch;
+    a distributed run keeps its epoch checkpoints only)."""
+    where = f"after batch {batch} of epoch {epoch + 1}" if batch else f"after epoch {epoch}"
+    if run.distributed:
+        return Stopped(f"stopped by {stop.name} {where}; a distributed run resumes from its last epoch "
+                       f"checkpoint ({saver.paths.last}): rerun the launch with --resume", stop.exit_code)
+    return Stopped(f"stopped by {stop.name} {where}: saved {saver.paths.last} ({epoch} epoch(s) and {batch} "
+                   f"batch(es) done); resume with: {resume_command(run.config)}", stop.exit_code)
 
 
 _AMP_DTYPE = None  # the low precision MXNet's AMP was switched on for in this process
@@ -127,9 +184,9 @@ def enable_amp(precision, ctxs):
     _AMP_DTYPE = target
 
 
-def seed_epoch(seed, epoch):
-    """Seed MXNet's, numpy's and Python's generators from (seed, epoch) alone."""
-    value = epoch_seed(seed, epoch)
+def seed_batch(seed, epoch, batch):
+    """Seed MXNet's, numpy's and Python's generators from (seed, epoch, batch) alone."""
+    value = batch_seed(seed, epoch, batch)
     mx.random.seed(value)
     np.random.seed(value)
     random.seed(value)
@@ -204,19 +261,47 @@ def _loaders(data, run):
     return make_loader(train_x, train_y, batch_size, seed=run.config.seed), make_loader(*data.test, batch_size)
 
 
-def _train_one_epoch(net, trainer, loader, loss_fn, run, epoch, progress):
-    """train_epoch for 0-based ``epoch`` with progress; a diverged loss says what was kept."""
-    desc = f"epoch {epoch + 1}/{run.config.epochs}"
-    progress.start(desc)
+def _train_one_epoch(net, trainer, loader, loss_fn, run, watch, done=None):
+    """train_epoch for ``watch.epoch`` with progress, going on after ``done`` (a mid-epoch
+    checkpoint's totals); a diverged loss says what was kept."""
+    epoch = watch.epoch
+    watch.desc = f"epoch {epoch + 1}/{run.config.epochs}"
+    totals = EpochTotals(run.ctxs[0], watch.desc, done)
+    loader.epoch_sampler.skip = totals.batches * run.config.batch_size
+    watch.progress.start(watch.desc)
     try:
-        return train_epoch(net, trainer, loader, loss_fn, run, progress=progress, desc=desc)
+        return train_epoch(net, trainer, loader, loss_fn, run, watch, totals)
     except DivergedError as err:
         kept = (f"the last good checkpoint {run.paths.last} (epoch {epoch}) is kept"
                 if epoch > 0 else "no checkpoint was written")
         raise DivergedError(f"{err}; training stopped, {kept}; try a lower --lr "
                             f"(now {trainer.learning_rate:g})") from None
     finally:
-        progress.stop()
+        loader.epoch_sampler.skip = 0
+        watch.progress.stop()
+
+
+class _RunWatch(EpochWatch):
+    """Around each batch: seed it, report progress, write a timed checkpoint (--checkpoint-every),
+    stop after it when a signal came."""
+
+    def __init__(self, run, saver, progress, stop):
+        self.run, self.saver, self.progress, self.stop, self.epoch = run, saver, progress, stop, 0
+        self.every = 0 if run.distributed else run.config.checkpoint_every * 60
+
+    def before_batch(self, step):
+        seed_batch(self.run.config.seed, self.epoch, step)
+
+    def after_batch(self, step, totals):
+        self.progress.step(step, totals.seen, *totals.running())
+        if self.stop.requested:
+            if not self.run.distributed:  # its servers hold the optimizer state: epoch checkpoints only
+                self.saver.save(self.epoch, step, totals.state())
+            return True
+        if self.every and time.monotonic() - self.saver.written >= self.every:
+            self.saver.save(self.epoch, step, totals.state())
+            log.info("  checkpoint: %s (epoch %d, batch %d)", self.saver.paths.last, self.epoch + 1, step)
+        return False
 
 
 def _checkpoint_meta(run, data, model_kwargs):
@@ -227,19 +312,26 @@ def _checkpoint_meta(run, data, model_kwargs):
             "config": dataclasses.asdict(run.config), "mxnet_version": mx.__version__}
 
 
-class _EpochSaver:
-    """After each epoch: last.ckpt, best.ckpt when the test accuracy improved, history.json
-    and curves.png, each written atomically."""
+class _Saver:
+    """Checkpoints of a run: last.ckpt after each epoch, at a stop and on the timer (the one it
+    replaces kept as previous.ckpt, a hard link); at an epoch's end also best.ckpt when the test
+    accuracy improved (a hard link to last.ckpt: no second copy), history.json and curves.png."""
 
     def __init__(self, paths, net, trainer, meta, history):
         self.paths, self.net, self.trainer, self.meta, self.history = paths, net, trainer, meta, history
         self.best = max((h["test_acc"] for h in history), default=-1.0)
+        self.written = time.monotonic()
 
-    def save(self, epoch, title):
-        meta = dict(self.meta, epoch=epoch, history=self.history)
-        save_checkpoint(self.paths.last, self.net, self.trainer, meta)
+    def save(self, epoch, batch=0, totals=None):
+        """last.ckpt after ``epoch`` epochs and ``batch`` batches of the next (``totals``: theirs)."""
+        meta = dict(self.meta, epoch=epoch, batch=batch, epoch_totals=totals, history=self.history)
+        save_checkpoint(self.paths.last, self.net, self.trainer, meta, previous=self.paths.previous)
+        self.written = time.monotonic()
+
+    def end_epoch(self, epoch, title):
+        self.save(epoch)
         if self.history[-1]["test_acc"] > self.best:
             self.best = self.history[-1]["test_acc"]
-            save_checkpoint(self.paths.best, self.net, self.trainer, meta)
+            link_atomically(self.paths.last, self.paths.best)
         write_json(self.paths.history, self.history)
         plot_history(self.history, self.paths.curves, title)

@@ -4,7 +4,7 @@ import os
 import mxnet as mx
 
 from ..base.errors import DependencyError, OutputDirError
-from ..base.fileio import atomic_path, ensure_writable_dir
+from ..base.fileio import ensure_writable_dir, write_bytes
 from .summary import layer_summary
 
 
@@ -60,7 +60,5 @@ def draw_network(net, input_shape, path, expanded=False, title=None):
             raise DependencyError("drawing needs Graphviz's 'dot' program: apt-get install graphviz") from None
         raise
     ensure_writable_dir(os.path.dirname(os.path.abspath(path)))
-    with atomic_path(path) as tmp:
-        with open(tmp, "wb") as handle:
-            handle.write(data)
+    write_bytes(path, data)
     return path

@@ -1,7 +1,6 @@
 """One self-contained HTML page about a training run: settings, curves, accuracy, mistakes."""
 import base64
 import html
-import io
 import json
 import os
 import platform
@@ -10,7 +9,7 @@ import sys
 import numpy as np
 
 from ..base.errors import DataError
-from ..base.fileio import atomic_path
+from ..base.fileio import write_bytes
 
 
 def _png(draw):
@@ -124,7 +123,5 @@ def build_report(run_dir, out_path=None, data_dir=None, checkpoint="best.ckpt"):
 </body></html>
 """
     out_path = out_path or os.path.join(run_dir, "report.html")
-    with atomic_path(out_path) as tmp:
-        with io.open(tmp, "w", encoding="utf-8") as handle:
-            handle.write(page)
+    write_bytes(out_path, page.encode("utf-8"))
     return out_path

@@ -3,13 +3,14 @@
 The files need only MXNet to load: ``gluon.SymbolBlock.imports(json, ['data'], params)``.
 """
 import os
+import tempfile
 import warnings
 
 import mxnet as mx
 import numpy as np
 
-from ..base.errors import CheckpointError, DependencyError, OutputDirError
-from ..base.fileio import atomic_path, ensure_writable_dir
+from ..base.errors import CheckpointError, DependencyError
+from ..base.fileio import ensure_writable_dir, fsync_folder, write_bytes, write_failure
 
 
 def export_model(net, prefix, input_shape, epoch=0, ctx=None):
@@ -17,17 +18,25 @@ def export_model(net, prefix, input_shape, epoch=0, ctx=None):
 
     The graph's input is named ``data``; training-only outputs (aux heads) are not in it.
     """
-    ensure_writable_dir(os.path.dirname(os.path.abspath(prefix)))
+    folder = ensure_writable_dir(os.path.dirname(os.path.abspath(prefix)))
     ctx = ctx or mx.cpu()
     net.hybridize()
     net(mx.nd.zeros(input_shape, ctx=ctx))
-    try:
-        with warnings.catch_warnings():  # aux heads are training-only: not in the graph
-            warnings.filterwarnings("ignore", message=r"Parameter .* is not found in the graph")
-            net.export(prefix, epoch)
-    except OSError as err:
-        raise OutputDirError(f"cannot write {prefix}-symbol.json: {err.strerror}") from None
-    return f"{prefix}-symbol.json", f"{prefix}-{epoch:04d}.params"
+    paths = f"{prefix}-symbol.json", f"{prefix}-{epoch:04d}.params"
+    size = sum(p.data(p.list_ctx()[0]).size * 4 for p in net.collect_params().values())
+    try:  # MXNet writes both files itself: into a hidden folder beside them, then renamed
+        with tempfile.TemporaryDirectory(dir=folder, prefix=".export-") as scratch:
+            with warnings.catch_warnings():  # aux heads are training-only: not in the graph
+                warnings.filterwarnings("ignore", message=r"Parameter .* is not found in the graph")
+                net.export(os.path.join(scratch, "m"), epoch)
+            for name, path in zip(("m-symbol.json", f"m-{epoch:04d}.params"), paths):
+                os.replace(os.path.join(scratch, name), path)
+            fsync_folder(folder)
+    except Exception as err:
+        if isinstance(err, OSError) or type(err).__name__ == "MXNetError":
+            raise write_failure(paths[1], err, size) from None
+        raise
+    return paths
 
 
 def import_model(prefix, epoch=0, ctx=None):
@@ -76,7 +85,6 @@ def export_onnx(net, path, input_shape, ctx=None):
     The graph's one input is ``data`` with ``input_shape`` but a free batch axis (``batch``);
     the weights are initializers, not graph inputs. Returns ``path``.
     """
-    import tempfile
     try:
         import onnx
     except ImportError:
@@ -86,9 +94,10 @@ def export_onnx(net, path, input_shape, ctx=None):
         symbol_file, params_file = export_model(net, os.path.join(scratch, "model"), input_shape, 0, ctx)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            mx.onnx.export_model(symbol_file, params_file, [tuple(input_shape)], [np.float32], path,
-                                 dynamic=True, dynamic_input_shapes=[(None,) + tuple(input_shape[1:])])
-    model = onnx.load(path)
+            onnx_file = mx.onnx.export_model(symbol_file, params_file, [tuple(input_shape)], [np.float32],
+                                             os.path.join(scratch, "model.onnx"), dynamic=True,
+                                             dynamic_input_shapes=[(None,) + tuple(input_shape[1:])])
+        model = onnx.load(onnx_file)
     weights = {init.name for init in model.graph.initializer}
     kept = [i for i in model.graph.input if i.name not in weights]
     del model.graph.input[:]
@@ -96,6 +105,5 @@ def export_onnx(net, path, input_shape, ctx=None):
     for value in list(model.graph.input) + list(model.graph.output):
         value.type.tensor_type.shape.dim[0].dim_param = "batch"
     onnx.checker.check_model(model)
-    with atomic_path(path) as tmp:
-        onnx.save(model, tmp)
+    write_bytes(path, model.SerializeToString())
     return path

@@ -1,11 +1,17 @@
-"""Atomic writes and run-folder locks, tried for real (a second process, a killed holder)."""
+"""Atomic writes, one-line write failures and run-folder locks, tried for real: a second
+process, a killed holder, a file-size limit (RLIMIT_FSIZE), a full disk (a small tmpfs)."""
 import json
 import os
+import re
+import subprocess
+import sys
 
 import pytest
-from conftest import SMALL
+from conftest import SMALL, make_idx_dir, run_cli
+from PIL import Image
 
-from gluon_googlenet import TrainConfig, train
+from gluon_googlenet import TrainConfig, cli, train
+from gluon_googlenet.training.checkpoint import read_checkpoint
 
 
 @pytest.mark.slow
@@ -67,3 +73,79 @@ def test_atomic_files_get_the_usual_mode_and_the_umask_is_left_alone(tmp_path, m
                          text=True, check=True).stdout.split()
     assert out == [oct(mask)]  # importing and writing did not change the process umask
     assert path.stat().st_mode & 0o777 == 0o666 & ~mask and json.loads(path.read_text()) == [1]
+
+
+def _train_argv(data, out, epochs):
+    return ["train", "--model", "mnist_resnet", "--data-dir", data, "--out", str(out), "--resize", "0",
+            "--batch-size", "16", "--epochs", str(epochs), "--no-verify", "--no-progress"]
+
+
+def _left_behind(out):
+    """Temporary files and folders a failed write must not leave."""
+    return [p.name for p in out.iterdir() if p.name.endswith((".tmp", ".link")) or p.name.startswith(".export-")]
+
+
+def _assert_earlier_files_intact(out):
+    meta, params, states = read_checkpoint(str(out / "last.ckpt"))
+    assert meta["epoch"] == 1 and params and states is not None
+    assert [h["epoch"] for h in json.loads((out / "history.json").read_text())] == [1]
+    assert not _left_behind(out)
+
+
+@pytest.mark.slow
+def test_a_file_size_limit_is_one_line_and_keeps_every_earlier_file(tmp_path):
+    """RLIMIT_FSIZE, set in the training process itself (no root needed): epoch 2's checkpoint
+    cannot be written; epoch 1's files stay whole and loadable, nothing temporary is left."""
+    data = make_idx_dir(tmp_path / "data", n_train=64, n_test=16)
+    out = tmp_path / "run"
+    assert cli.main(_train_argv(data, out, 1)) == 0
+    limit = 40_000  # history.json and config.json fit, a 120 kB checkpoint does not
+    code = ("import resource, sys\n"
+            f"resource.setrlimit(resource.RLIMIT_FSIZE, ({limit}, {limit}))\n"
+            "from gluon_googlenet.cli import main\n"
+            f"sys.exit(main({_train_argv(data, out, 2) + ['--resume']!r}))\n")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
+                            env=dict(os.environ, PYTHONDONTWRITEBYTECODE="1"))
+    err = result.stderr.strip().splitlines()
+    assert result.returncode == 1 and len(err) == 1, result.stderr
+    found = re.fullmatch(rf"gluon-googlenet train: error: cannot write {re.escape(str(out / 'last.ckpt'))}: "
+                         r"file too large \(this process may write files of at most 40\.0 kB\); it needs "
+                         r"(\d+\.\d) kB, .* free in .*", err[0])
+    assert found, err[0]
+    assert 1.0 <= float(found.group(1)) * 1000 / (out / "last.ckpt").stat().st_size < 1.2  # epoch 1's size
+    _assert_earlier_files_intact(out)
+
+
+@pytest.mark.slow
+def test_a_full_disk_is_one_line_and_keeps_every_earlier_file(tmp_path):
+    """A real 300 kB tmpfs fills up during epoch 2: one line names the file; every file present
+    is whole, nothing temporary is left, and with space freed the run resumes and finishes.
+    Needs root to mount; skipped elsewhere."""
+    if os.geteuid() != 0:
+        pytest.skip("mounting a small tmpfs needs root")
+    data = make_idx_dir(tmp_path / "data", n_train=64, n_test=16)
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=300k", "tmpfs", str(disk)], capture_output=True,
+                             text=True)
+    if mounted.returncode:
+        pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.strip()}")
+    try:
+        out = disk / "run"
+        assert cli.main(_train_argv(data, out, 1)) == 0
+        result = run_cli(*_train_argv(data, out, 2), "--resume")
+        err = result.stderr.strip().splitlines()
+        assert result.returncode == 1 and len(err) == 1, result.stderr
+        assert re.fullmatch(rf"gluon-googlenet train: error: cannot write {re.escape(str(out))}/\S+: no space left "
+                            r"on device; it needs .*, .* free in .*", err[0]), err[0]
+        assert not _left_behind(out)
+        for ckpt in out.glob("*.ckpt"):
+            assert read_checkpoint(str(ckpt))[0]["epoch"] in (1, 2)
+        assert json.loads((out / "history.json").read_text())[0]["epoch"] == 1
+        Image.open(out / "curves.png").load()
+        for exported in out.glob("mnist_resnet-*"):  # the user frees space
+            exported.unlink()
+        assert cli.main(_train_argv(data, out, 2) + ["--resume"]) == 0
+        assert read_checkpoint(str(out / "last.ckpt"))[0]["epoch"] == 2
+    finally:
+        subprocess.run(["umount", str(disk)], check=True)

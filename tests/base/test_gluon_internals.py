@@ -2,6 +2,8 @@
 import warnings
 
 import mxnet as mx
+import numpy as np
+import pytest
 from mxnet.gluon import nn
 
 from gluon_googlenet.base.gluon_internals import (
@@ -11,9 +13,11 @@ from gluon_googlenet.base.gluon_internals import (
     initialize_if_needed,
     is_hybridized,
     layer_kernel,
+    load_structural,
     owns_parameters,
     run_with_hooks,
     structural_names,
+    structural_params,
 )
 
 
@@ -96,3 +100,27 @@ def test_freeze_keeps_batchnorm_statistics_even_behind_trained_layers():
     assert [p.grad_req for p in net[2].collect_params().values()] == ["null"] * 4
     assert float(net[2].running_mean.data().abs().sum().asscalar()) == 0  # not updated
     assert float(net[0].weight.grad().abs().sum().asscalar()) > 0  # the layer in front still learns
+
+
+def test_structural_loading_equals_load_parameters(tmp_path):
+    """load_structural (from memory) sets what save_parameters/load_parameters (through a file) do,
+    and names a missing, an extra or a misshapen parameter."""
+    source = _net()
+    source.initialize(mx.init.Xavier())
+    source(mx.nd.zeros((1, 1, 8, 8)))  # completes the Dense layer's deferred shape
+    file = str(tmp_path / "p.params")
+    source.save_parameters(file)
+    arrays = {name: p.data() for name, p in structural_params(source).items()}
+    assert set(arrays) == set(mx.nd.load(file))
+    by_file, by_memory = _net(), _net()
+    by_file.load_parameters(file)
+    load_structural(by_memory, arrays, mx.cpu())
+    for name, param in structural_params(by_file).items():
+        assert np.array_equal(param.data().asnumpy(), structural_params(by_memory)[name].data().asnumpy())
+    first = sorted(arrays)[0]
+    with pytest.raises(ValueError, match=f"parameter '{first}' is missing"):
+        load_structural(_net(), {k: v for k, v in arrays.items() if k != first}, mx.cpu())
+    with pytest.raises(ValueError, match="it has parameter 'nope.weight'"):
+        load_structural(_net(), dict(arrays, **{"nope.weight": arrays[first]}), mx.cpu())
+    with pytest.raises(AssertionError):
+        load_structural(_net(), dict(arrays, **{first: mx.nd.zeros((3, 3, 3))}), mx.cpu())

@@ -30,8 +30,8 @@ def test_an_epoch_over_two_contexts_counts_every_example(tmp_path):
     net = build_model("mnist_resnet")
     net.initialize(mx.init.Xavier(), ctx=list(run.ctxs))
     loss_fn = mx.gluon.loss.SoftmaxCrossEntropyLoss()
-    loss, acc, seen, seconds = train_epoch(net, make_trainer(net, run), make_loader(images, labels, 16, seed=0),
-                                           loss_fn, run)
-    assert seen == 40 and np.isfinite(loss) and 0 <= acc <= 1 and seconds > 0
+    result = train_epoch(net, make_trainer(net, run), make_loader(images, labels, 16, seed=0), loss_fn, run)
+    assert (result.seen, result.batches, result.stopped) == (40, 3, False)
+    assert np.isfinite(result.loss) and 0 <= result.acc <= 1 and result.seconds > 0
     result = evaluate(net, make_loader(images, labels, 16), run.ctxs, 10, loss_fn, run.norm)
     assert result["count"] == 40 and result["confusion"].sum() == 40 and len(result["predictions"]) == 40
