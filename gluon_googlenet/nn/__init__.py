@@ -8,9 +8,10 @@ from .registry import ModelSpec, build_model, get_spec, list_models, register_mo
 
 # Names that live in modules importing MXNet: loaded on first access.
 _LAZY = {"Inception": ".blocks", "conv_relu": ".blocks",
-         "AuxHeadSpec": ".staged", "NetSpec": ".staged", "StagedNet": ".staged", "TrainOutputs": ".staged",
-         "check_input_shape": ".staged", "D2L_STAGES": ".googlenet", "GoogLeNet": ".googlenet",
-         "googlenet": ".googlenet", "googlenet_bn": ".googlenet", "googlenet_d2l": ".googlenet"}
+         "AuxHeadSpec": ".staged", "FeatureInfo": ".staged", "NetSpec": ".staged", "StagedNet": ".staged",
+         "TrainOutputs": ".staged", "check_input_shape": ".backbone", "FeatureNet": ".backbone",
+         "D2L_STAGES": ".googlenet", "GoogLeNet": ".googlenet", "googlenet": ".googlenet",
+         "googlenet_bn": ".googlenet", "googlenet_d2l": ".googlenet"}
 
 __all__ = ["ModelSpec", "build_model", "get_spec", "list_models", "register_model", *_LAZY]
 

@@ -28,6 +28,11 @@ D2L_STAGES = (
 )
 
 
+# Feature levels (layers of the table, AuxTaps not counted) at reductions 2, 4, 8, 16, 32: conv1,
+# conv3 (192), 3b, 4e, 5b, as torchvision's GoogLeNet layers. The d2l net keeps its stage ends b1..b5.
+IMAGENET_LEVELS = (1, 4, 7, 13, 16)
+
+
 def paper_stages(k3=5):
     """The paper's table (224x224x3: 56, 28, 14, 7 after b1..b4) with aux taps after 4a and 4d.
 
@@ -73,9 +78,9 @@ class GoogLeNet(StagedNet):
     # The public keyword options of the class (README); model factories pass them through.
     def __init__(self, classes=10, in_channels=1, stages=D2L_STAGES, batch_norm=False,  # noqa: PLR0913
                  dropout=0.0, hidden=(), aux_logits=False, input_size=96, prefix="googlenet_",
-                 model_name="googlenet", aux_head=None, input_transform=None, **kwargs):
+                 model_name="googlenet", aux_head=None, input_transform=None, levels=None, **kwargs):
         spec = NetSpec(model_name, stages, batch_norm, dropout, tuple(hidden),
-                       (aux_head or AuxHeadSpec()) if aux_logits else None, input_transform)
+                       (aux_head or AuxHeadSpec()) if aux_logits else None, input_transform, levels)
         super().__init__(spec, classes, in_channels, input_size, prefix=prefix, **kwargs)
 
 
@@ -106,7 +111,7 @@ def googlenet(classes=1000, in_channels=3, aux_logits=False, five_by_five=True, 
                            dropout=dropout_aux)
     return GoogLeNet(classes, in_channels, paper_stages(5 if five_by_five else 3), batch_norm=True,
                      dropout=dropout, aux_logits=aux_logits, input_size=input_size,
-                     prefix="googlenet_", model_name="googlenet", aux_head=aux_head,
+                     prefix="googlenet_", model_name="googlenet", aux_head=aux_head, levels=IMAGENET_LEVELS,
                      input_transform=TORCHVISION_TRANSFORM if transform_input else None, **kwargs)
 
 
@@ -116,4 +121,5 @@ def googlenet_bn(classes=1000, in_channels=3, dropout=0.4, **kwargs):
     summary's count at 4 classes is checked in the tests).
     """
     return GoogLeNet(classes, in_channels, bn_article_stages(), batch_norm=True, dropout=dropout,
-                     hidden=(1024,), prefix="googlenet_bn_", model_name="googlenet_bn", **kwargs)
+                     hidden=(1024,), prefix="googlenet_bn_", model_name="googlenet_bn", levels=IMAGENET_LEVELS,
+                     **kwargs)

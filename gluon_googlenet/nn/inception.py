@@ -56,6 +56,9 @@ INCEPTION_BN_STAGES = (
             GlobalAvgPool())),
 )
 
+INCEPTION_BN_LEVELS = (1, 4, 7, 12, 15)  # reductions 2..32: conv1, conv 192, 3b, 4d, 5b
+
+
 # --- Inception v3 ---------------------------------------------------------------------------
 def v3_a(pool_features):
     return Mix(((Conv(64, 1),), (Conv(48, 1), Conv(64, 5, 1, 2)),
@@ -82,6 +85,9 @@ INCEPTION_V3_STAGES = (
     ("mixed6", (V3_B, v3_c(128), v3_c(160), v3_c(160), v3_c(192))),       # 768 x 17 x 17
     ("mixed7", (V3_D, V3_E, V3_E, GlobalAvgPool())),                      # 2048 x 1 x 1
 )
+
+# timm's feature_info: Conv2d_2b_3x3, Conv2d_4a_3x3, Mixed_5d, Mixed_6e, Mixed_7c
+INCEPTION_V3_LEVELS = (3, 6, 10, 15, 18)
 
 # --- Inception v4 ---------------------------------------------------------------------------
 V4_A = Mix(((Conv(96, 1),), (Conv(64, 1), Conv(96, 3, 1, 1)),
@@ -113,13 +119,18 @@ INCEPTION_V4_STAGES = (
 )
 
 
+# timm's feature_info: features.2, .3 (Mixed_3a), .9, .17, .21
+INCEPTION_V4_LEVELS = (3, 4, 10, 18, 22)
+
+
 def inception_bn(classes=1000, in_channels=3, dropout=0.0, **kwargs):
     """BN-Inception (Ioffe & Szegedy 2015, appendix table).
 
     Stride-2 blocks 3c and 4e pass the max-pooled input through; pooling pads keep
     the table's sizes (56, 28, 14, 7 at 224).
     """
-    return staged_model("inception_bn", INCEPTION_BN_STAGES, classes, in_channels, dropout, **kwargs)
+    return staged_model("inception_bn", INCEPTION_BN_STAGES, classes, in_channels, dropout,
+                        levels=INCEPTION_BN_LEVELS, **kwargs)
 
 
 def inception_v3(classes=1000, in_channels=3, dropout=0.5, transform_input=False, **kwargs):
@@ -129,9 +140,11 @@ def inception_v3(classes=1000, in_channels=3, dropout=0.5, transform_input=False
     transform_input: torchvision's per-channel input transform (its published weights use it).
     """
     return staged_model("inception_v3", INCEPTION_V3_STAGES, classes, in_channels, dropout,
-                        input_transform=TORCHVISION_TRANSFORM if transform_input else None, **kwargs)
+                        input_transform=TORCHVISION_TRANSFORM if transform_input else None,
+                        levels=INCEPTION_V3_LEVELS, **kwargs)
 
 
 def inception_v4(classes=1000, in_channels=3, dropout=0.0, **kwargs):
     """Inception v4 as timm's ``inception_v4``."""
-    return staged_model("inception_v4", INCEPTION_V4_STAGES, classes, in_channels, dropout, **kwargs)
+    return staged_model("inception_v4", INCEPTION_V4_STAGES, classes, in_channels, dropout,
+                        levels=INCEPTION_V4_LEVELS, **kwargs)

@@ -34,6 +34,9 @@ INCEPTION_RESNET_V2_STAGES = (
      + (irv2_block8(),) * 9 + (irv2_block8(1.0, relu=False), Conv(1536, 1), GlobalAvgPool())),
 )
 
+# timm's feature_info: conv2d_2b, conv2d_4a, repeat, repeat_1, conv2d_7b
+INCEPTION_RESNET_V2_LEVELS = (3, 6, 18, 39, 51)
+
 # --- v1 (paper) ---------------------------------------------------------------------------
 IRV1_A = Residual(((Conv(32, 1),), (Conv(32, 1), Conv(32, 3, 1, 1)),
                    (Conv(32, 1), Conv(32, 3, 1, 1), Conv(32, 3, 1, 1))), 0.17)
@@ -58,16 +61,19 @@ INCEPTION_RESNET_V1_STAGES = (
 )
 
 
+INCEPTION_RESNET_V1_LEVELS = (3, 6, 12, 23, 29)  # as v2's: stem convs, then each stage's end
+
+
 def inception_resnet_v1(classes=1000, in_channels=3, dropout=0.2, **kwargs):
     """Inception-ResNet v1 after the paper.
 
     Dropout 0.2 (the paper's keep 0.8) before the classifier.
     """
     return staged_model("inception_resnet_v1", INCEPTION_RESNET_V1_STAGES, classes, in_channels,
-                        dropout, **kwargs)
+                        dropout, levels=INCEPTION_RESNET_V1_LEVELS, **kwargs)
 
 
 def inception_resnet_v2(classes=1000, in_channels=3, dropout=0.0, **kwargs):
     """Inception-ResNet v2 as timm's ``inception_resnet_v2``."""
     return staged_model("inception_resnet_v2", INCEPTION_RESNET_V2_STAGES, classes, in_channels,
-                        dropout, **kwargs)
+                        dropout, levels=INCEPTION_RESNET_V2_LEVELS, **kwargs)

@@ -2,8 +2,9 @@
 
 A network is a tuple of stages ``(name, layers)``; a layer is one of the spec classes below.
 Each kind says in one place how it builds (``build``), the channels it gives
-(``out_channels``), the side it gives for an input side (``out_side``) and the input side it
-needs to give an output side (``need``); adding a kind means writing one class. The
+(``out_channels``), the side it gives for an input side (``out_side``), the input side it
+needs to give an output side (``need``) and its stride (``reduction``); adding a kind means writing
+one class. The
 ``sequence_*`` functions and ``min_side`` fold those over a table. Every family in the zoo
 (d2l and paper GoogLeNet, Inception v2/v3/v4, Inception-ResNet, the MNIST nets) is a table over
 these few kinds.
@@ -39,6 +40,10 @@ class _SizeKeeping:
     def need(self, out, dim=0):  # noqa: ARG002  (every kind takes the dimension)
         return out
 
+    def reduction(self):
+        """How much the layer reduces the resolution (timm's 'reduction' is their product)."""
+        return 1
+
 
 class _Window(_SizeKeeping):
     """A sliding window: out = floor((n + 2p - k) / s) + 1, or ceil(...) + 1 in ceil mode."""
@@ -47,6 +52,9 @@ class _Window(_SizeKeeping):
     def window(self, dim):
         """(kernel, stride, pad, ceil) along ``dim`` (0: height, 1: width)."""
         raise NotImplementedError
+
+    def reduction(self):
+        return self.window(0)[1]
 
     def out_side(self, side):
         k, s, p, ceil = self.window(0)
@@ -72,6 +80,9 @@ class _Branching(_SizeKeeping):
 
     def out_side(self, side):
         return sequence_side(self.branch_tables()[0], side)
+
+    def reduction(self):
+        return sequence_reduction(self.branch_tables()[0])
 
     def need(self, out, dim=0):
         return max(sequence_need(branch, out, dim) for branch in self.branch_tables())
@@ -223,6 +234,14 @@ def sequence_side(layers, side):
     for layer in layers:
         side = layer.out_side(side)
     return side
+
+
+def sequence_reduction(layers):
+    """The product of the layers' strides: by how much ``layers`` reduce the resolution."""
+    product = 1
+    for layer in layers:
+        product *= layer.reduction()
+    return product
 
 
 def sequence_need(layers, out, dim=0):

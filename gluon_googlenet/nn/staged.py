@@ -12,6 +12,7 @@ from mxnet.gluon import nn
 from mxnet.gluon.nn import HybridBlock
 
 from ..base.errors import InputShapeError
+from .backbone import Backbone, check_input_shape
 from .layers import (
     AuxTap,
     AvgPool,
@@ -21,15 +22,19 @@ from .layers import (
     flatten_stages,
     min_side,
     sequence_channels,
+    sequence_reduction,
     sequence_side,
 )
 
-NetSpec = namedtuple("NetSpec", "name stages batch_norm dropout hidden aux_head input_transform",
-                     defaults=(False, 0.0, (), None, None))
+NetSpec = namedtuple("NetSpec", "name stages batch_norm dropout hidden aux_head input_transform levels",
+                     defaults=(False, 0.0, (), None, None, None))
 NetSpec.__doc__ = ("A net as data: its name, stage table ((name, layers) pairs), BN after every conv, "
                    "head (dropout rate, Dense+ReLU widths before the classifier), an AuxHeadSpec built "
-                   "at each AuxTap (None: no aux heads) and a per-channel input transform "
-                   "((scale, shift) per channel, or None).")
+                   "at each AuxTap (None: no aux heads), a per-channel input transform "
+                   "((scale, shift) per channel, or None) and its feature levels: for each, how many "
+                   "layers of the table (AuxTaps not counted) give that feature map (None: the stage ends).")
+FeatureInfo = namedtuple("FeatureInfo", "num_chs reduction module")
+FeatureInfo.__doc__ = "A feature level (timm's feature_info): channels, reduction of the input side, layer name."
 
 TrainOutputs = namedtuple("TrainOutputs", "main aux")
 TrainOutputs.__doc__ = "Training-mode output of a net with auxiliary heads: main logits, tuple of aux logits."
@@ -42,29 +47,13 @@ AuxHeadSpec = namedtuple("AuxHeadSpec", "pool conv hidden dropout", defaults=(Av
 AuxHeadSpec.__doc__ = "Auxiliary classifier: pool, 1x1 conv, Dense(hidden)+ReLU, dropout, Dense(classes)."
 
 
-def check_input_shape(shape, net):
-    """InputShapeError unless ``shape`` is (N, net.in_channels, H, W) with H, W >= net.min_size
-    (or H = W = net.fixed_size for nets whose classifier is sized for one input)."""
-    name, channels = net.model_name, net.in_channels
-    if len(shape) != 4:
-        raise InputShapeError(f"{name} expects a 4-D input (batch, {channels}, height, width), "
-                              f"got shape {tuple(shape)}")
-    if shape[1] != channels:
-        raise InputShapeError(f"{name} was built for {channels} input channel(s), got {shape[1]} "
-                              f"(input shape {tuple(shape)}); build it with in_channels={shape[1]}")
-    if net.fixed_size and tuple(shape[2:]) != (net.fixed_size, net.fixed_size):
-        raise InputShapeError(f"{name} takes {net.fixed_size}x{net.fixed_size} inputs only (its Dense "
-                              f"layer is sized for them), got {shape[2]}x{shape[3]}")
-    if min(shape[2], shape[3]) < net.min_size:
-        raise InputShapeError(f"{name} needs inputs of at least {net.min_size}x{net.min_size} pixels, "
-                              f"got {shape[2]}x{shape[3]}")
-
-
-class StagedNet(HybridBlock):
+class StagedNet(Backbone, HybridBlock):
     """The stages of ``spec`` (children named after them), then ``head``, then aux heads.
 
     classes, in_channels: outputs and input channels. input_size: the square side the head is
-    sized for when the stages do not end in global pooling, and the aux heads' input.
+    sized for when the stages do not end in global pooling, and the aux heads' input. The
+    backbone interface (forward_features, forward_head, reset_classifier, feature_info,
+    num_features) is in backbone.py.
     """
 
     def __init__(self, spec, classes, in_channels, input_size=224, **kwargs):
@@ -73,7 +62,7 @@ class StagedNet(HybridBlock):
         self.stage_table, self.stage_names = tuple(spec.stages), tuple(name for name, _ in spec.stages)
         self.input_transform = tuple(spec.input_transform) if spec.input_transform else None
         layers = flatten_stages(spec.stages)
-        pooled = isinstance(layers[-1], GlobalAvgPool)
+        pooled = self._pooled = isinstance(layers[-1], GlobalAvgPool)
         self.min_size = min_side(layers)
         if not pooled and input_size < self.min_size:
             raise InputShapeError(f"{spec.name} needs inputs of at least {self.min_size}x{self.min_size} "
@@ -86,13 +75,57 @@ class StagedNet(HybridBlock):
                 stage, channels = build_sequence(stage_layers, channels, spec.batch_norm, prefix=f"{name}_")
                 setattr(self, name, stage)
             side = 1 if pooled else sequence_side(layers, input_size)
+            self._head_units = spec.hidden[-1] if spec.hidden else channels * side * side
             self.head = _head(spec, channels * side * side, classes)
             self.aux_names, self._taps = [], {}
             if spec.aux_head is not None:
                 self._add_aux_heads(spec, input_size)
+        self._aux_hidden = spec.aux_head.hidden if spec.aux_head else None
+        self._describe_features(spec)
+        self._refresh_aux_outputs()
+
+    def _refresh_aux_outputs(self):
         # The training graph's call, held as a bound method: Gluon makes a Block attribute a child (its
         # parameters twice in saved files) and warns about Blocks inside containers.
         self._aux_outputs = AuxOutputs(self).__call__ if self.aux_names else None
+
+    def _describe_features(self, spec):
+        """layers(), feature_levels, feature_info and num_features, from the table."""
+        built = [(name, [layer for layer in stage if not isinstance(layer, AuxTap)]) for name, stage in spec.stages]
+        self._layer_names = [name if len(stage) == 1 and len(layers) == 1 else f"{name}.{i}"
+                             for (name, layers), (_, stage) in zip(built, spec.stages) for i in range(len(layers))]
+        flat = [layer for _, layers in built for layer in layers]
+        self._feature_count = len(flat) - (1 if self._pooled else 0)
+        ends = [sum(len(layers) for _, layers in built[:i + 1]) for i in range(len(built))]
+        self.feature_levels = tuple(spec.levels or [min(end, self._feature_count) for end in ends])
+        self.feature_info = tuple(FeatureInfo(sequence_channels(flat[:n], self.in_channels),
+                                              sequence_reduction(flat[:n]), self._layer_names[n - 1])
+                                  for n in self.feature_levels)
+        self.num_features = sequence_channels(flat[:self._feature_count], self.in_channels)
+
+    def layers(self):
+        """(name, block) of every layer of the table in forward order ('b3.1': stage b3's second)."""
+        blocks = []
+        for name in self.stage_names:
+            stage = getattr(self, name)
+            blocks += [stage] if name in self._layer_names else [stage[i] for i in range(len(stage))]
+        return list(zip(self._layer_names, blocks))
+
+    def walk(self, F, x, count, taps=()):
+        """``x`` (input transform applied) through the first ``count`` layers; returns the output
+        and the outputs after each layer count in ``taps``."""
+        x, outs = self._transform(F, x), []
+        for n, (_, block) in enumerate(self.layers()[:count], 1):
+            x = block(x)
+            if n in taps:
+                outs.append(x)
+        return x, outs
+
+    def _transform(self, F, x):
+        if not self.input_transform:
+            return x
+        channels = F.split(x, num_outputs=len(self.input_transform), axis=1)  # x_c * scale_c + shift_c
+        return F.concat(*[c * scale + shift for c, (scale, shift) in zip(channels, self.input_transform)], dim=1)
 
     def _add_aux_heads(self, spec, input_size):
         """An aux head at each AuxTap, reading the features there (before the stage's next layer)."""
@@ -135,11 +168,7 @@ class StagedNet(HybridBlock):
 
     def run(self, F, x, with_aux=False):
         """Forward through stages and head; with_aux: [main, aux1, ...] (aux heads read at taps)."""
-        if self.input_transform:  # x_c * scale_c + shift_c, channel by channel
-            channels = F.split(x, num_outputs=len(self.input_transform), axis=1)
-            x = F.concat(*[c * scale + shift for c, (scale, shift) in zip(channels, self.input_transform)],
-                         dim=1)
-        aux = []
+        x, aux = self._transform(F, x), []
         for name in self.stage_names:
             stage, taps = getattr(self, name), self._taps.get(name) if with_aux else None
             if not taps:
@@ -203,6 +232,7 @@ def _aux_head(spec, in_channels, pooled_side, classes, index):
 
 def staged_model(name, stages, classes, in_channels, dropout=0.0, batch_norm=True, **kwargs):
     """A registered StagedNet: parameter names start with ``name_``, errors name the model;
-    ``input_transform`` and ``input_size`` may come in ``kwargs``."""
-    spec = NetSpec(name, stages, batch_norm, dropout, input_transform=kwargs.pop("input_transform", None))
+    ``input_transform``, ``levels`` and ``input_size`` may come in ``kwargs``."""
+    spec = NetSpec(name, stages, batch_norm, dropout, input_transform=kwargs.pop("input_transform", None),
+                   levels=kwargs.pop("levels", None))
     return StagedNet(spec, classes, in_channels, prefix=f"{name}_", **kwargs)

@@ -1,15 +1,22 @@
-"""``get_model``: a registered model, built fresh or with published weights."""
+"""``get_model``: a registered model, built fresh or with published weights, whole or as a
+feature pyramid."""
+from ..nn.backbone import FeatureNet
 from ..nn.registry import build_model
 from .pretrained import get_pretrained
 
 
-def get_model(name, pretrained=None, **kwargs):
+def get_model(name, pretrained=None, features_only=False, out_indices=None, **kwargs):
     """Build a registered model, e.g. ``get_model('googlenet_d2l', classes=10)``.
 
     ``pretrained``: a published weights file (GluonCV .params, torchvision .pth, timm
     .safetensors) or True for GluonCV's model store; the net then comes initialised with them
     (see ``pretrained.get_pretrained``; ``classes`` may differ from the file's).
+    ``features_only``: a FeatureNet instead, whose output is the list of feature maps at the
+    levels ``out_indices`` (default all; ``net.feature_info`` describes them); with
+    ``pretrained`` it takes the trunk's weights and skips the classifier.
     """
     if pretrained:
-        return get_pretrained(name, pretrained, **kwargs)
-    return build_model(name, **kwargs)
+        net = get_pretrained(name, pretrained, trunk_only=features_only, **kwargs)
+    else:
+        net = build_model(name, **kwargs)
+    return FeatureNet(net, out_indices) if features_only else net

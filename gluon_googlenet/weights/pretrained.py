@@ -19,7 +19,7 @@ from ..base.errors import CheckpointError, ConfigError, DependencyError
 from ..base.gluon_internals import structural_names
 from ..nn.registry import build_model
 from .export import read_params
-from .torchfile import read_torch_state_dict
+from .torchfile import check_weights_path, read_torch_state_dict
 
 log = logging.getLogger("gluon_googlenet.pretrained")
 
@@ -78,8 +78,7 @@ def source_of(path, source=None):
 
 def read_weights(path, source):
     """{tensor name: numpy array} of a weights file in ``source``'s format."""
-    if not os.path.isfile(path):
-        raise CheckpointError(f"weights file {path} does not exist")
+    check_weights_path(path)
     if source.name == "gluoncv":
         arrays = {k: v.asnumpy() for k, v in read_params(path).items()}
         if any(k.startswith("output.") for k in arrays):  # GluonCV's head.2 is its output layer
@@ -214,13 +213,14 @@ def pretrained_build_kwargs(name, weights):
     return _published(name, source_of(weights))
 
 
-def get_pretrained(name, weights, classes=None, source=None, ctx=None, **kwargs):
+def get_pretrained(name, weights, classes=None, source=None, ctx=None, trunk_only=False, **kwargs):
     """Model ``name`` with published weights: ``weights`` a file path, or True (or 'gluoncv')
     for GluonCV's model store.
 
     The net is built as ``source`` (by default guessed from the file suffix) builds it;
-    ``classes`` other than the file's gives a new classifier (and aux heads); other ``kwargs``
-    go to the model's factory.
+    ``classes`` other than the file's gives a new classifier (and aux heads), as does
+    ``trunk_only`` (a feature extractor needs no classifier); other ``kwargs`` go to the
+    model's factory.
     """
     if weights is True or weights == "gluoncv":
         weights, source = gluoncv_file(name), "gluoncv"
@@ -231,8 +231,8 @@ def get_pretrained(name, weights, classes=None, source=None, ctx=None, **kwargs)
     classes = classes or saved_classes
     net = build_model(name, classes=classes, **build)
     net.initialize(mx.init.Xavier(), ctx=ctx or mx.cpu())
-    skip = ("head", "aux1", "aux2") if classes != saved_classes else ()
+    skip = ("head", "aux1", "aux2") if classes != saved_classes or trunk_only else ()
     load_into(net, arrays, weights, skip=skip)
-    if skip:
+    if skip and not trunk_only:
         log.info("%s: new %d-class classifier (the file's has %d classes)", name, classes, saved_classes)
     return net

@@ -8,9 +8,11 @@ with an unpickler that knows a handful of names (an ordered dict, tensor and par
 rebuilding, storage types) and refuses every other global: loading a file never runs code from it.
 """
 import collections
+import io
 import os
 import pickle
 import zipfile
+import zlib
 
 import numpy as np
 
@@ -139,21 +141,30 @@ def _read_legacy(path):
 
 def read_torch_state_dict(path):
     """{name: numpy array} from a ``.pth`` (zip or legacy format); CheckpointError otherwise."""
-    if not os.path.isfile(path):
-        raise CheckpointError(f"weights file {path} does not exist")
+    check_weights_path(path)
     if not zipfile.is_zipfile(path):
         return _check_state(_read_legacy(path), path)
-    with zipfile.ZipFile(path) as archive:
-        pickles = [n for n in archive.namelist() if n.endswith("/data.pkl")]
-        if len(pickles) != 1:
-            raise CheckpointError(f"{path}: no data.pkl inside: not a PyTorch file")
-        root = pickles[0][:-len("/data.pkl")]
-        with archive.open(pickles[0]) as handle:
-            try:
-                state = _Unpickler(handle, archive, root).load()
-            except (pickle.UnpicklingError, KeyError, ValueError, EOFError) as err:
-                raise CheckpointError(f"{path}: {err}") from None
+    try:
+        with zipfile.ZipFile(path) as archive:
+            pickles = [n for n in archive.namelist() if n.endswith("/data.pkl")]
+            if len(pickles) != 1:
+                raise CheckpointError(f"{path}: no data.pkl inside: not a PyTorch file")
+            root = pickles[0][:-len("/data.pkl")]
+            data = io.BytesIO(archive.read(pickles[0]))  # read whole: zipfile checks its CRC-32
+            state = _Unpickler(data, archive, root).load()
+    except (zipfile.BadZipFile, zlib.error, EOFError) as err:
+        raise CheckpointError(f"{path} is damaged: {err} (a changed bit or an incomplete download)") from None
+    except (pickle.UnpicklingError, KeyError, ValueError) as err:
+        raise CheckpointError(f"{path}: {err}") from None
     return _check_state(state, path)
+
+
+def check_weights_path(path):
+    """CheckpointError, naming ``path``, unless it is a file."""
+    if os.path.isdir(path):
+        raise CheckpointError(f"weights file {path} is a folder; give the weights file inside it")
+    if not os.path.isfile(path):
+        raise CheckpointError(f"weights file {path} does not exist")
 
 
 def _check_state(state, path):

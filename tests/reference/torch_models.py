@@ -6,7 +6,10 @@ BN running statistics, save it in its native format, and save an input and its o
 Writes OUT_DIR/weights.pth and weights_legacy.pth (torchvision; PyTorch's current and legacy
 formats) or weights.safetensors (timm), x.npy and out.npy
 (inference mode; with --train-aux: training mode, dropout off, main and aux outputs).
+For timm models also features.npz: the feature maps timm's features_only=True returns (the
+outputs of the modules its feature_info names), feature_info.json: their channels and reductions.
 """
+import json
 import os
 import sys
 import types
@@ -60,6 +63,10 @@ def main(source, model, out, train_aux=False):
                 module.p = 0.0
     else:
         net.eval()
+    features = {}
+    for i, info in enumerate(getattr(net, "feature_info", []) if source == "timm" else []):
+        net.get_submodule(info["module"]).register_forward_hook(
+            lambda _m, _i, out, i=i: features.__setitem__(f"level{i}", out.numpy().copy()))
     with torch.no_grad():
         y = net(x)
     outputs = [y]
@@ -75,6 +82,10 @@ def main(source, model, out, train_aux=False):
         torch.save(state, os.path.join(out, "weights.pth"))
         torch.save(state, os.path.join(out, "weights_legacy.pth"), _use_new_zipfile_serialization=False)
     np.save(os.path.join(out, "x.npy"), x.numpy())
+    if features:
+        np.savez(os.path.join(out, "features.npz"), **features)
+        with open(os.path.join(out, "feature_info.json"), "w", encoding="utf-8") as handle:
+            json.dump([{k: info[k] for k in ("num_chs", "reduction", "module")} for info in net.feature_info], handle)
     np.save(os.path.join(out, "out.npy"), np.stack([o.numpy() for o in outputs]))
 
 

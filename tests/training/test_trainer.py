@@ -46,6 +46,7 @@ def test_fp16_needs_a_gpu(tmp_path):
         train(TrainConfig(precision="fp16", out=str(tmp_path), resize=32, limit_train=64, limit_test=64))
 
 
+@pytest.mark.slow
 def test_googlenet_bn_trains_on_an_image_folder(tmp_path, capsys):
     root = make_image_folder(tmp_path / "imgs", per_class=24)
     out = tmp_path / "run"

@@ -31,6 +31,7 @@ PLAIN_MXNET_LOADER = textwrap.dedent("""
 """)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", list_models())
 def test_every_model_exports_a_valid_onnx_graph(name, tmp_path):
     net = get_model(name)
@@ -45,6 +46,7 @@ def test_every_model_exports_a_valid_onnx_graph(name, tmp_path):
     assert [d.dim_value for d in dims[1:]] == [get_spec(name).input_size[0], side, side]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name, side", [("googlenet_d2l", 16), ("mnist_inception", 28), ("mnist_resnet", 28)])
 def test_onnx_outputs_match_mxnet(name, side, tmp_path):
     from onnx.reference import ReferenceEvaluator

@@ -1,5 +1,6 @@
 """Published weights: each source's own net, with random weights and random BN statistics,
 saved in its native format, loaded into ours, computes the same outputs."""
+import json
 import os
 import subprocess
 
@@ -159,6 +160,7 @@ def test_pretrained_true_offline_names_the_file(tmp_path, monkeypatch):
         get_model("inception_v4", pretrained=True)
 
 
+@pytest.mark.slow
 def test_finetuning_keeps_frozen_stages_and_learns_a_new_head(tmp_path):
     """train --pretrained FILE --freeze b1,b2,b4 on a two-class image folder. b4 sits behind
     the trained b3: its BN layers see inputs that need gradients, and must still keep their
@@ -215,3 +217,21 @@ def test_train_command_takes_pretrained_and_freeze(tmp_path, capsys):
                      str(tmp_path / "fm"), "--pretrained", str(tmp_path / "googlenet.params")]) == 1
     assert "--pretrained weights take 3-channel images: use --image-folder (fashion-mnist is 1-channel)" \
         in capsys.readouterr().err
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("model", ["inception_v3", "inception_v4", "inception_resnet_v2"])
+def test_feature_levels_are_timms_features_only(torch_python, tmp_path, model):
+    """Levels, channels and reductions of timm's features_only=True, and the same tensors given
+    the same weights (within 1e-5 of each level's scale)."""
+    x, _ = _reference(torch_python, tmp_path, "timm", model)
+    theirs = json.loads((tmp_path / "feature_info.json").read_text())
+    pyramid = get_model(model, pretrained=str(tmp_path / "weights.safetensors"), features_only=True)
+    assert [(i.num_chs, i.reduction) for i in pyramid.feature_info] == [(i["num_chs"], i["reduction"]) for i in theirs]
+    ref = np.load(tmp_path / "features.npz")
+    ours = pyramid(mx.nd.array(x))
+    assert len(ours) == len(ref.files) == 5
+    for i, level in enumerate(ours):
+        want = ref[f"level{i}"]
+        assert level.shape == want.shape
+        assert np.abs(level.asnumpy() - want).max() <= 1e-5 * np.abs(want).max(), i
