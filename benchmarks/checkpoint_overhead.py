@@ -41,11 +41,11 @@ def save_seconds(repeats=5):
     """Median seconds of one save_checkpoint of the d2l net with its SGD trainer state (24 MB)."""
     import time
 
-    import mxnet as mx
-
     from gluon_googlenet.training.checkpoint import save_checkpoint
     from gluon_googlenet.training.run import resolve_run
     from gluon_googlenet.training.trainer import build_net, make_trainer
+
+    import mxnet as mx
     run = resolve_run(TrainConfig())
     net, _ = build_net(run, 10)
     trainer = make_trainer(net, run)

@@ -16,10 +16,6 @@ if "train-bf16" in sys.argv or PRECISION == "bf16":
     from mxnet.contrib import amp  # AMP must patch MXNet before any net is built
     amp.init(target_dtype="bfloat16")
 
-import mxnet as mx  # noqa: E402
-import numpy as np  # noqa: E402
-from mxnet import autograd, gluon  # noqa: E402
-
 from gluon_googlenet import TrainConfig, get_model, train  # noqa: E402
 from gluon_googlenet.training.checkpoint import load_model  # noqa: E402
 from gluon_googlenet.training.data import load_dataset, make_loader  # noqa: E402
@@ -27,6 +23,10 @@ from gluon_googlenet.training.loop import evaluate, train_epoch  # noqa: E402
 from gluon_googlenet.training.run import resolve_run  # noqa: E402
 from gluon_googlenet.training.trainer import make_trainer  # noqa: E402
 from gluon_googlenet.weights import fast  # noqa: E402
+
+import mxnet as mx  # noqa: E402
+import numpy as np  # noqa: E402
+from mxnet import autograd, gluon  # noqa: E402
 
 BATCH = 128
 

@@ -13,9 +13,9 @@ import sys
 import tempfile
 from functools import partial
 
-import numpy as np
-
 import gluon_googlenet  # noqa: F401
+
+import numpy as np
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path[:0] = [os.path.join(ROOT, "tests"), os.path.join(ROOT, "tests", "weights")]

@@ -15,12 +15,12 @@ import time
 os.environ.setdefault("MXNET_EXEC_BULK_EXEC_TRAIN", "0")
 os.environ.setdefault("MXNET_EXEC_BULK_EXEC_INFERENCE", "0")
 
-import mxnet as mx  # noqa: E402
-from mxnet import autograd, gluon  # noqa: E402
-
 import gluon_googlenet  # noqa: E402,F401  (threads before MXNet)
 from gluon_googlenet import get_model  # noqa: E402
 from gluon_googlenet.base.cpu import machine_record  # noqa: E402
+
+import mxnet as mx  # noqa: E402
+from mxnet import autograd, gluon  # noqa: E402
 
 
 def profile(batch, size, steps):

@@ -14,10 +14,10 @@ import argparse
 import os
 import tempfile
 
-from train_image_folder import make_folder  # the two-class picture folder of the sibling example
-
 import gluon_googlenet  # noqa: F401  (before mxnet: sets OMP_NUM_THREADS)
 from gluon_googlenet import TrainConfig, train
+
+from train_image_folder import make_folder  # the two-class picture folder of the sibling example
 
 
 def main():

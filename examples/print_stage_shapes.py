@@ -5,11 +5,11 @@
 """
 import argparse
 
-import mxnet as mx
-
 import gluon_googlenet  # noqa: F401  (before mxnet: sets OMP_NUM_THREADS)
 from gluon_googlenet import get_model, get_spec, list_models
 from gluon_googlenet.viz.summary import stage_shapes
+
+import mxnet as mx
 
 
 def main():

@@ -7,14 +7,14 @@ Fashion-MNIST resized to 96x96 per sample, softmax cross-entropy, no hybridizati
 import argparse
 import time
 
-import mxnet as mx
-from mxnet import autograd, gluon, init
-from mxnet.gluon.data.vision import transforms
-
 import gluon_googlenet  # noqa: F401  (before mxnet: sets OMP_NUM_THREADS)
 from gluon_googlenet import GoogLeNet
 from gluon_googlenet.base.context import parse_ctx
 from gluon_googlenet.training.data import load_dataset
+
+import mxnet as mx
+from mxnet import autograd, gluon, init
+from mxnet.gluon.data.vision import transforms
 
 
 def load_data_fashion_mnist(batch_size, resize=96, limit=None):

@@ -10,12 +10,12 @@ import argparse
 import os
 import tempfile
 
-import numpy as np
-from PIL import Image
-
 import gluon_googlenet  # noqa: F401  (before mxnet: sets OMP_NUM_THREADS)
 from gluon_googlenet import TrainConfig, train
 from gluon_googlenet.training.inference import evaluate_checkpoint
+
+import numpy as np
+from PIL import Image
 
 
 def make_folder(root, per_class=40, size=48, seed=0):

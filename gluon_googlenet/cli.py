@@ -130,10 +130,11 @@ def cmd_train(args):
 def cmd_evaluate(args):
     from .training.inference import default_confusion_path, evaluate_checkpoint
     png = args.confusion or default_confusion_path(args.checkpoint)
-    result = evaluate_checkpoint(args.checkpoint, args.data_dir, args.ctx, args.batch_size,
-                                 args.limit_test, png, verify=args.verify_data)
+    result = evaluate_checkpoint(args.checkpoint, args.ctx, args.batch_size, png, args.tta,
+                                 data_dir=args.data_dir, limit_test=args.limit_test, verify=args.verify_data)
     meta = result["meta"]
-    print(f"{meta['model']} (epoch {meta['epoch']}) on {meta['dataset']} test set: "
+    print(f"{meta['model']} (epoch {meta['epoch']}) on {meta['dataset']} test set"
+          f"{' with flip test-time augmentation' if args.tta else ''}: "
           f"accuracy {result['acc']:.4f} ({result['count']} images), loss {result['loss']:.4f}")
     for name, acc in result["per_class"].items():
         print(f"  {name:<12} {acc:.3f}")
@@ -234,7 +235,10 @@ def cmd_info(args):
 
 
 def cmd_zoo(args):
-    from .viz.zoo import format_zoo, zoo_rows
+    from .viz.zoo import format_features, format_zoo, zoo_rows
+    if args.features:
+        print(format_features(args.models or None))
+        return
     print(format_zoo(zoo_rows(args.models or None), markdown=args.markdown))
 
 
@@ -304,6 +308,8 @@ def build_parser():
     p = sub.add_parser("zoo", help="table of every model: parameters, mult-adds, input sizes")
     p.add_argument("models", nargs="*", metavar="NAME", help="only these models")
     p.add_argument("--markdown", action="store_true", help="a Markdown table (for the README)")
+    p.add_argument("--features", action="store_true",
+                   help="the feature levels of each model (features_only, feature_info) as a Markdown table")
     p.set_defaults(func=cmd_zoo)
 
     p = sub.add_parser("diagram", help="draw the network with mx.viz.plot_network (Graphviz)")
@@ -348,6 +354,8 @@ def build_parser():
     p.add_argument("--batch-size", type=_positive, default=256, help="default: %(default)s")
     p.add_argument("--limit-test", type=_optional_positive, help="use the first N test images")
     p.add_argument("--confusion", metavar="PNG", help="confusion matrix file (default: beside the checkpoint)")
+    p.add_argument("--tta", choices=("flip",),
+                   help="test-time augmentation: flip averages each image's logits with its mirror's")
     p.add_argument("--no-verify", dest="verify_data", action="store_false",
                    help="skip the MD5 check of the data files")
     p.set_defaults(func=cmd_evaluate)

@@ -20,14 +20,14 @@ import os
 import sys
 import time
 
-import mxnet as mx
-import numpy as np
-
 import gluon_googlenet  # noqa: F401  (before mxnet: sets OMP_NUM_THREADS)
 from gluon_googlenet.base.cpu import cpu_info, threads_in_use
 from gluon_googlenet.base.fileio import atomic_path, write_json
 from gluon_googlenet.training.data import epoch_seed
 from gluon_googlenet.training.progress import format_duration
+
+import mxnet as mx
+import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)

@@ -7,13 +7,13 @@ import struct
 import subprocess
 import sys
 
+import gluon_googlenet  # noqa: F401  (sets OMP_NUM_THREADS before MXNet loads)
+from gluon_googlenet.viz.summary import count_params
+
 import mxnet as mx
 import numpy as np
 import pytest
 from PIL import Image
-
-import gluon_googlenet  # noqa: F401  (sets OMP_NUM_THREADS before MXNet loads)
-from gluon_googlenet.viz.summary import count_params
 
 
 def write_idx(path, array, gz=False):

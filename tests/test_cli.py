@@ -3,11 +3,11 @@ import os
 import subprocess
 import sys
 
+from gluon_googlenet import cli, get_spec
+
 import numpy as np
 import pytest
 from conftest import LOADED, run_cli
-
-from gluon_googlenet import cli, get_spec
 
 onnx = pytest.importorskip("onnx")
 
@@ -140,3 +140,15 @@ def test_branches_command(small_run, tmp_path, capsys):
     assert cli.main(["branches", str(small_run / "best.ckpt"), "--block", "b4", "--image", "test:3",
                      "-o", out]) == 1
     assert "not an Inception block" in capsys.readouterr().err
+
+
+def test_evaluate_with_flip_tta(tmp_path, capsys):
+    """evaluate --tta flip on the checkpoint in tests/fixtures and its 16 test images."""
+    from conftest import FIXTURES, make_idx_dir
+    data = make_idx_dir(tmp_path / "data", n_train=64, n_test=16)
+    ckpt = os.path.join(FIXTURES, "mnist_resnet-f4d23ed.ckpt")
+    png = str(tmp_path / "cm.png")
+    for extra, words in (([], "test set: accuracy"), (["--tta", "flip"], "with flip test-time augmentation: accuracy")):
+        assert cli.main(["evaluate", ckpt, "--data-dir", data, "--no-verify", "--confusion", png, *extra]) == 0
+        first = capsys.readouterr().out.splitlines()[0]
+        assert first.startswith("mnist_resnet (epoch 1) on fashion-mnist") and words in first and "(16 images)" in first

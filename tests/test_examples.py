@@ -5,6 +5,7 @@ import subprocess
 import sys
 
 import mxnet as mx
+import numpy as np
 import pytest
 from conftest import D2L_SHAPES, ROOT
 
@@ -79,3 +80,27 @@ def test_image_folder_example_trains(tmp_path):
                           "--out", str(tmp_path / "run")], capture_output=True, text=True, check=True).stdout
     assert "epoch 10:" in out and "best checkpoint: test accuracy" in out
     assert float(out.split("test accuracy ")[1].split()[0]) >= 0.9
+
+
+def test_every_script_imports_the_package_before_mxnet():
+    """Importing gluon_googlenet sets OMP_NUM_THREADS, which MXNet reads once, when it loads:
+    a script that imports mxnet first runs on one thread."""
+    import ast
+    import glob
+    scripts = glob.glob(os.path.join(ROOT, "examples", "*.py")) + glob.glob(os.path.join(ROOT, "benchmarks", "*.py"))
+    for path in scripts:
+        order = [alias.name.split(".")[0] if isinstance(node, ast.Import) else (node.module or "").split(".")[0]
+                 for node in ast.parse(open(path, encoding="utf-8").read()).body
+                 if isinstance(node, (ast.Import, ast.ImportFrom)) for alias in node.names]
+        if "mxnet" in order:
+            assert "gluon_googlenet" in order and order.index("gluon_googlenet") < order.index("mxnet"), path
+
+
+@pytest.mark.slow
+def test_backbone_example_trains_a_head_on_two_levels_over_two_contexts():
+    lines = run_example("backbone_features.py", "--ctx", "cpu:0,1", "--size", "64", "--batches", "6",
+                        "--batch-size", "8").splitlines()
+    assert lines[:2] == ["level b4.4: 832 channels, 1/16 of the input side",
+                         "level b5.1: 1024 channels, 1/32 of the input side"]
+    losses = [float(line.split("loss ")[1]) for line in lines if line.startswith("batch ")]
+    assert len(losses) == 6 and all(np.isfinite(losses)) and losses[-1] < losses[0]

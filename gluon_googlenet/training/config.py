@@ -110,8 +110,6 @@ def validate(config):
          f"--checkpoint-every must be >= 0 minutes, got {config.checkpoint_every}"),
         (not config.limit_train or config.limit_train >= 1, "--limit-train must be >= 1"),
         (not config.limit_test or config.limit_test >= 1, "--limit-test must be >= 1"),
-        (not config.pretrained or config.image_folder,
-         f"--pretrained weights take 3-channel images: use --image-folder ({config.dataset} is 1-channel)"),
     ]
     for ok, message in checks:
         if not ok:

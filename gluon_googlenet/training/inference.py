@@ -23,21 +23,21 @@ def _test_data(meta, data_dir=None, limit_test=None, verify=True):
     return load_run_data(meta["input_size"], data_source(meta["config"], **changes), need_train=False)
 
 
-def evaluate_checkpoint(path, data_dir=None, ctx="cpu", batch_size=256, limit=None,
-                        confusion_png=None, verify=True):
+def evaluate_checkpoint(path, ctx="cpu", batch_size=256, confusion_png=None, tta=None, **data):
     """Test accuracy, per-class accuracy and confusion matrix of checkpoint ``path``.
 
-    The test set is the one the run used (IDX test files, limited as in training unless
-    ``limit`` says otherwise, or the image folder's held-out share). Writes the confusion
-    matrix as a PNG when ``confusion_png`` is given. The result also holds the test images,
-    labels and predictions.
+    The test set is the one the run used (IDX test files, limited as in training, or the image
+    folder's held-out share); ``data``: ``data_dir``, ``limit_test``, ``verify`` to read it
+    otherwise. ``tta='flip'`` averages each image's logits with its mirror's. Writes the
+    confusion matrix as a PNG when ``confusion_png`` is given. The result also holds the test
+    images, labels and predictions.
     """
     ctxs = parse_ctx(ctx)
     net, meta = load_model(path, ctxs)
     net.hybridize(static_alloc=True)
-    data = _test_data(meta, data_dir, limit, verify)
+    data = _test_data(meta, **data)
     result = evaluate(net, make_loader(*data.test, batch_size), ctxs, meta["classes"],
-                      norm=(meta.get("mean"), meta.get("std")))
+                      norm=(meta.get("mean"), meta.get("std")), tta=tta)
     confusion = result["confusion"]
     per_class = confusion.diagonal() / np.maximum(confusion.sum(axis=1), 1)
     if confusion_png:

@@ -13,7 +13,7 @@ import mxnet as mx
 import numpy as np
 from mxnet import autograd, gluon
 
-from ..base.errors import DivergedError
+from ..base.errors import ConfigError, DivergedError
 from ..nn.staged import TrainOutputs
 from .data import to_input
 
@@ -159,15 +159,21 @@ class EpochTotals:
                 "seconds": self.seconds}
 
 
-def evaluate(net, loader, ctxs, num_classes, loss_fn=None, norm=(None, None)):
+TTA = ("flip",)
+
+
+def evaluate(net, loader, ctxs, num_classes, loss_fn=None, norm=(None, None), tta=None):
     """Accuracy, mean loss, confusion matrix (rows true, columns predicted) and the predicted
-    class of every example, in loader order, over ``loader``."""
+    class of every example, in loader order, over ``loader``. ``tta='flip'``: each image's
+    logits averaged with its left-right mirror's (test-time augmentation)."""
+    if tta not in (None, *TTA):
+        raise ConfigError(f"unknown test-time augmentation {tta!r}; use one of: {', '.join(TTA)}")
     loss_fn = loss_fn or gluon.loss.SoftmaxCrossEntropyLoss()
     confusion = np.zeros((num_classes, num_classes), dtype=np.int64)
     loss_sum, predictions = 0.0, []
     for xb, yb in loader:
         xs, ys = split_batch(xb, yb, ctxs)
-        outs = [net(to_input(x, *norm)) for x in xs]
+        outs = [_logits(net, to_input(x, *norm), tta) for x in xs]
         loss_sum += sum(loss_fn(o, y).sum().asscalar() for o, y in zip(outs, ys))
         preds = np.concatenate([o.argmax(axis=1).asnumpy().astype(np.int64) for o in outs])
         predictions.append(preds)
@@ -176,3 +182,10 @@ def evaluate(net, loader, ctxs, num_classes, loss_fn=None, norm=(None, None)):
     return {"acc": float(np.trace(confusion) / max(total, 1)),
             "loss": loss_sum / max(total, 1), "confusion": confusion, "count": total,
             "predictions": np.concatenate(predictions) if predictions else np.zeros(0, np.int64)}
+
+
+def _logits(net, x, tta):
+    """The net's logits for ``x``; with 'flip', averaged with those of the mirrored images."""
+    if tta == "flip":
+        return (net(x) + net(x.flip(axis=3))) / 2
+    return net(x)

@@ -81,17 +81,21 @@ def resolve_run(config, saved_config=None, kv=None):
         raise ConfigError(f"{config.model} needs inputs of at least {spec.min_size}x{spec.min_size}; "
                           f"images of {size}x{size} are too small (--resize)")
     dataset = None if config.image_folder else get_dataset_spec(config.dataset)
-    return Run(config=config, spec=spec, size=size, dataset=dataset, channels=1 if dataset else 3,
-               norm=_normalisation(config), ctxs=tuple(parse_ctx(config.ctx)),
+    channels = 1 if dataset else 3
+    return Run(config=config, spec=spec, size=size, dataset=dataset, channels=channels,
+               norm=_normalisation(config, channels), ctxs=tuple(parse_ctx(config.ctx)),
                paths=RunPaths(run_folder(config.out, kv)), rank=kv.rank if kv else 0,
                workers=kv.num_workers if kv else 1, kv=kv)
 
 
-def _normalisation(config):
+def _normalisation(config, channels):
     """(mean, std) of the net's input: the weights source's when starting from published
-    weights, ImageNet's for image folders, none ([0, 1] inputs) for the IDX data sets."""
+    weights (averaged over RGB for grey images, as timm does), ImageNet's for image folders,
+    none ([0, 1] inputs) for the IDX data sets."""
     if config.pretrained:
         source = source_of(config.pretrained)
+        if channels == 1:
+            return (sum(source.mean) / 3,), (sum(source.std) / 3,)
         return source.mean, source.std
     if config.image_folder:
         return IMAGENET_MEAN, IMAGENET_STD

@@ -229,8 +229,7 @@ def build_net(run, classes, resumed=None):
     elif config.pretrained:
         mx.random.seed(config.seed)  # the new classifier's initialisation
         weights = True if config.pretrained == "gluoncv" else config.pretrained
-        net = get_model(config.model, pretrained=weights, ctx=list(run.ctxs),
-                        **{k: v for k, v in model_kwargs.items() if k != "in_channels"})
+        net = get_model(config.model, pretrained=weights, ctx=list(run.ctxs), **model_kwargs)
     else:
         net = get_model(config.model, **model_kwargs)
         mx.random.seed(config.seed)

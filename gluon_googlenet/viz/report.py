@@ -82,7 +82,7 @@ def build_report(run_dir, out_path=None, data_dir=None, checkpoint="best.ckpt"):
     except (ValueError, AssertionError):
         raise DataError(f"{history_file} is not a training history (corrupt or empty)") from None
     ckpt = os.path.join(run_dir, checkpoint)
-    result = evaluate_checkpoint(ckpt, data_dir)
+    result = evaluate_checkpoint(ckpt, data_dir=data_dir)
     meta = result["meta"]
     names = meta["class_names"]
     import mxnet as mx

@@ -49,3 +49,14 @@ def format_zoo(rows, markdown=False):
     widths = [max(len(str(row[i])) for row in table + [header]) for i in range(len(header) - 1)]
     fmt = "  ".join(f"{{:<{w}}}" if i in (0, 3) else f"{{:>{w}}}" for i, w in enumerate(widths))
     return "\n".join(fmt.format(*row[:-1]) + "  " + row[-1] for row in [header] + table)
+
+
+def format_features(names=None):
+    """Markdown table of every model's feature levels (features_only / feature_info): channels,
+    reduction and layer of each level, and num_features (what forward_features gives)."""
+    lines = ["| model | levels: channels / reduction (layer) | num_features |", "|---|---|---|"]
+    for name in names or list_models():
+        net = build_model(name)
+        levels = ", ".join(f"{i.num_chs}/{i.reduction} (`{i.module}`)" for i in net.feature_info)
+        lines.append(f"| `{name}` | {levels} | {net.num_features:,} |")
+    return "\n".join(lines)

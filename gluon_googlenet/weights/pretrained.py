@@ -14,6 +14,7 @@ import re
 from collections import namedtuple
 
 import mxnet as mx
+import numpy as np
 
 from ..base.errors import CheckpointError, ConfigError, DependencyError
 from ..base.gluon_internals import structural_names
@@ -213,20 +214,38 @@ def pretrained_build_kwargs(name, weights):
     return _published(name, source_of(weights))
 
 
+def adapt_input_conv(weight, in_channels):
+    """A first convolution's RGB weights (O, 3, k, k) for ``in_channels`` inputs, as timm's
+    ``adapt_input_conv``: 1 channel sums the RGB filters (a grey image then gives what it gives
+    repeated as RGB); others repeat the filters cyclically and scale them by 3 / in_channels."""
+    if in_channels == 1:
+        return weight.sum(axis=1, keepdims=True)
+    repeats = -(-in_channels // weight.shape[1])
+    return np.tile(weight, (1, repeats, 1, 1))[:, :in_channels] * (weight.shape[1] / in_channels)
+
+
 def get_pretrained(name, weights, classes=None, source=None, ctx=None, trunk_only=False, **kwargs):
     """Model ``name`` with published weights: ``weights`` a file path, or True (or 'gluoncv')
     for GluonCV's model store.
 
     The net is built as ``source`` (by default guessed from the file suffix) builds it;
     ``classes`` other than the file's gives a new classifier (and aux heads), as does
-    ``trunk_only`` (a feature extractor needs no classifier); other ``kwargs`` go to the
-    model's factory.
+    ``trunk_only`` (a feature extractor needs no classifier); ``in_channels`` other than 3
+    adapts the first convolution (``adapt_input_conv``); other ``kwargs`` go to the model's
+    factory.
     """
     if weights is True or weights == "gluoncv":
         weights, source = gluoncv_file(name), "gluoncv"
     source = source_of(weights, source)
     build = dict(_published(name, source), **kwargs)
+    in_channels = build.get("in_channels", 3)
+    if in_channels != 3 and build.get("transform_input"):
+        raise ConfigError(f"{source.name}'s {name} weights take RGB through a per-channel input transform; "
+                          f"for in_channels={in_channels} use GluonCV or timm weights")
     arrays = read_weights(weights, source)
+    if in_channels != 3:
+        first = _file_sections(arrays)["features"][0]
+        arrays = dict(arrays, **{first: adapt_input_conv(arrays[first], in_channels)})
     saved_classes = file_classes(arrays)
     classes = classes or saved_classes
     net = build_model(name, classes=classes, **build)

@@ -1,9 +1,9 @@
 """Device contexts: parse_ctx and its one-line errors."""
-import mxnet as mx
-import pytest
-
 from gluon_googlenet.base.context import parse_ctx
 from gluon_googlenet.base.errors import ContextError
+
+import mxnet as mx
+import pytest
 
 
 def test_parse_cpu_contexts():

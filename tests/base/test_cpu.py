@@ -4,11 +4,11 @@ import os
 import subprocess
 import sys
 
-import pytest
-from conftest import run_cli
-
 from gluon_googlenet.base import cpu
 from gluon_googlenet.base.errors import CpuFeatureError
+
+import pytest
+from conftest import run_cli
 
 ZEN3 = cpu.CpuInfo("AMD EPYC 7B13 (fake)", 2, frozenset({"AVX2"}))
 

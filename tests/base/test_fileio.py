@@ -6,12 +6,12 @@ import re
 import subprocess
 import sys
 
+from gluon_googlenet import TrainConfig, cli, train
+from gluon_googlenet.training.checkpoint import read_checkpoint
+
 import pytest
 from conftest import SMALL, make_idx_dir, run_cli
 from PIL import Image
-
-from gluon_googlenet import TrainConfig, cli, train
-from gluon_googlenet.training.checkpoint import read_checkpoint
 
 
 @pytest.mark.slow

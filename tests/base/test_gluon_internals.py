@@ -1,11 +1,6 @@
 """The private Gluon attributes this package reads: these fail loudly if an MXNet release changes them."""
 import warnings
 
-import mxnet as mx
-import numpy as np
-import pytest
-from mxnet.gluon import nn
-
 from gluon_googlenet.base.gluon_internals import (
     child_blocks,
     freeze,
@@ -19,6 +14,11 @@ from gluon_googlenet.base.gluon_internals import (
     structural_names,
     structural_params,
 )
+
+import mxnet as mx
+import numpy as np
+import pytest
+from mxnet.gluon import nn
 
 
 def _net():

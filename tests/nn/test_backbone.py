@@ -1,13 +1,13 @@
 """The backbone interface over every registered model: features then head is the net, pre-logits,
 a fresh classifier, and the feature pyramid (levels, export and reload, ONNX, published weights)."""
-import mxnet as mx
-import numpy as np
-import pytest
-
 from gluon_googlenet import get_model, get_spec, list_models
 from gluon_googlenet.base.errors import ConfigError
 from gluon_googlenet.nn.backbone import FeatureNet
 from gluon_googlenet.weights.export import export_model, export_onnx
+
+import mxnet as mx
+import numpy as np
+import pytest
 
 
 def _small(name):

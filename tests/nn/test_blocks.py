@@ -1,8 +1,8 @@
 """The blocks users import: Inception and conv_relu."""
+from gluon_googlenet import Inception
+
 import mxnet as mx
 import numpy as np
-
-from gluon_googlenet import Inception
 
 
 def test_inception_block_concatenates_branches():

@@ -1,10 +1,10 @@
 """GoogLeNet: the book's stage shapes, the paper/GluonCV variants, article 002's net."""
 
-import mxnet as mx
-from conftest import D2L_SHAPES, gluoncv_param_count
-
 from gluon_googlenet import get_model, get_spec
 from gluon_googlenet.viz.summary import count_params, stage_shapes
+
+import mxnet as mx
+from conftest import D2L_SHAPES, gluoncv_param_count
 
 
 def test_googlenet_3x3_variant_matches_gluoncv():

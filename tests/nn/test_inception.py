@@ -1,8 +1,8 @@
 """Inception v3 against GluonCV's net."""
-from conftest import gluoncv_param_count
-
 from gluon_googlenet import get_model
 from gluon_googlenet.viz.summary import count_params
+
+from conftest import gluoncv_param_count
 
 
 def test_inception_v3_matches_gluoncv():

@@ -1,7 +1,4 @@
 """The layer vocabulary: each kind's size and channel arithmetic against the blocks it builds."""
-import mxnet as mx
-import pytest
-
 from gluon_googlenet import get_model, get_spec, list_models
 from gluon_googlenet.nn.layers import (
     AdaptiveAvgPool,
@@ -19,6 +16,9 @@ from gluon_googlenet.nn.layers import (
     sequence_channels,
     sequence_side,
 )
+
+import mxnet as mx
+import pytest
 
 
 @pytest.mark.parametrize("name", list_models())

@@ -1,7 +1,7 @@
 """Article 004's MNIST nets learn real Fashion-MNIST at 28x28."""
-import pytest
-
 from gluon_googlenet import TrainConfig, train
+
+import pytest
 
 
 @pytest.mark.slow

@@ -3,15 +3,15 @@ import hashlib
 import json
 import os
 
-import mxnet as mx
-import pytest
-from conftest import FIXTURES
-
 from gluon_googlenet import get_model, get_spec, list_models, register_model
 from gluon_googlenet.base.errors import ConfigError
 from gluon_googlenet.base.gluon_internals import structural_names
 from gluon_googlenet.viz.summary import count_params
 from gluon_googlenet.viz.zoo import measure
+
+import mxnet as mx
+import pytest
+from conftest import FIXTURES
 
 
 @pytest.mark.parametrize("name", list_models())

@@ -1,11 +1,11 @@
 """StagedNet, over every registered model: shapes, hybridization, input checks, gradients, aux heads."""
-import mxnet as mx
-import numpy as np
-import pytest
-
 from gluon_googlenet import GoogLeNet, get_model, get_spec, list_models
 from gluon_googlenet.base.errors import InputShapeError
 from gluon_googlenet.viz.summary import count_params
+
+import mxnet as mx
+import numpy as np
+import pytest
 
 
 def _small_input(name):
@@ -88,9 +88,9 @@ def test_inception_v4_on_mnist_sized_input_names_its_minimum():
 
 
 def test_googlenet_aux_heads_in_training_only():
-    from mxnet import autograd
-
     from gluon_googlenet.nn.staged import TrainOutputs
+
+    from mxnet import autograd
     net = get_model("googlenet", aux_logits=True, classes=7)
     net.initialize(mx.init.Xavier())
     def aux(c):  # each aux head: conv 1x1 128 + BN, FC 2048->1024, FC 1024->7

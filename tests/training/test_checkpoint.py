@@ -3,14 +3,14 @@ computes what it computed then, and resumes; damaged and foreign files are refus
 import os
 import shutil
 
+from gluon_googlenet import TrainConfig, train
+from gluon_googlenet.base.errors import CheckpointError
+from gluon_googlenet.training.checkpoint import load_model, read_checkpoint
+
 import mxnet as mx
 import numpy as np
 import pytest
 from conftest import FIXTURES, make_idx_dir
-
-from gluon_googlenet import TrainConfig, train
-from gluon_googlenet.base.errors import CheckpointError
-from gluon_googlenet.training.checkpoint import load_model, read_checkpoint
 
 LEGACY = os.path.join(FIXTURES, "mnist_resnet-f4d23ed.ckpt")
 

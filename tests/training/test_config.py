@@ -1,10 +1,10 @@
 """Run settings: the checks, the learning-rate schedules."""
-import pytest
-from conftest import SMALL, dict_replace
-
 from gluon_googlenet import TrainConfig, train
 from gluon_googlenet.base.errors import ConfigError
 from gluon_googlenet.training.config import lr_at
+
+import pytest
+from conftest import SMALL, dict_replace
 
 
 @pytest.mark.parametrize("change, message", [

@@ -3,10 +3,6 @@ import gzip
 import hashlib
 import os
 
-import numpy as np
-import pytest
-from conftest import make_idx_dir, make_image_folder, write_idx
-
 from gluon_googlenet.base.errors import DataError
 from gluon_googlenet.training.data import (
     EpochSampler,
@@ -20,6 +16,10 @@ from gluon_googlenet.training.data import (
     split_indices,
 )
 from gluon_googlenet.training.datasets import FASHION_MNIST, MNIST
+
+import numpy as np
+import pytest
+from conftest import make_idx_dir, make_image_folder, write_idx
 
 
 def _spec_for(folder):

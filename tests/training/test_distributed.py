@@ -2,11 +2,11 @@
 import subprocess
 import sys
 
-import numpy as np
-import pytest
-
 from gluon_googlenet.training.checkpoint import read_checkpoint
 from gluon_googlenet.training.distributed import dmlc_env, free_port
+
+import numpy as np
+import pytest
 
 
 def test_dmlc_environment_for_loopback():
@@ -34,9 +34,9 @@ def test_two_workers_end_with_identical_weights(fashion_dir, tmp_path):
     for name in w0:
         np.testing.assert_array_equal(w0[name].asnumpy(), w1[name].asnumpy(), err_msg=name)
     # the workers trained: nearly every weight array left the common Xavier start, by a real step
-    import mxnet as mx
-
     from gluon_googlenet import get_model
+
+    import mxnet as mx
     start = get_model("googlenet_d2l")
     mx.random.seed(0)
     start.initialize(mx.init.Xavier())

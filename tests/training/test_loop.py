@@ -1,6 +1,8 @@
-"""The loop's core: losses with aux heads, an epoch over two contexts, evaluation."""
+"""The loop's core: losses with aux heads, an epoch over two contexts, evaluation with and without
+flip test-time augmentation."""
 import mxnet as mx
 import numpy as np
+import pytest
 
 
 def test_aux_losses_weigh_point_three():
@@ -35,3 +37,23 @@ def test_an_epoch_over_two_contexts_counts_every_example(tmp_path):
     assert np.isfinite(result.loss) and 0 <= result.acc <= 1 and result.seconds > 0
     result = evaluate(net, make_loader(images, labels, 16), run.ctxs, 10, loss_fn, run.norm)
     assert result["count"] == 40 and result["confusion"].sum() == 40 and len(result["predictions"]) == 40
+
+
+def test_flip_tta_averages_each_image_with_its_mirror():
+    from gluon_googlenet.base.errors import ConfigError
+    from gluon_googlenet.nn.registry import build_model
+    from gluon_googlenet.training.data import make_loader
+    from gluon_googlenet.training.loop import evaluate
+    rng = np.random.RandomState(1)
+    images, labels = rng.randint(0, 256, (24, 1, 28, 28)).astype(np.uint8), (np.arange(24) % 10).astype(np.int32)
+    net = build_model("mnist_resnet")
+    net.initialize(mx.init.Xavier(magnitude=3))
+    x = mx.nd.array(images, dtype="uint8").astype("float32") / 255
+    logits = ((net(x) + net(x.flip(axis=3))) / 2).asnumpy()
+    result = evaluate(net, make_loader(images, labels, 10), [mx.cpu()], 10, tta="flip")
+    np.testing.assert_array_equal(result["predictions"], logits.argmax(axis=1))
+    assert result["acc"] == float((logits.argmax(axis=1) == labels).mean())
+    plain = evaluate(net, make_loader(images, labels, 10), [mx.cpu()], 10)
+    np.testing.assert_array_equal(plain["predictions"], net(x).asnumpy().argmax(axis=1))
+    with pytest.raises(ConfigError, match="unknown test-time augmentation 'rotate'; use one of: flip"):
+        evaluate(net, make_loader(images, labels, 10), [mx.cpu()], 10, tta="rotate")

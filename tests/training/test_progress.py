@@ -1,7 +1,7 @@
 """Progress: plain lines off a terminal, one finish-time estimate, durations."""
-import pytest
-
 from gluon_googlenet import cli
+
+import pytest
 
 
 @pytest.mark.slow

@@ -3,13 +3,13 @@ before any data is read."""
 import dataclasses
 import os
 
-import mxnet as mx
-import pytest
-from conftest import SMALL, dict_replace
-
 from gluon_googlenet import TrainConfig, train
 from gluon_googlenet.base.errors import ConfigError
 from gluon_googlenet.training.run import resolve_run
+
+import mxnet as mx
+import pytest
+from conftest import SMALL, dict_replace
 
 
 @pytest.mark.slow

@@ -10,11 +10,11 @@ import subprocess
 import sys
 import time
 
+from gluon_googlenet.training.checkpoint import read_checkpoint
+
 import numpy as np
 import pytest
 from conftest import make_idx_dir
-
-from gluon_googlenet.training.checkpoint import read_checkpoint
 
 # googlenet_d2l at 32x32, batch 16, 512 images: 32 batches an epoch of about 0.1 s each here.
 OPTIONS = ["--resize", "32", "--batch-size", "16", "--epochs", "2", "--optimizer", "nag", "--lr", "0.05",

@@ -1,14 +1,14 @@
 """Training runs end to end: learning, resuming, diverging, contexts, precisions, families."""
 import json
 
+from gluon_googlenet import TrainConfig, cli, get_model, train
+from gluon_googlenet.base.errors import CheckpointError, ConfigError, DivergedError, OutputDirError
+from gluon_googlenet.training.checkpoint import load_model, read_checkpoint, save_checkpoint
+
 import mxnet as mx
 import numpy as np
 import pytest
 from conftest import SMALL, dict_replace, make_image_folder
-
-from gluon_googlenet import TrainConfig, cli, get_model, train
-from gluon_googlenet.base.errors import CheckpointError, ConfigError, DivergedError, OutputDirError
-from gluon_googlenet.training.checkpoint import load_model, read_checkpoint, save_checkpoint
 
 
 @pytest.fixture(scope="module")
@@ -74,9 +74,9 @@ def test_aux_heads_train_with_weighted_losses(fashion_dir, tmp_path):
     assert np.isfinite(result.history[0]["train_loss"])
     assert result.net.aux_names == ["aux1", "aux2"]
     # the aux losses reached their heads: their classifier weights moved from the Xavier start
-    import mxnet as mx
-
     from gluon_googlenet import get_model
+
+    import mxnet as mx
     start = get_model("googlenet", aux_logits=True, classes=10, in_channels=1, input_size=96)
     mx.random.seed(0)
     start.initialize(mx.init.Xavier())

@@ -1,9 +1,9 @@
 """Network diagrams through Graphviz, and the error without it."""
-import pytest
-
 from gluon_googlenet import get_model
 from gluon_googlenet.base.errors import DependencyError
 from gluon_googlenet.viz.diagram import draw_network
+
+import pytest
 
 
 def test_stage_diagram_and_expanded_diagram(tmp_path):

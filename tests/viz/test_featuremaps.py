@@ -1,11 +1,11 @@
 """Inception branch activations."""
-import mxnet as mx
-import numpy as np
-import pytest
-
 from gluon_googlenet import get_model
 from gluon_googlenet.base.errors import ConfigError, InputShapeError
 from gluon_googlenet.viz.featuremaps import branch_activations, mixed_blocks
+
+import mxnet as mx
+import numpy as np
+import pytest
 
 
 def test_branch_activations_have_each_branch_shape():

@@ -4,11 +4,11 @@ import os
 import re
 import subprocess
 
-import pytest
-from conftest import find_chromium
-
 from gluon_googlenet import cli
 from gluon_googlenet.viz.report import build_report
+
+import pytest
+from conftest import find_chromium
 
 
 def test_report_without_history_is_an_error(tmp_path, capsys):

@@ -1,12 +1,12 @@
 """The zoo table: every model with its numbers, and the README's copy of it."""
 import os
 
-from conftest import ROOT
-
 from gluon_googlenet import get_model, get_spec, list_models
 from gluon_googlenet.nn.registry import BUILTIN
 from gluon_googlenet.viz.summary import count_params
-from gluon_googlenet.viz.zoo import format_zoo, zoo_rows
+from gluon_googlenet.viz.zoo import format_features, format_zoo, zoo_rows
+
+from conftest import ROOT
 
 
 def test_the_readme_zoo_table_is_the_registry():
@@ -30,3 +30,11 @@ def test_zoo_lists_every_model_with_its_numbers():
     assert markdown[0].startswith("| model | params | mult-adds (G)") and len(markdown) == len(rows) + 2
     row = markdown[[r.name for r in rows].index("googlenet_d2l") + 2]
     assert f"| `googlenet_d2l` | {d2l.num_params:,} | 0.276 | 1x96x96 | 10 | 1 |" in row
+
+
+def test_the_readme_feature_table_is_the_registry():
+    readme = open(os.path.join(ROOT, "README.md"), encoding="utf-8").read()
+    table = readme.split("<!-- features:start -->", 1)[1].split("<!-- features:end -->")[0]
+    builtin = sorted(spec.name for spec in BUILTIN)
+    assert table.strip() == format_features(builtin), \
+        "README's feature table is out of date: paste the output of `gluon-googlenet zoo --features`"

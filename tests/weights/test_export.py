@@ -4,14 +4,14 @@ import subprocess
 import sys
 import textwrap
 
+from gluon_googlenet import get_model, get_spec, list_models
+from gluon_googlenet.base.errors import CheckpointError, OutputDirError
+from gluon_googlenet.weights.export import export_model, export_onnx, import_model, load_exported_params
+
 import mxnet as mx
 import numpy as np
 import pytest
 from conftest import FIXTURES
-
-from gluon_googlenet import get_model, get_spec, list_models
-from gluon_googlenet.base.errors import CheckpointError, OutputDirError
-from gluon_googlenet.weights.export import export_model, export_onnx, import_model, load_exported_params
 
 onnx = pytest.importorskip("onnx")
 

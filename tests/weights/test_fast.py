@@ -1,11 +1,11 @@
 """Fused, bfloat16 and INT8 inference graphs against the fp32 net."""
-import mxnet as mx
-import numpy as np
-import pytest
-
 from gluon_googlenet import get_model
 from gluon_googlenet.training.data import load_dataset
 from gluon_googlenet.weights import fast
+
+import mxnet as mx
+import numpy as np
+import pytest
 
 
 @pytest.fixture(scope="module")

@@ -4,14 +4,14 @@ import json
 import os
 import subprocess
 
-import mxnet as mx
-import numpy as np
-import pytest
-
 from gluon_googlenet import get_model
 from gluon_googlenet.base.errors import CheckpointError, ConfigError
 from gluon_googlenet.weights.pretrained import gluoncv_file
 from gluon_googlenet.weights.torchfile import read_torch_state_dict
+
+import mxnet as mx
+import numpy as np
+import pytest
 
 TESTS = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -165,11 +165,11 @@ def test_finetuning_keeps_frozen_stages_and_learns_a_new_head(tmp_path):
     """train --pretrained FILE --freeze b1,b2,b4 on a two-class image folder. b4 sits behind
     the trained b3: its BN layers see inputs that need gradients, and must still keep their
     running statistics."""
-    from conftest import make_image_folder
-    from gluoncv.model_zoo import get_model as gluoncv_model
-
     from gluon_googlenet import TrainConfig, train
     from gluon_googlenet.training.checkpoint import load_model, read_checkpoint
+
+    from conftest import make_image_folder
+    from gluoncv.model_zoo import get_model as gluoncv_model
     source = gluoncv_model("googlenet", pretrained=False)
     source.initialize(mx.init.Xavier())
     weights = str(tmp_path / "googlenet.params")
@@ -199,10 +199,11 @@ def test_finetuning_keeps_frozen_stages_and_learns_a_new_head(tmp_path):
 
 
 def test_train_command_takes_pretrained_and_freeze(tmp_path, capsys):
-    from conftest import make_image_folder
-    from gluoncv.model_zoo import get_model as gluoncv_model
-
     from gluon_googlenet import cli
+    from gluon_googlenet.training.checkpoint import read_checkpoint
+
+    from conftest import make_idx_dir, make_image_folder
+    from gluoncv.model_zoo import get_model as gluoncv_model
     source = gluoncv_model("googlenet", pretrained=False)
     source.initialize(mx.init.Xavier())
     source.save_parameters(str(tmp_path / "googlenet.params"))
@@ -213,10 +214,13 @@ def test_train_command_takes_pretrained_and_freeze(tmp_path, capsys):
     assert "--freeze: googlenet has no stage 'b9'; its stages: b1, b2, b3, b4, b5" in capsys.readouterr().err
     assert cli.main(args + ["--pretrained", str(tmp_path / "googlenet.params"), "--freeze", "b1,b2"]) == 0
     assert "epoch 1, loss" in capsys.readouterr().out
-    assert cli.main(["train", "--model", "googlenet", "--resize", "64", "--epochs", "1", "--out",
-                     str(tmp_path / "fm"), "--pretrained", str(tmp_path / "googlenet.params")]) == 1
-    assert "--pretrained weights take 3-channel images: use --image-folder (fashion-mnist is 1-channel)" \
-        in capsys.readouterr().err
+    # Fashion-MNIST-shaped data (1 channel): the first convolution is adapted, the run fine-tunes
+    data = make_idx_dir(tmp_path / "idx", n_train=16, n_test=8)
+    assert cli.main(["train", "--model", "googlenet", "--data-dir", data, "--no-verify", "--resize", "64",
+                     "--epochs", "1", "--batch-size", "8", "--no-progress", "--out", str(tmp_path / "fm"),
+                     "--pretrained", str(tmp_path / "googlenet.params")]) == 0
+    meta = read_checkpoint(str(tmp_path / "fm" / "last.ckpt"))[0]
+    assert (meta["in_channels"], meta["classes"], len(meta["mean"])) == (1, 10, 1)
 
 
 @pytest.mark.slow
@@ -235,3 +239,34 @@ def test_feature_levels_are_timms_features_only(torch_python, tmp_path, model):
         want = ref[f"level{i}"]
         assert level.shape == want.shape
         assert np.abs(level.asnumpy() - want).max() <= 1e-5 * np.abs(want).max(), i
+
+
+@pytest.mark.parametrize("channels", [1, 2, 4])
+def test_published_weights_take_any_input_channels(tmp_path, channels):
+    """The first convolution adapted as timm's adapt_input_conv: a grey image through the 1-channel
+    net is the same image repeated as RGB through the original; K channels scale by 3/K."""
+    gluoncv = pytest.importorskip("gluoncv")
+    source = gluoncv.model_zoo.get_model("googlenet", pretrained=False)
+    source.initialize(mx.init.Xavier())
+    source(mx.nd.zeros((1, 3, 224, 224)))
+    weights = str(tmp_path / "googlenet.params")
+    source.save_parameters(weights)
+    rgb = get_model("googlenet", pretrained=weights)
+    adapted = get_model("googlenet", pretrained=weights, in_channels=channels)
+    x = mx.nd.random.uniform(shape=(2, channels, 224, 224))
+    out = adapted(x).asnumpy()
+    if channels == 1:
+        _close(out, rgb(mx.nd.concat(x, x, x, dim=1)).asnumpy(), 1e-6)
+    first = adapted.layers()[0][1].collect_params()
+    stem = [p.data().asnumpy() for n, p in first.items() if n.endswith("weight")][0]
+    original = [p.data().asnumpy() for n, p in rgb.layers()[0][1].collect_params().items() if n.endswith("weight")][0]
+    want = original.sum(axis=1, keepdims=True) if channels == 1 else \
+        np.concatenate([original] * 2, axis=1)[:, :channels] * 3 / channels
+    np.testing.assert_allclose(stem, want, rtol=1e-6, atol=1e-7)
+
+
+def test_torchvision_weights_with_other_channels_are_refused_in_one_line(tmp_path):
+    with pytest.raises(ConfigError, match="per-channel input transform; for in_channels=1 use GluonCV or timm"):
+        from gluon_googlenet.weights.pretrained import get_pretrained
+        (tmp_path / "w.pth").write_bytes(b"")
+        get_pretrained("googlenet", str(tmp_path / "w.pth"), in_channels=1)

@@ -4,11 +4,11 @@ import pickle
 import struct
 import zipfile
 
-import numpy as np
-import pytest
-
 from gluon_googlenet.base.errors import CheckpointError
 from gluon_googlenet.weights.torchfile import read_torch_state_dict
+
+import numpy as np
+import pytest
 
 
 class _RunsACommand:
