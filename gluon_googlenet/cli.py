@@ -68,6 +68,7 @@ def cmd_summary(args):
 
 def cmd_export(args):
     from .weights.export import export_model
+    preprocess = None
     if args.checkpoint:
         from .base.context import parse_ctx
         from .training.checkpoint import load_model
@@ -75,14 +76,18 @@ def cmd_export(args):
         net, meta = load_model(args.checkpoint, ctxs)
         size = args.size or meta["input_size"]
         shape = (1, meta["in_channels"], size, size)
+        preprocess = (meta["mean"], meta["std"]) if args.preprocess and meta.get("mean") else None
     else:
         net, shape, ctxs = _build(args)
+    if args.preprocess and not preprocess:
+        raise GluonGoogLeNetError("--preprocess: this net takes [0, 1] inputs as they are (no normalisation "
+                                  "to build in); it needs a --checkpoint of a run that normalised its inputs")
     if args.format == "onnx":
         from .weights.export import export_onnx
         print(export_onnx(net, args.out if args.out.endswith(".onnx") else args.out + ".onnx",
-                          shape, ctxs[0]))
+                          shape, ctxs[0], preprocess))
         return
-    paths = export_model(net, args.out, shape, args.epoch, ctxs[0])
+    paths = export_model(net, args.out, shape, args.epoch, ctxs[0], preprocess)
     print("\n".join(paths))
 
 
@@ -142,7 +147,15 @@ def cmd_evaluate(args):
 
 
 def cmd_predict(args):
-    from .training.inference import predict_images
+    from .training.inference import predict_images, predict_pretrained
+    if args.pretrained:  # every positional is an image
+        for row in predict_pretrained(args.model, args.pretrained, [args.checkpoint, *args.images], args.ctx):
+            print(f"{row['source']}:")
+            for name, prob in row["top"]:
+                print(f"  {name} {prob:.3f}")
+        return
+    if not args.images:
+        raise GluonGoogLeNetError("give the image(s) after the checkpoint, or --pretrained WEIGHTS --model NAME")
     for row in predict_images(args.checkpoint, args.images, args.ctx, args.data_dir):
         truth = f" (true: {row['true']})" if row["true"] is not None else ""
         print(f"{row['source']}: {row['class']} {row['prob']:.3f}{truth}")
@@ -297,6 +310,8 @@ def build_parser():
     p.add_argument("--out", "-o", required=True, metavar="PREFIX", help="output path prefix")
     p.add_argument("--checkpoint", help="training checkpoint to export (default: fresh Xavier weights)")
     p.add_argument("--epoch", type=int, default=0, help="number in the .params file name")
+    p.add_argument("--preprocess", action="store_true",
+                   help="build the checkpoint's input normalisation into the graph: it then takes RGB in [0, 1]")
     p.add_argument("--format", choices=("mxnet", "onnx"), default="mxnet",
                    help="mxnet: PREFIX-symbol.json + PREFIX-NNNN.params (default); onnx: PREFIX.onnx")
     p.set_defaults(func=cmd_export)
@@ -361,8 +376,12 @@ def build_parser():
     p.set_defaults(func=cmd_evaluate)
 
     p = sub.add_parser("predict", help="class names for image files (or test:INDEX)")
-    p.add_argument("checkpoint", help="a .ckpt file written by train")
-    p.add_argument("images", nargs="+", metavar="IMAGE", help="image file, or test:INDEX for a test-set image")
+    p.add_argument("checkpoint", help="a .ckpt file written by train (with --pretrained: the first image)")
+    p.add_argument("images", nargs="*", metavar="IMAGE", help="image file, or test:INDEX for a test-set image")
+    p.add_argument("--pretrained", metavar="FILE|gluoncv",
+                   help="classify with published ImageNet weights instead (their own preprocessing): "
+                        "the top 5 class names with probabilities")
+    p.add_argument("--model", default="googlenet", help="the model of --pretrained (default: googlenet)")
     p.add_argument("--data-dir", help="folder with the IDX files (for test:INDEX)")
     p.add_argument("--ctx", default="cpu", help="cpu or gpu (default: cpu)")
     p.set_defaults(func=cmd_predict)

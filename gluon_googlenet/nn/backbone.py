@@ -67,7 +67,7 @@ class Backbone:
         self.head = _with_last(old, list(old)[:-1], nn.Dense(classes, in_units=self._head_units,
                                                              prefix=self._classifier_prefix)
                                if classes else nn.Flatten())
-        self.classes = classes
+        self.num_classes, self.classes = classes, None  # the old names no longer apply
         for name in self.aux_names if classes else ():
             aux = getattr(self, name)
             setattr(self, name, _with_last(aux, list(aux)[:-1],

@@ -50,7 +50,8 @@ AuxHeadSpec.__doc__ = "Auxiliary classifier: pool, 1x1 conv, Dense(hidden)+ReLU,
 class StagedNet(Backbone, HybridBlock):
     """The stages of ``spec`` (children named after them), then ``head``, then aux heads.
 
-    classes, in_channels: outputs and input channels. input_size: the square side the head is
+    classes, in_channels: outputs (``num_classes``) and input channels; ``classes`` holds the class
+    names where they are known. input_size: the square side the head is
     sized for when the stages do not end in global pooling, and the aux heads' input. The
     backbone interface (forward_features, forward_head, reset_classifier, feature_info,
     num_features) is in backbone.py.
@@ -58,7 +59,8 @@ class StagedNet(Backbone, HybridBlock):
 
     def __init__(self, spec, classes, in_channels, input_size=224, **kwargs):
         super().__init__(**kwargs)
-        self.model_name, self.classes, self.in_channels = spec.name, classes, in_channels
+        self.model_name, self.num_classes, self.in_channels = spec.name, classes, in_channels
+        self.classes = None  # class names, where known (published ImageNet weights, checkpoints)
         self.stage_table, self.stage_names = tuple(spec.stages), tuple(name for name, _ in spec.stages)
         self.input_transform = tuple(spec.input_transform) if spec.input_transform else None
         layers = flatten_stages(spec.stages)
@@ -142,7 +144,7 @@ class StagedNet(Backbone, HybridBlock):
                 self._taps.setdefault(name, []).append(in_stage)
                 index = len(self.aux_names) + 1
                 setattr(self, f"aux{index}", _aux_head(spec, sequence_channels(before, self.in_channels),
-                                                       sequence_side(tapped, input_size), self.classes, index))
+                                                       sequence_side(tapped, input_size), self.num_classes, index))
                 self.aux_names.append(f"aux{index}")
 
     def stages(self):

@@ -115,4 +115,5 @@ def load_model(path, ctx=None):
     kwargs = meta.get("model_kwargs") or {"classes": meta["classes"], "in_channels": meta["in_channels"]}
     net = build_model(meta["model"], **kwargs)
     load_weights(net, params, ctx, path)
+    net.classes = tuple(meta["class_names"]) if meta.get("class_names") else None
     return net, meta

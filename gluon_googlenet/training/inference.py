@@ -6,6 +6,8 @@ import numpy as np
 
 from ..base.context import parse_ctx
 from ..base.errors import DataError
+from ..weights.factory import get_model
+from ..weights.preprocess import eval_transform
 from .checkpoint import load_model
 from .config import data_source
 from .data import load_run_data, make_loader, read_image_file, to_input
@@ -83,6 +85,26 @@ def predict_images(path, sources, ctx="cpu", data_dir=None):
         results.append({"source": source, "class": names[best], "prob": float(probs[best]),
                         "true": None if label is None else names[label]})
     return results
+
+
+def predict_pretrained(name, weights, files, ctx="cpu", top=5):
+    """The ``top`` classes of each image file under model ``name`` with published ``weights`` (a
+    file, or 'gluoncv'), through the weights' own preprocessing (eval_transform of the net's
+    pretrained_cfg): dicts with the source and its [(class name, probability), ...]."""
+    ctxs = parse_ctx(ctx)
+    net = get_model(name, pretrained=weights, ctx=ctxs[0])
+    transform = eval_transform(net.pretrained_cfg)
+    names = net.classes or [str(i) for i in range(net.num_classes)]
+    rows = []
+    for file in files:
+        try:
+            image = mx.image.imread(file)  # H x W x 3 RGB uint8
+        except (mx.base.MXNetError, OSError) as err:
+            last = [line for line in str(err).splitlines() if line.strip()][-1:] or [type(err).__name__]
+            raise DataError(f"cannot read image {file} ({last[0].strip()[:120]})") from None
+        probs = mx.nd.softmax(net(transform(image).expand_dims(0).as_in_context(ctxs[0])))[0].asnumpy()
+        rows.append({"source": file, "top": [(names[i], float(probs[i])) for i in probs.argsort()[::-1][:top]]})
+    return rows
 
 
 def default_confusion_path(checkpoint):

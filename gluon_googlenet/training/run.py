@@ -11,7 +11,7 @@ from typing import Optional
 from ..base.context import parse_ctx
 from ..base.errors import ConfigError
 from ..nn.registry import ModelSpec, get_spec
-from ..weights.pretrained import IMAGENET_MEAN, IMAGENET_STD, source_of
+from ..weights.pretrained import IMAGENET_MEAN, IMAGENET_STD, pretrained_cfg
 from .config import RUN_DEFINING, DataSource, TrainConfig, data_source, input_side, validate
 from .datasets import DatasetSpec, get_dataset_spec
 
@@ -93,10 +93,8 @@ def _normalisation(config, channels):
     weights (averaged over RGB for grey images, as timm does), ImageNet's for image folders,
     none ([0, 1] inputs) for the IDX data sets."""
     if config.pretrained:
-        source = source_of(config.pretrained)
-        if channels == 1:
-            return (sum(source.mean) / 3,), (sum(source.std) / 3,)
-        return source.mean, source.std
+        cfg = pretrained_cfg(config.model, config.pretrained, channels)
+        return cfg.mean, cfg.std
     if config.image_folder:
         return IMAGENET_MEAN, IMAGENET_STD
     return None, None

@@ -9,17 +9,21 @@ import warnings
 import mxnet as mx
 import numpy as np
 
-from ..base.errors import CheckpointError, DependencyError
+from ..base.errors import CheckpointError, ConfigError, DependencyError
 from ..base.fileio import ensure_writable_dir, fsync_folder, write_bytes, write_failure
+from .preprocess import Normalized
 
 
-def export_model(net, prefix, input_shape, epoch=0, ctx=None):
+def export_model(net, prefix, input_shape, epoch=0, ctx=None, preprocess=None):
     """Hybridize ``net``, run it once on zeros of ``input_shape``, export; return both paths.
 
     The graph's input is named ``data``; training-only outputs (aux heads) are not in it.
+    ``preprocess``: True (the net's pretrained_cfg) or a (mean, std) pair puts the input
+    normalisation inside the graph, which then takes RGB (or grey) in [0, 1].
     """
     folder = ensure_writable_dir(os.path.dirname(os.path.abspath(prefix)))
     ctx = ctx or mx.cpu()
+    net = _with_preprocess(net, preprocess, ctx)
     net.hybridize()
     net(mx.nd.zeros(input_shape, ctx=ctx))
     paths = f"{prefix}-symbol.json", f"{prefix}-{epoch:04d}.params"
@@ -37,6 +41,22 @@ def export_model(net, prefix, input_shape, epoch=0, ctx=None):
             raise write_failure(paths[1], err, size) from None
         raise
     return paths
+
+
+def _with_preprocess(net, preprocess, ctx):
+    """``net``, or ``net`` behind its input normalisation (Normalized) for ``preprocess``."""
+    if not preprocess:
+        return net
+    if preprocess is True:
+        cfg = getattr(net, "pretrained_cfg", None)
+        if cfg is None:
+            raise ConfigError(f"{getattr(net, 'model_name', 'the net')} carries no pretrained_cfg (its weights "
+                              "are not published ones): pass preprocess=(mean, std)")
+        preprocess = (cfg.mean, cfg.std)
+    wrapped = Normalized(net, *preprocess)
+    for constant in (wrapped.input_mean, wrapped.input_std):
+        constant.initialize(ctx=ctx)
+    return wrapped
 
 
 def import_model(prefix, epoch=0, ctx=None):
@@ -79,11 +99,12 @@ def load_exported_params(net, params_file, ctx=None):
     params.load_dict(saved, ctx=ctx or mx.cpu(), allow_missing=True, filename=params_file)
 
 
-def export_onnx(net, path, input_shape, ctx=None):
+def export_onnx(net, path, input_shape, ctx=None, preprocess=None):
     """Export ``net`` to an ONNX file (through MXNet's ``mx.onnx``), checked with onnx.checker.
 
     The graph's one input is ``data`` with ``input_shape`` but a free batch axis (``batch``);
-    the weights are initializers, not graph inputs. Returns ``path``.
+    the weights are initializers, not graph inputs; ``preprocess`` as export_model's. Returns
+    ``path``.
     """
     try:
         import onnx
@@ -91,7 +112,8 @@ def export_onnx(net, path, input_shape, ctx=None):
         raise DependencyError("ONNX export needs the onnx package: pip install onnx==1.14.1") from None
     ensure_writable_dir(os.path.dirname(os.path.abspath(path)))
     with tempfile.TemporaryDirectory() as scratch:
-        symbol_file, params_file = export_model(net, os.path.join(scratch, "model"), input_shape, 0, ctx)
+        symbol_file, params_file = export_model(net, os.path.join(scratch, "model"), input_shape, 0, ctx,
+                                                preprocess)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             onnx_file = mx.onnx.export_model(symbol_file, params_file, [tuple(input_shape)], [np.float32],

@@ -19,4 +19,8 @@ def get_model(name, pretrained=None, features_only=False, out_indices=None, **kw
         net = get_pretrained(name, pretrained, trunk_only=features_only, **kwargs)
     else:
         net = build_model(name, **kwargs)
-    return FeatureNet(net, out_indices) if features_only else net
+    if not features_only:
+        return net
+    pyramid = FeatureNet(net, out_indices)
+    pyramid.pretrained_cfg = getattr(net, "pretrained_cfg", None)
+    return pyramid

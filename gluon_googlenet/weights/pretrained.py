@@ -8,6 +8,7 @@ other than the file's, the classifier and the aux heads keep their fresh initial
 Nothing here downloads; ``source_file=True`` uses GluonCV's own model store (a file already
 in ``~/.mxnet/models``, SHA-1 checked).
 """
+import functools
 import logging
 import os
 import re
@@ -33,17 +34,25 @@ SOURCES = {
     "timm": Source("timm", (".safetensors", ".bin"), (0.5, 0.5, 0.5), (0.5, 0.5, 0.5)),
 }
 
-# (our model, source) -> how the source builds it; the source's net computes the same function.
+Published = namedtuple("Published", "build input_size crop_pct interpolation")
+Published.__doc__ = ("A source's weights for one of our models: how the source builds it (our factory's "
+                     "keywords; its net computes the same function) and the input the weights expect: side, "
+                     "centre-crop share of the resized image, resize interpolation (timm's pretrained_cfg, "
+                     "torchvision's Weights.transforms(), GluonCV's scripts).")
 PUBLISHED = {
-    ("googlenet", "gluoncv"): {"five_by_five": False},
-    ("googlenet", "torchvision"): {"five_by_five": False, "aux_pool": "adaptive", "transform_input": True,
-                                   "dropout": 0.2},
-    ("inception_v3", "gluoncv"): {},
-    ("inception_v3", "torchvision"): {"transform_input": True},
-    ("inception_v3", "timm"): {},
-    ("inception_v4", "timm"): {},
-    ("inception_resnet_v2", "timm"): {},
+    ("googlenet", "gluoncv"): Published({"five_by_five": False}, 224, 0.875, "bilinear"),
+    ("googlenet", "torchvision"): Published({"five_by_five": False, "aux_pool": "adaptive", "transform_input": True,
+                                             "dropout": 0.2}, 224, 0.875, "bilinear"),
+    ("inception_v3", "gluoncv"): Published({}, 299, 0.875, "bilinear"),
+    ("inception_v3", "torchvision"): Published({"transform_input": True}, 299, 0.875, "bilinear"),
+    ("inception_v3", "timm"): Published({}, 299, 0.875, "bicubic"),
+    ("inception_v4", "timm"): Published({}, 299, 0.875, "bicubic"),
+    ("inception_resnet_v2", "timm"): Published({}, 299, 0.8975, "bicubic"),
 }
+PretrainedCfg = namedtuple("PretrainedCfg", "source input_size mean std interpolation crop_pct labels")
+PretrainedCfg.__doc__ = ("The preprocessing a net's published weights expect (net.pretrained_cfg): source, input "
+                         "(C, H, W), per-channel mean and std of RGB in [0, 1], resize interpolation, centre-crop "
+                         "share, label set.")
 # Models GluonCV's model store publishes, under its names.
 GLUONCV_NAMES = {"googlenet": "googlenet", "inception_v3": "inceptionv3"}
 
@@ -201,17 +210,41 @@ def gluoncv_file(name):
 
 
 def _published(name, source):
-    """How the source builds ``name`` (factory keyword arguments); ConfigError where it has none."""
+    """The Published record of ``name`` from ``source``; ConfigError where the source has none."""
     if (name, source.name) not in PUBLISHED:
         sources = [s for (m, s) in PUBLISHED if m == name]
         raise ConfigError(f"{name} has no {source.name} counterpart to load weights from"
                           + (f"; it loads {', '.join(sources)} files" if sources else ""))
-    return dict(PUBLISHED[(name, source.name)])
+    return PUBLISHED[(name, source.name)]
 
 
 def pretrained_build_kwargs(name, weights):
     """How ``name`` is built to take ``weights`` (a file, or 'gluoncv'/True for GluonCV's store)."""
-    return _published(name, source_of(weights))
+    return dict(_published(name, source_of(weights)).build)
+
+
+def pretrained_cfg(name, weights, in_channels=3, source=None):
+    """The PretrainedCfg of ``name`` with ``weights`` (a file, or 'gluoncv'/True; ``source``
+    names its publisher where the file name does not), for
+    ``in_channels`` inputs: one channel takes the RGB statistics' mean (as timm), other counts
+    repeat them as adapt_input_conv repeats the filters."""
+    source = source_of(weights, source)
+    published = _published(name, source)
+    mean, std = source.mean, source.std
+    if in_channels == 1:
+        mean, std = (sum(mean) / 3,), (sum(std) / 3,)
+    elif in_channels != 3:
+        mean, std = tuple(mean[i % 3] for i in range(in_channels)), tuple(std[i % 3] for i in range(in_channels))
+    side = published.input_size
+    return PretrainedCfg(source.name, (in_channels, side, side), mean, std, published.interpolation,
+                         published.crop_pct, "imagenet-1k")
+
+
+@functools.lru_cache(maxsize=1)
+def imagenet_classes():
+    """The ImageNet-1k class names, in the order of the published 1000-class classifiers."""
+    with open(os.path.join(os.path.dirname(__file__), "imagenet1k_classes.txt"), encoding="utf-8") as handle:
+        return tuple(line.rstrip("\n") for line in handle)
 
 
 def adapt_input_conv(weight, in_channels):
@@ -237,7 +270,7 @@ def get_pretrained(name, weights, classes=None, source=None, ctx=None, trunk_onl
     if weights is True or weights == "gluoncv":
         weights, source = gluoncv_file(name), "gluoncv"
     source = source_of(weights, source)
-    build = dict(_published(name, source), **kwargs)
+    build = dict(_published(name, source).build, **kwargs)
     in_channels = build.get("in_channels", 3)
     if in_channels != 3 and build.get("transform_input"):
         raise ConfigError(f"{source.name}'s {name} weights take RGB through a per-channel input transform; "
@@ -250,6 +283,9 @@ def get_pretrained(name, weights, classes=None, source=None, ctx=None, trunk_onl
     classes = classes or saved_classes
     net = build_model(name, classes=classes, **build)
     net.initialize(mx.init.Xavier(), ctx=ctx or mx.cpu())
+    net.pretrained_cfg = pretrained_cfg(name, weights, in_channels, source.name)
+    if classes == saved_classes == len(imagenet_classes()) and not trunk_only:
+        net.classes = imagenet_classes()
     skip = ("head", "aux1", "aux2") if classes != saved_classes or trunk_only else ()
     load_into(net, arrays, weights, skip=skip)
     if skip and not trunk_only:
