@@ -149,3 +149,14 @@ def gluoncv_param_count(name, shape):
     net.initialize()
     net(mx.nd.zeros(shape))
     return count_params(net)
+
+
+def save_gluoncv_googlenet(path):
+    """GluonCV's googlenet with Xavier weights, saved as its published files are; returns ``path``
+    (skipped where GluonCV is absent)."""
+    gluoncv = pytest.importorskip("gluoncv")
+    source = gluoncv.model_zoo.get_model("googlenet", pretrained=False)
+    source.initialize(mx.init.Xavier())
+    source(mx.nd.zeros((1, 3, 224, 224)))
+    source.save_parameters(str(path))
+    return str(path)

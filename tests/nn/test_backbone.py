@@ -8,6 +8,7 @@ from gluon_googlenet.weights.export import export_model, export_onnx
 import mxnet as mx
 import numpy as np
 import pytest
+from conftest import save_gluoncv_googlenet
 
 
 def _small(name):
@@ -120,12 +121,7 @@ def test_the_feature_pyramid_in_onnx_has_one_output_per_level(tmp_path):
 
 
 def test_published_weights_fill_the_trunk_of_a_feature_pyramid(tmp_path):
-    gluoncv = pytest.importorskip("gluoncv")
-    source = gluoncv.model_zoo.get_model("googlenet", pretrained=False)
-    source.initialize(mx.init.Xavier())
-    source(mx.nd.zeros((1, 3, 224, 224)))
-    weights = str(tmp_path / "googlenet.params")
-    source.save_parameters(weights)
+    weights = save_gluoncv_googlenet(tmp_path / "googlenet.params")
     whole = get_model("googlenet", pretrained=weights)
     pyramid = get_model("googlenet", pretrained=weights, features_only=True)
     x = mx.nd.random.uniform(shape=(1, 3, 224, 224))

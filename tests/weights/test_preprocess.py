@@ -12,7 +12,7 @@ from gluon_googlenet.weights.pretrained import PUBLISHED, pretrained_cfg
 import mxnet as mx
 import numpy as np
 import pytest
-from conftest import FIXTURES
+from conftest import FIXTURES, save_gluoncv_googlenet
 
 IMAGENET = ((0.485, 0.456, 0.406), (0.229, 0.224, 0.225))
 # timm's own pretrained_cfg for its default tags (inception_v3.tv_in1k, *.tf_in1k), and
@@ -40,13 +40,7 @@ def test_each_published_pair_carries_its_preprocessing():
 
 @pytest.fixture(scope="module")
 def gluoncv_weights(tmp_path_factory):
-    gluoncv = pytest.importorskip("gluoncv")
-    source = gluoncv.model_zoo.get_model("googlenet", pretrained=False)
-    source.initialize(mx.init.Xavier())
-    source(mx.nd.zeros((1, 3, 224, 224)))
-    path = str(tmp_path_factory.mktemp("w") / "googlenet.params")
-    source.save_parameters(path)
-    return path
+    return save_gluoncv_googlenet(tmp_path_factory.mktemp("w") / "googlenet.params")
 
 
 def test_a_loaded_net_knows_its_preprocessing(gluoncv_weights):

@@ -245,12 +245,8 @@ def test_feature_levels_are_timms_features_only(torch_python, tmp_path, model):
 def test_published_weights_take_any_input_channels(tmp_path, channels):
     """The first convolution adapted as timm's adapt_input_conv: a grey image through the 1-channel
     net is the same image repeated as RGB through the original; K channels scale by 3/K."""
-    gluoncv = pytest.importorskip("gluoncv")
-    source = gluoncv.model_zoo.get_model("googlenet", pretrained=False)
-    source.initialize(mx.init.Xavier())
-    source(mx.nd.zeros((1, 3, 224, 224)))
-    weights = str(tmp_path / "googlenet.params")
-    source.save_parameters(weights)
+    from conftest import save_gluoncv_googlenet
+    weights = save_gluoncv_googlenet(tmp_path / "googlenet.params")
     rgb = get_model("googlenet", pretrained=weights)
     adapted = get_model("googlenet", pretrained=weights, in_channels=channels)
     x = mx.nd.random.uniform(shape=(2, channels, 224, 224))
