@@ -274,6 +274,27 @@ def cmd_branches(args):
                                                       f"image {args.image}{truth}", args.per_branch))
 
 
+def cmd_cam(args):
+    import mxnet as mx
+
+    from .base.context import parse_ctx
+    from .training.checkpoint import load_model
+    from .training.data import to_input
+    from .training.inference import read_image
+    from .viz.gradcam import grad_cam, plot_cam
+    ctx = parse_ctx(args.ctx)[0]
+    net, meta = load_model(args.checkpoint, [ctx])
+    image, label = read_image(args.image, meta, args.data_dir, args.verify_data)
+    x = to_input(mx.nd.array(image[None], ctx=ctx, dtype="uint8"), meta.get("mean"), meta.get("std"))
+    names = meta["class_names"]
+    maps, classes = grad_cam(net, x, args.layer, args.class_index)
+    rows = [(f"{names[classes[0]]} ({'asked' if args.class_index is not None else 'predicted'})", maps[0])]
+    if label is not None and label != classes[0]:
+        rows.append((f"{names[label]} (true)", grad_cam(net, x, args.layer, label)[0][0]))
+    truth = "" if label is None else f", true class {names[label]}"
+    print(plot_cam(image, rows, args.output, f"{meta['model']} Grad-CAM at {args.layer}: {args.image}{truth}"))
+
+
 def cmd_report(args):
     from .viz.report import build_report
     print(build_report(args.run_dir, args.output, args.data_dir, args.checkpoint))
@@ -341,6 +362,19 @@ def build_parser():
     p.add_argument("--per-branch", type=_positive, default=8, help="channels shown per branch (default: 8)")
     p.add_argument("--data-dir", help="folder with the IDX files (for test:INDEX)")
     p.set_defaults(func=cmd_branches)
+
+    p = sub.add_parser("cam", help="Grad-CAM: where a trained net looks for a class (image, heat map, overlay)")
+    p.add_argument("checkpoint", help="a .ckpt file written by train")
+    p.add_argument("--image", required=True, help="an image file, or test:INDEX for a test-set image")
+    p.add_argument("--layer", default="b4", help="a stage (b4) or layer (b4.2) with spatial maps (default: b4)")
+    p.add_argument("--class", dest="class_index", type=int, metavar="K",
+                   help="the class to explain (default: the predicted one; test images add the true one)")
+    p.add_argument("-o", "--output", required=True, metavar="PNG", help="output PNG")
+    p.add_argument("--data-dir", help="folder with the IDX files (for test:INDEX)")
+    p.add_argument("--ctx", default="cpu", help="cpu or gpu (default: cpu)")
+    p.add_argument("--no-verify", dest="verify_data", action="store_false",
+                   help="skip the MD5 check of the data files")
+    p.set_defaults(func=cmd_cam)
 
     p = sub.add_parser("report", help="one self-contained HTML page about a training run")
     p.add_argument("run_dir", help="a folder written by train (history.json, best.ckpt)")

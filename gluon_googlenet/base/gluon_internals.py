@@ -106,3 +106,31 @@ def load_structural(net, arrays, ctx):
                          f"it has parameter {extra[0]!r}, which this model has not")
     for name, value in arrays.items():
         params[name]._load_init(value, ctx)
+
+
+@contextmanager
+def inference_in_training_mode(net):
+    """While active, ``net`` runs imperatively and computes its inference function even while
+    autograd records in training mode: BatchNorm normalises with its running statistics (and
+    keeps them), dropout passes inputs through. Gradients with respect to activations must be
+    taken in training mode: MXNet 1.9.1's oneDNN max-pooling backward is wrong after an
+    inference-mode forward (measured: 3x the finite-difference gradient)."""
+    from mxnet.gluon import nn
+    saved = []
+
+    def visit(block):
+        if isinstance(block, nn.BatchNorm):
+            saved.append((block._kwargs, "use_global_stats", block._kwargs["use_global_stats"]))
+            block._kwargs["use_global_stats"] = True
+        elif isinstance(block, nn.Dropout):
+            saved.append((block.__dict__, "_rate", block._rate))
+            block._rate = 0.0
+        for _, child in child_blocks(block):
+            visit(child)
+    visit(net)
+    try:
+        with imperative(net):
+            yield net
+    finally:
+        for store, key, value in saved:
+            store[key] = value

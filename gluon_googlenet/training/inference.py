@@ -51,7 +51,7 @@ def evaluate_checkpoint(path, ctx="cpu", batch_size=256, confusion_png=None, tta
             "predictions": result["predictions"]}
 
 
-def read_image(source, meta, data_dir=None):
+def read_image(source, meta, data_dir=None, verify=True):
     """One image as uint8 [C, S, S] from a file or ``test:INDEX`` (the run's test set), and its
     true label index (None for files). Files are converted to the run's channels and size."""
     size = meta["input_size"]
@@ -60,7 +60,7 @@ def read_image(source, meta, data_dir=None):
             index = int(source[5:])
         except ValueError:
             raise DataError(f"bad test-set reference {source!r}; write test:INDEX, e.g. test:7") from None
-        images, labels = _test_data(meta, data_dir).test
+        images, labels = _test_data(meta, data_dir, verify=verify).test
         if not 0 <= index < len(labels):
             raise DataError(f"{source}: the test set has {len(labels)} images (0..{len(labels) - 1})")
         return images[index], int(labels[index])

@@ -1,0 +1,87 @@
+"""Grad-CAM: where a net looks when it decides (Selvaraju et al., "Grad-CAM", ICCV 2017).
+
+For the feature maps A (K x h x w) of one layer and a class score y_c: weights
+alpha_k = mean over (i, j) of dy_c / dA_k[i, j], map = ReLU(sum_k alpha_k A_k), resized
+bilinearly to the input and scaled to [0, 1] per image. Any registered model, at any stage
+('b4') or layer ('b4.2', 'mixed6.3'), hybridized or not, on the net's context. The gradients
+are taken in autograd's training mode with the net computing its inference function
+(gluon_internals.inference_in_training_mode: MXNet's oneDNN max-pooling backward is wrong
+after an inference-mode forward).
+"""
+import mxnet as mx
+import numpy as np
+from mxnet import autograd
+
+from ..base.errors import ConfigError, InputShapeError
+from ..base.gluon_internals import inference_in_training_mode
+from ..nn.backbone import check_input_shape
+
+
+def layer_count(net, layer):
+    """How many of ``net``'s layers give ``layer``'s output ('b4': the whole stage b4)."""
+    names = [name for name, _ in net.layers()]
+    if layer in names:
+        return names.index(layer) + 1
+    ends = [i + 1 for i, name in enumerate(names) if name.split(".")[0] == layer]
+    if ends:
+        return ends[-1]
+    raise ConfigError(f"{net.model_name} has no layer {layer!r}; choose a stage ({', '.join(net.stage_names)}) "
+                      f"or a layer ({names[0]}, ..., {names[-1]})")
+
+
+def grad_cam(net, images, layer="b4", class_index=None):
+    """Heat maps (N x H x W numpy, each in [0, 1]) of ``images`` (N x C x H x W, the net's input,
+    normalised as it was trained) for ``class_index`` (an int, one per image, or None: each
+    image's predicted class) at ``layer``; returns (maps, the classes used)."""
+    if not isinstance(images, mx.nd.NDArray):
+        raise InputShapeError("grad_cam takes an NDArray batch N x C x H x W")
+    check_input_shape(images.shape, net)
+    count = layer_count(net, layer)
+    maps = net.walk(mx.nd, images, count)[0]
+    if maps.ndim != 4 or maps.shape[2] * maps.shape[3] < 2:
+        raise ConfigError(f"{net.model_name} has no spatial feature maps at {layer!r} "
+                          f"(its output there is {tuple(maps.shape[1:])}); choose an earlier layer")
+    maps.attach_grad()
+    with inference_in_training_mode(net), autograd.record(train_mode=True):
+        x = maps
+        for _, block in net.layers()[count:]:
+            x = block(x)
+        logits = net.head(x)
+        classes = _classes(logits, class_index, net.num_classes)
+        chosen = mx.nd.one_hot(mx.nd.array(classes, ctx=logits.context), net.num_classes, dtype=logits.dtype)
+        score = (logits * chosen).sum()
+    score.backward()
+    weights = maps.grad.mean(axis=(2, 3), keepdims=True)
+    cam = mx.nd.relu((weights * maps).sum(axis=1, keepdims=True))
+    cam = mx.nd.contrib.BilinearResize2D(cam, height=images.shape[2], width=images.shape[3]).asnumpy()[:, 0]
+    peak = cam.reshape(len(cam), -1).max(axis=1).reshape(-1, 1, 1)
+    return np.where(peak > 0, cam / np.maximum(peak, 1e-12), 0.0), classes
+
+
+def _classes(logits, class_index, num_classes):
+    if class_index is None:
+        return logits.argmax(axis=1).asnumpy().astype(int).tolist()
+    wanted = [class_index] * logits.shape[0] if np.isscalar(class_index) else list(class_index)
+    if len(wanted) != logits.shape[0] or any(not 0 <= int(c) < num_classes for c in wanted):
+        raise ConfigError(f"class index {class_index!r} out of range: the net has classes 0..{num_classes - 1}")
+    return [int(c) for c in wanted]
+
+
+def plot_cam(image, rows, path, title):
+    """PNG: per row (label, heat map): the image, the heat map and the overlay."""
+    from ..training.plots import save_png, subplots
+    fig, axes = subplots(len(rows), 3, figsize=(7.5, 2.6 * len(rows)), squeeze=False)
+    shown = image[0] if image.shape[0] == 1 else image.transpose(1, 2, 0)
+    for (label, heat), ax in zip(rows, axes):
+        ax[0].imshow(shown, cmap="gray" if image.shape[0] == 1 else None)
+        ax[0].set_ylabel(label, fontsize=8)
+        ax[1].imshow(heat, cmap="jet", vmin=0, vmax=1)
+        ax[2].imshow(shown, cmap="gray" if image.shape[0] == 1 else None)
+        ax[2].imshow(heat, cmap="jet", alpha=0.45, vmin=0, vmax=1)
+        for a, name in zip(ax, ("image", "Grad-CAM", "overlay")):
+            a.set_title(name, fontsize=8)
+            a.set_xticks([])
+            a.set_yticks([])
+    fig.suptitle(title, fontsize=9)
+    save_png(fig, path)
+    return path

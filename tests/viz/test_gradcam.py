@@ -1,0 +1,107 @@
+"""Grad-CAM, checked rather than assumed: against a hand computation where the gradient is the
+classifier's weights, against finite differences inside a net, over every registered model
+(hybridized or not), and its one-line errors."""
+import os
+
+from gluon_googlenet import cli, get_model, get_spec, list_models
+from gluon_googlenet.base.errors import ConfigError
+from gluon_googlenet.viz.gradcam import grad_cam, layer_count
+
+import mxnet as mx
+import numpy as np
+import pytest
+from conftest import FIXTURES, make_idx_dir
+
+
+def _net_and_images(name="mnist_resnet", side=None, seed=0):
+    spec = get_spec(name)
+    side = side or spec.input_size[1]
+    net = get_model(name, input_size=side)
+    net.initialize(mx.init.Xavier(magnitude=2.5))
+    x = mx.nd.array(np.random.RandomState(seed).uniform(size=(3, spec.input_size[0], side, side)))
+    return net, x
+
+
+def _cam(weights, maps, side):
+    """The Grad-CAM formula on numpy arrays: ReLU(sum_k alpha_k A_k), resized, scaled to [0, 1]."""
+    cam = np.maximum((weights[:, :, None, None] * maps).sum(axis=1, keepdims=True), 0)
+    cam = mx.nd.contrib.BilinearResize2D(mx.nd.array(cam), height=side, width=side).asnumpy()[:, 0]
+    peak = cam.reshape(len(cam), -1).max(axis=1).reshape(-1, 1, 1)
+    return np.where(peak > 0, cam / np.maximum(peak, 1e-12), 0)
+
+
+def test_at_the_last_feature_map_the_weights_are_the_classifiers():
+    """mnist_resnet's b2 feeds a Dense layer straight: dy_c / dA = W_c, so alpha_k = mean(W_c[k])."""
+    net, x = _net_and_images()
+    maps, classes = grad_cam(net, x, "b2", class_index=[0, 3, 7])
+    features = net.forward_features(x).asnumpy()  # 3 x 20 x 7 x 7
+    dense = net.head[-1].weight.data().asnumpy().reshape(10, 20, 7, 7)
+    alpha = dense[[0, 3, 7]].mean(axis=(2, 3))
+    assert classes == [0, 3, 7]
+    np.testing.assert_allclose(maps, _cam(alpha, features, 28), atol=1e-5)
+
+
+def test_inside_the_net_the_weights_are_finite_differences():
+    """alpha_k is the mean gradient over channel k: the derivative along adding t to all of A_k,
+    two forward passes of the rest of the net per channel (in float64, so that a step small
+    enough to cross no ReLU or max-pool kink still resolves the difference)."""
+    net, x = _net_and_images()
+    single = grad_cam(net, x, "b1")[0]  # float32: oneDNN's kernels, gradients in training mode
+    net.cast("float64")
+    x = x.astype("float64")
+    count = layer_count(net, "b1")
+    maps = net.walk(mx.nd, x, count)[0]
+    predicted = net(x).asnumpy().argmax(axis=1)
+
+    def scores(a):
+        for _, block in net.layers()[count:]:
+            a = block(a)
+        return net.head(a).asnumpy()[np.arange(3), predicted].astype(np.float64)
+
+    eps, area = 1e-6, maps.shape[2] * maps.shape[3]
+    alpha = np.zeros((3, maps.shape[1]))
+    for k in range(maps.shape[1]):
+        bump = mx.nd.zeros(maps.shape, dtype="float64")
+        bump[:, k] = eps
+        alpha[:, k] = (scores(maps + bump) - scores(maps - bump)) / (2 * eps * area)
+    got, classes = grad_cam(net, x, "b1")
+    assert classes == predicted.tolist()
+    np.testing.assert_allclose(got, _cam(alpha, maps.asnumpy(), 28), atol=1e-5)
+    np.testing.assert_allclose(single, got, atol=1e-4)
+
+
+@pytest.mark.parametrize("name", list_models())
+def test_every_model_gives_maps_hybridized_or_not(name):
+    spec = get_spec(name)
+    side = {96: 32, 224: 96, 299: 96}.get(spec.input_size[1], spec.input_size[1])
+    net, x = _net_and_images(name, side)
+    layer = net.stage_names[1]
+    maps, classes = grad_cam(net, x, layer)
+    assert maps.shape == (3, side, side) and maps.min() >= 0 and maps.max() <= 1 and len(classes) == 3
+    net.hybridize(static_alloc=True)
+    np.testing.assert_allclose(grad_cam(net, x, layer)[0], maps, atol=1e-4)
+
+
+def test_bad_layers_and_classes_are_one_line_errors():
+    net, x = _net_and_images("googlenet_d2l", 32)
+    with pytest.raises(ConfigError, match=r"googlenet_d2l has no layer 'b9'; choose a stage \(b1, b2, b3, b4, b5\) "
+                                          r"or a layer \(b1.0, \.\.\., b5.2\)"):
+        grad_cam(net, x, "b9")
+    with pytest.raises(ConfigError, match=r"class index 10 out of range: the net has classes 0..9"):
+        grad_cam(net, x, "b3", class_index=10)
+    with pytest.raises(ConfigError, match=r"googlenet_d2l has no spatial feature maps at 'b5'"):
+        grad_cam(net, x, "b5")
+
+
+def test_the_cam_command_draws_the_predicted_and_the_true_class(tmp_path, capsys):
+    from PIL import Image
+    data = make_idx_dir(tmp_path / "data", n_train=64, n_test=16)
+    ckpt = os.path.join(FIXTURES, "mnist_resnet-f4d23ed.ckpt")
+    out = str(tmp_path / "cam.png")
+    assert cli.main(["cam", ckpt, "--image", "test:3", "--layer", "b1", "--data-dir", data, "--no-verify",
+                     "-o", out]) == 0
+    assert capsys.readouterr().out.strip() == out and Image.open(out).size[0] > 200
+    assert cli.main(["cam", ckpt, "--image", "test:3", "--layer", "b7", "--data-dir", data, "--no-verify",
+                     "-o", out]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "mnist_resnet has no layer 'b7'" in err[0]
