@@ -31,7 +31,8 @@ def test_report_opens_offline_in_chromium(small_run, tmp_path):
          f"--user-data-dir={tmp_path / 'profile'}", "--virtual-time-budget=10000", "--dump-dom",
          "file://" + os.path.abspath(page)], capture_output=True, text=True, timeout=120).stdout
     status = re.search(r'id="figures-status" data-loaded="(\d+)" data-total="(\d+)"', dom)
-    assert status and status.group(1) == status.group(2) == "3"
+    assert status and status.group(1) == status.group(2) == "4"  # curves, confusion, mistakes, Grad-CAM
+    assert 'id="gradcam"' in dom and "Where the net looked (Grad-CAM at b3)" in dom  # b4 is 1x1 at 32x32
     final = re.search(r'id="final-test-acc">([0-9.]+)<', dom).group(1)
     best = re.search(r'id="best-test-acc">([0-9.]+)<', dom).group(1)
     assert float(final) == pytest.approx(history[-1]["test_acc"], abs=5e-5)
