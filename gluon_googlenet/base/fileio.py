@@ -55,7 +55,7 @@ def format_bytes(count):
     return f"{int(count)} B"
 
 
-def _is_write_failure(err):
+def is_write_failure(err):
     """OSError, or MXNet's own report of a short write (it gives no errno)."""
     return isinstance(err, OSError) or (type(err).__name__ == "MXNetError" and "Write" in str(err))
 
@@ -124,7 +124,7 @@ def atomic_path(path, size=None, previous=None):
             os.replace(tmp, path)
             fsync_folder(folder)
         except Exception as err:
-            if _is_write_failure(err):
+            if is_write_failure(err):
                 raise write_failure(path, err, size) from None
             raise
     finally:

@@ -32,7 +32,7 @@ def evaluate_checkpoint(path, ctx="cpu", batch_size=256, confusion_png=None, tta
     folder's held-out share); ``data``: ``data_dir``, ``limit_test``, ``verify`` to read it
     otherwise. ``tta='flip'`` averages each image's logits with its mirror's. Writes the
     confusion matrix as a PNG when ``confusion_png`` is given. The result also holds the test
-    images, labels and predictions.
+    images, labels and predictions, and the net.
     """
     ctxs = parse_ctx(ctx)
     net, meta = load_model(path, ctxs)
@@ -48,7 +48,7 @@ def evaluate_checkpoint(path, ctx="cpu", batch_size=256, confusion_png=None, tta
     return {"acc": result["acc"], "loss": result["loss"], "count": result["count"],
             "per_class": dict(zip(meta["class_names"], per_class.tolist())),
             "confusion": confusion, "meta": meta, "images": data.test[0], "labels": data.test[1],
-            "predictions": result["predictions"]}
+            "predictions": result["predictions"], "net": net}
 
 
 def read_image(source, meta, data_dir=None, verify=True):

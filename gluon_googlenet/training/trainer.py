@@ -105,9 +105,10 @@ def _train(run, resumed, stop):
 
 
 def read_resume(paths, model):
-    """The newest intact checkpoint of the run folder for --resume (last.ckpt, else
-    previous.ckpt, else best.ckpt), checked to be a checkpoint of ``model``; a fallback is logged."""
-    found, damaged = [], []
+    """The newest intact checkpoint of the run folder for --resume, checked to be a checkpoint of
+    ``model``: last.ckpt, else previous.ckpt, else best.ckpt (each older than the one before it,
+    so the first intact one is the newest; only that one is read whole); a fallback is logged."""
+    newest, damaged = None, []
     for path in (paths.last, paths.previous, paths.best):
         if not os.path.isfile(path):
             continue
@@ -116,14 +117,13 @@ def read_resume(paths, model):
         except CheckpointError as err:
             damaged.append((path, err))
             continue
-        totals = meta.get("epoch_totals")
-        found.append(Resumed(path, meta, params, states, meta["history"], meta["epoch"],
-                             meta.get("batch", 0), totals))
-    if not found:
+        newest = Resumed(path, meta, params, states, meta["history"], meta["epoch"], meta.get("batch", 0),
+                         meta.get("epoch_totals"))
+        break
+    if newest is None:
         if damaged:
             raise CheckpointError(f"--resume: no intact checkpoint in {paths.out} ({damaged[0][1]})")
         raise CheckpointError(f"--resume: no checkpoint {paths.last} to resume from")
-    newest = max(found, key=lambda r: (r.epoch, r.batch))
     check_compatible(newest.meta, newest.path, model=model)
     for _, err in damaged:
         log.warning("%s; resuming from %s instead", err, newest.path)

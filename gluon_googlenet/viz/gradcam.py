@@ -67,17 +67,23 @@ def _classes(logits, class_index, num_classes):
     return [int(c) for c in wanted]
 
 
+def draw_overlay(ax, image, heat=None):
+    """``image`` (uint8 C x H x W) on matplotlib axes ``ax``, with ``heat`` over it when given."""
+    ax.imshow(image[0] if image.shape[0] == 1 else image.transpose(1, 2, 0),
+              cmap="gray" if image.shape[0] == 1 else None)
+    if heat is not None:
+        ax.imshow(heat, cmap="jet", alpha=0.45, vmin=0, vmax=1)
+
+
 def plot_cam(image, rows, path, title):
     """PNG: per row (label, heat map): the image, the heat map and the overlay."""
     from ..training.plots import save_png, subplots
     fig, axes = subplots(len(rows), 3, figsize=(7.5, 2.6 * len(rows)), squeeze=False)
-    shown = image[0] if image.shape[0] == 1 else image.transpose(1, 2, 0)
     for (label, heat), ax in zip(rows, axes):
-        ax[0].imshow(shown, cmap="gray" if image.shape[0] == 1 else None)
+        draw_overlay(ax[0], image)
         ax[0].set_ylabel(label, fontsize=8)
         ax[1].imshow(heat, cmap="jet", vmin=0, vmax=1)
-        ax[2].imshow(shown, cmap="gray" if image.shape[0] == 1 else None)
-        ax[2].imshow(heat, cmap="jet", alpha=0.45, vmin=0, vmax=1)
+        draw_overlay(ax[2], image, heat)
         for a, name in zip(ax, ("image", "Grad-CAM", "overlay")):
             a.set_title(name, fontsize=8)
             a.set_xticks([])

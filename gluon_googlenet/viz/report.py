@@ -42,16 +42,15 @@ def _mistakes_figure(result, names, path, limit=32):
     save_png(fig, path)
 
 
-def _gradcam_figure(ckpt, result, path, limit=4):
+def _gradcam_figure(result, path, limit=4):
     """The first ``limit`` misclassified test images beside their Grad-CAM overlays for the
     predicted and the true class, at the deepest stage with spatial maps; returns that stage."""
     import mxnet as mx
 
-    from ..training.checkpoint import load_model
     from ..training.data import to_input
     from ..training.plots import save_png, subplots
-    from .gradcam import grad_cam, layer_count
-    net, meta = load_model(ckpt)
+    from .gradcam import draw_overlay, grad_cam, layer_count
+    net, meta = result["net"], result["meta"]
     names, images = meta["class_names"], result["images"]
     x = to_input(mx.nd.array(images[:1], dtype="uint8"), meta.get("mean"), meta.get("std"))
     layer = next(stage for stage in reversed(net.stage_names[:-1])
@@ -64,13 +63,10 @@ def _gradcam_figure(ckpt, result, path, limit=4):
         x = to_input(mx.nd.array(images[wrong], dtype="uint8"), meta.get("mean"), meta.get("std"))
         predicted, true = (grad_cam(net, x, layer, result[key][wrong].tolist())[0] for key in ("predictions", "labels"))
         for row, i in enumerate(wrong):
-            shown = images[i][0] if images[i].shape[0] == 1 else images[i].transpose(1, 2, 0)
-            gray = "gray" if images[i].shape[0] == 1 else None
-            axes[row, 0].imshow(shown, cmap=gray)
+            draw_overlay(axes[row, 0], images[i])
             axes[row, 0].set_title(f"#{i}", fontsize=8)
             for col, (heat, what) in enumerate(((predicted[row], "predicted"), (true[row], "true")), 1):
-                axes[row, col].imshow(shown, cmap=gray)
-                axes[row, col].imshow(heat, cmap="jet", alpha=0.45, vmin=0, vmax=1)
+                draw_overlay(axes[row, col], images[i], heat)
                 label = result["predictions"][i] if what == "predicted" else result["labels"][i]
                 axes[row, col].set_title(f"{what}: {names[label]}", fontsize=8)
     fig.suptitle(f"Grad-CAM at {layer}" if len(wrong) else "no misclassified test images", fontsize=10)
@@ -129,7 +125,7 @@ def build_report(run_dir, out_path=None, data_dir=None, checkpoint="best.ckpt"):
         "mistakes": _png(lambda p: _mistakes_figure(result, names, p)),
     }
     layers = []
-    figures["gradcam"] = _png(lambda p: layers.append(_gradcam_figure(ckpt, result, p)))
+    figures["gradcam"] = _png(lambda p: layers.append(_gradcam_figure(result, p)))
     config = meta.get("config", {})
     env = [("MXNet (this report)", mx.__version__), ("MXNet (training)", meta.get("mxnet_version")),
            ("numpy", np.__version__), ("Python", sys.version.split()[0]),

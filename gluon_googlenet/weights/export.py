@@ -10,7 +10,7 @@ import mxnet as mx
 import numpy as np
 
 from ..base.errors import CheckpointError, ConfigError, DependencyError
-from ..base.fileio import ensure_writable_dir, fsync_folder, write_bytes, write_failure
+from ..base.fileio import ensure_writable_dir, fsync_folder, is_write_failure, write_bytes, write_failure
 from .preprocess import Normalized
 
 
@@ -37,7 +37,7 @@ def export_model(net, prefix, input_shape, epoch=0, ctx=None, preprocess=None):
                 os.replace(os.path.join(scratch, name), path)
             fsync_folder(folder)
     except Exception as err:
-        if isinstance(err, OSError) or type(err).__name__ == "MXNetError":
+        if is_write_failure(err):
             raise write_failure(paths[1], err, size) from None
         raise
     return paths
