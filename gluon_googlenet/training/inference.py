@@ -15,9 +15,10 @@ from .loop import evaluate
 from .plots import plot_confusion
 
 
-def _test_data(meta, data_dir=None, limit_test=None, verify=True):
-    """The test set of the run that saved ``meta``, from ``data_dir`` if given."""
-    changes = {"verify": verify}
+def _test_data(meta, data_dir=None, limit_test=None, verify=None):
+    """The test set of the run that saved ``meta``, from ``data_dir`` if given, its files'
+    MD5s checked as in that run unless ``verify`` says otherwise."""
+    changes = {} if verify is None else {"verify": verify}
     if limit_test:
         changes["limit_test"] = limit_test
     if data_dir:

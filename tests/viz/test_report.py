@@ -1,14 +1,16 @@
 """The HTML run report: errors, and a real page opened offline in Chromium."""
+import base64
+import io
 import json
 import os
 import re
 import subprocess
 
-from gluon_googlenet import cli
+from gluon_googlenet import cli, get_model, get_spec, list_models
 from gluon_googlenet.viz.report import build_report
 
 import pytest
-from conftest import find_chromium
+from conftest import find_chromium, make_idx_dir
 
 
 def test_report_without_history_is_an_error(tmp_path, capsys):
@@ -41,3 +43,30 @@ def test_report_opens_offline_in_chromium(small_run, tmp_path):
     assert float(checkpoint_acc) == pytest.approx(float(best), abs=5e-5)  # best.ckpt, same test set
     for name in ("t-shirt", "ankle boot", "misclassified", "OMP_NUM_THREADS"):
         assert name in dom
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", list_models())
+def test_every_model_gets_its_cam_picture_and_the_reports_gradcam_figure(name, tmp_path, capsys):
+    """One short run per model on small IDX files, at a cheap input size; then `cam` on its
+    checkpoint and the report's pictures, each decoded."""
+    from PIL import Image
+    spec = get_spec(name)
+    side = {96: 32, 224: 96, 299: 96}.get(spec.input_size[1], spec.input_size[1])
+    data = make_idx_dir(tmp_path / "data", n_train=16, n_test=8)
+    run = tmp_path / "run"
+    assert cli.main(["train", "--model", name, "--data-dir", data, "--no-verify", "--resize", str(side),
+                     "--epochs", "1", "--batch-size", "8", "--out", str(run)]) == 0
+    out = str(tmp_path / "cam.png")
+    layer = get_model(name).stage_names[1]
+    capsys.readouterr()
+    assert cli.main(["cam", str(run / "best.ckpt"), "--image", "test:2", "--layer", layer, "--data-dir", data,
+                     "--no-verify", "-o", out]) == 0
+    assert capsys.readouterr().out.strip() == out
+    assert Image.open(out).size[0] > 200
+    html = open(build_report(str(run), data_dir=data), encoding="utf-8").read()
+    figures = dict(re.findall(r'<img id="(\w+)"[^>]* src="data:image/png;base64,([A-Za-z0-9+/=]+)"', html))
+    assert sorted(figures) == ["confusion", "curves", "gradcam", "mistakes"]
+    for encoded in figures.values():
+        Image.open(io.BytesIO(base64.b64decode(encoded))).verify()
+    assert re.search(r"Where the net looked \(Grad-CAM at \w+\)", html)
