@@ -15,6 +15,8 @@ setup(
     # GluonCV is the outside reference the tests compare our nets with; the package itself
     # does not import it.
     extras_require={"cpu": ["mxnet==1.9.1"], "onnx": ["onnx==1.14.1"],
+                    # examples/googlenet_d2l.ipynb: Jupyter and the kernel it runs on
+                    "notebook": ["notebook==7.6.5", "ipykernel==7.4.0"],
                     "test": ["pytest", "gluoncv>=0.10.5"]},
     entry_points={"console_scripts": ["gluon-googlenet=gluon_googlenet.cli:main"]},
     license="MIT",

@@ -17,11 +17,16 @@ def subplots(rows=1, cols=1, figsize=None, **kwargs):
     return fig, fig.subplots(rows, cols, **kwargs)
 
 
-def save_png(fig, path):
-    """Write ``fig`` to ``path`` as PNG, atomically."""
+def png_bytes(fig):
+    """``fig`` rendered as PNG bytes."""
     data = io.BytesIO()
     fig.savefig(data, format="png", dpi=100, bbox_inches="tight")
-    write_bytes(path, data.getvalue())
+    return data.getvalue()
+
+
+def save_png(fig, path):
+    """Write ``fig`` to ``path`` as PNG, atomically."""
+    write_bytes(path, png_bytes(fig))
 
 
 def plot_history(history, path, title=None):

@@ -1,8 +1,10 @@
-"""Training progress: a tqdm bar on a terminal, a few plain lines elsewhere, and the run's ETA.
+"""Training progress: a tqdm bar on a terminal, a few plain lines elsewhere, live curves in
+Jupyter, and the run's ETA.
 
 Piped, under CI or nohup, a bar's every refresh would land in the log; there the epoch is
-reported at its quarter marks instead. Either way, once the first batches of a run are timed,
-one line estimates when the whole run will finish.
+reported at its quarter marks instead. In a Jupyter kernel the same marks and each epoch's
+test accuracy redraw one figure in place (live.LivePlot). In every mode, once the first
+batches of a run are timed, one line estimates when the whole run will finish.
 """
 import logging
 import math
@@ -10,6 +12,8 @@ import sys
 import time
 
 from tqdm import tqdm
+
+from .live import LivePlot, in_jupyter
 
 log = logging.getLogger("gluon_googlenet.train")
 
@@ -20,9 +24,12 @@ EVAL_COST = 1 / 3  # a test batch costs about a third of a training step (forwar
 
 
 def progress_mode(enabled, stream=None):
-    """'bar' when ``stream`` (default stderr) is a terminal, 'lines' when it is not, 'off'."""
+    """'notebook' in a Jupyter kernel, else 'bar' when ``stream`` (default stderr) is a terminal,
+    'lines' when it is not; 'off' when not ``enabled``."""
     if not enabled:
         return "off"
+    if stream is None and in_jupyter():
+        return "notebook"
     stream = stream or sys.stderr
     return "bar" if getattr(stream, "isatty", lambda: False)() else "lines"
 
@@ -40,20 +47,24 @@ def format_duration(seconds):
 
 
 class RunProgress:
-    """Reports the epochs of one run: ``start(desc)``, ``step(done, **stats)`` per batch, ``stop()``.
+    """Reports the epochs of one run: ``start(desc)``, ``step(done, **stats)`` per batch, ``stop()``
+    and ``tested(record)`` after each epoch's test.
 
     epochs: epochs this process will train; batches / test_batches: per epoch; mode: as
-    progress_mode(). The finish-time line is logged in every mode, 'off' included.
+    progress_mode(); history: the epochs done before (a resumed run's). The finish-time line
+    is logged in every mode, 'off' included.
     """
 
-    def __init__(self, epochs, batches, test_batches, mode):
+    def __init__(self, epochs, batches, test_batches, mode, history=()):
         self.epochs_left, self.batches, self.test_batches, self.mode = epochs, batches, test_batches, mode
         self.estimated = False
         self.bar = None
+        self.live = LivePlot(len(history) + epochs, history) if mode == "notebook" else None
 
     def start(self, desc):
         self.desc, self.started, self.times = desc, time.perf_counter(), []
-        self.marks = {math.ceil(self.batches * k / LINES_PER_EPOCH) for k in range(1, LINES_PER_EPOCH)}
+        last = LINES_PER_EPOCH + 1 if self.live else LINES_PER_EPOCH  # the plot also gets the epoch's end
+        self.marks = {math.ceil(self.batches * k / LINES_PER_EPOCH) for k in range(1, last)}
         if self.mode == "bar":
             self.bar = tqdm(total=self.batches, desc=desc, unit="batch", leave=False, dynamic_ncols=True)
 
@@ -67,6 +78,8 @@ class RunProgress:
         if self.bar is not None:
             self.bar.update(1)
             self.bar.set_postfix(loss=f"{loss:.4f}", acc=f"{acc:.3f}", refresh=False)
+        elif self.live is not None and done in self.marks:
+            self.live.add_train(done / self.batches, loss, acc)
         elif self.mode == "lines" and done in self.marks:
             elapsed = now - self.started
             left = elapsed / done * (self.batches - done)
@@ -78,6 +91,11 @@ class RunProgress:
             self.bar.close()
             self.bar = None
         self.epochs_left -= 1
+
+    def tested(self, record):
+        """An epoch's history record (with its 'test_acc'), once the epoch is tested."""
+        if self.live is not None:
+            self.live.add_test(record["test_acc"])
 
     def _estimate(self, done):
         """Log the whole run's expected remaining time from the batches timed so far."""

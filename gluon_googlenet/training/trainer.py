@@ -73,7 +73,7 @@ def _train(run, resumed, stop):
              ",".join(str(c) for c in run.ctxs), start + 1, config.epochs,
              f", worker {run.rank} of {run.workers}" if run.distributed else "")
     progress = RunProgress(config.epochs - start, len(train_loader), len(test_loader),
-                           progress_mode(config.progress))
+                           progress_mode(config.progress), history)
     saver = _Saver(paths, net, None if run.distributed else trainer,  # dist: servers hold state
                    _checkpoint_meta(run, data, model_kwargs), history)
     watch = _RunWatch(run, saver, progress, stop)
@@ -92,6 +92,7 @@ def _train(run, resumed, stop):
                         "test_loss": scores["loss"], "test_acc": scores["acc"],
                         "lr": trainer.learning_rate, "examples_per_sec": result.seen / result.seconds,
                         "train_seconds": result.seconds, "eval_seconds": time.time() - eval_start})
+        progress.tested(history[-1])
         log.info("epoch %d, loss %.4f, train acc %.3f, test acc %.3f, %.1f examples/sec, time %.1f sec",
                  epoch + 1, result.loss, result.acc, scores["acc"], result.seen / result.seconds, result.seconds)
         saver.end_epoch(epoch + 1, f"{config.model} on {data.name}")

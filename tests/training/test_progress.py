@@ -35,3 +35,21 @@ def test_progress_mode_and_durations():
     assert progress_mode(True, Stream(False)) == "lines"
     assert progress_mode(False, Stream(True)) == "off"
     assert [format_duration(s) for s in (4.6, 425, 3720)] == ["5 s", "7 min 05 s", "1 h 02 min"]
+    assert progress_mode(True) == "lines"  # pytest is no Jupyter kernel, and its stderr no terminal
+
+
+def test_the_live_plot_starts_from_a_resumed_history_and_adds_points_within_the_epoch():
+    from gluon_googlenet.training.live import LivePlot, in_jupyter
+    assert not in_jupyter()
+    history = [{"epoch": e, "train_loss": 2.0 / e, "train_acc": 0.3 * e, "test_acc": 0.25 * e} for e in (1, 2)]
+    live = LivePlot(4, history)
+    live.draw = lambda: None  # only a Jupyter kernel can show it; the data and figure are checked here
+    live.add_train(0.5, 0.8, 0.7)
+    live.add_train(1.0, 0.6, 0.75)
+    live.add_test(0.7)
+    assert live.train == [(1, 2.0, 0.3), (2, 1.0, 0.6), (2.5, 0.8, 0.7), (3.0, 0.6, 0.75)]
+    assert live.test == [(1, 0.25), (2, 0.5), (3, 0.7)] and live.epochs_done == 3
+    ax = live.figure().axes[0]
+    assert [line.get_label() for line in ax.get_lines()] == ["train loss", "train acc", "test acc"]
+    assert list(ax.get_lines()[2].get_xdata()) == [1, 2, 3] and ax.get_xlim() == (0, 4)
+    assert ax.get_title() == "epoch 4 of 4, test acc 0.700"

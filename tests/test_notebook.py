@@ -1,0 +1,62 @@
+"""examples/googlenet_d2l.ipynb: stored clean, and run top to bottom on a real ipykernel."""
+import os
+
+import nbformat
+import pytest
+from conftest import D2L_SHAPES, ROOT
+
+NOTEBOOK = os.path.join(ROOT, "examples", "googlenet_d2l.ipynb")
+
+
+def read_notebook():
+    return nbformat.read(NOTEBOOK, as_version=4)
+
+
+def test_the_notebook_is_valid_and_stored_without_outputs():
+    notebook = read_notebook()
+    nbformat.validate(notebook)  # what Jupyter checks when it opens the file
+    code = [cell for cell in notebook.cells if cell.cell_type == "code"]
+    dirty = [i for i, cell in enumerate(code) if cell.outputs or cell.execution_count is not None]
+    assert not dirty, f"code cells {dirty} were saved with outputs: clear them before committing"
+    assert code[0].source.splitlines()[0].startswith("BOOK = False"), "stored with the quick settings"
+
+
+@pytest.mark.slow
+def test_the_notebook_runs_with_quick_settings_and_draws_its_figures(fashion_dir, tmp_path):
+    from nbclient import NotebookClient
+
+    class CountingClient(NotebookClient):
+        """Counts the in-place redraws (update_display_data) per cell."""
+        updates = {}
+
+        def process_message(self, msg, cell, cell_index):
+            if msg["msg_type"] == "update_display_data":
+                self.updates[cell_index] = self.updates.get(cell_index, 0) + 1
+            return super().process_message(msg, cell, cell_index)
+
+    notebook = read_notebook()
+    settings = notebook.cells[1]
+    settings.source = settings.source.replace("DATA_DIR = None", f"DATA_DIR = {str(fashion_dir)!r}", 1)
+    client = CountingClient(notebook, timeout=600, kernel_name="python3",
+                            resources={"metadata": {"path": str(tmp_path)}})
+    client.execute()  # raises CellExecutionError, naming the cell, if any cell fails
+
+    code = [(i, cell) for i, cell in enumerate(notebook.cells) if cell.cell_type == "code"]
+    assert all(cell.execution_count for _, cell in code)
+    assert not [o for _, cell in code for o in cell.outputs if o.output_type == "error"]
+    for i, cell in code:
+        images = [o for o in cell.outputs if "image/png" in o.get("data", {})]
+        expected = 1 if "figure" in cell.metadata.get("tags", []) else 0
+        assert len(images) == expected, f"cell {i}: {len(images)} figures, expected {expected}"
+        assert all(len(o["data"]["image/png"]) > 5000 for o in images)
+    train_index, train_cell = next((i, c) for i, c in code if "result = train(" in c.source)
+    # one figure in the training cell, redrawn in place: 4 train points and a test point per epoch
+    assert client.updates.get(train_index, 0) == 3 * 5 - 1
+    text = "".join(o.get("text", "") for o in train_cell.outputs)
+    assert float(text.split("test acc ")[1].split(",")[0]) > 0.3  # it learned: chance is 0.1
+    shapes_cell = next(c for _, c in code if "stage_shapes(net" in c.source)
+    shapes = "".join(o.get("text", "") for o in shapes_cell.outputs).splitlines()
+    assert shapes == [f"{name:>4} output shape:\t{shape}" for name, shape in D2L_SHAPES]
+    pictures = sorted(f for f in os.listdir(tmp_path / "runs" / "googlenet_d2l_notebook") if f.endswith(".png"))
+    assert pictures[:2] == ["branches_b3.0.png", "curves.png"] and len(pictures) == 3
+    assert pictures[2].startswith("gradcam_test")
