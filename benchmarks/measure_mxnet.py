@@ -2,7 +2,10 @@
 sets OMP_NUM_THREADS per case (it must be set before MXNet loads).
 
 Cases: train-imperative, train-hybrid, train-bf16, trainer (whole trainer vs bare step on a
-real-data slice), infer-fp32, infer-fused, infer-bf16, infer-int8, epoch-accuracy.
+real-data slice), infer-fp32, infer-fused, infer-bf16, infer-int8, epoch-accuracy; for the peer
+benchmark (benchmarks/peers.py) also sgemm (the matmul rate) and prepare (the shared weights,
+ONNX file, calibration and test images). --model and --batch pick the net and batch (default:
+the d2l net at its 96x96, batch 128); --weights loads saved parameters (a checkpoint or .params).
 """
 import argparse
 import json
@@ -28,10 +31,32 @@ import mxnet as mx  # noqa: E402
 import numpy as np  # noqa: E402
 from mxnet import autograd, gluon  # noqa: E402
 
-BATCH = 128
+BATCH = int(sys.argv[sys.argv.index("--batch") + 1]) if "--batch" in sys.argv else 128
+MODEL = sys.argv[sys.argv.index("--model") + 1] if "--model" in sys.argv else "googlenet_d2l"
 
 
-def rate(fn, steps, repeats=3):
+def input_shape(batch=None):
+    from gluon_googlenet import get_spec
+    return ((batch or BATCH),) + tuple(get_spec(MODEL).input_size)
+
+
+def build(weights=None):
+    """MODEL with ``weights`` (a checkpoint or a .params file), else Xavier-initialised (seed 0)."""
+    if weights and weights.endswith(".ckpt"):
+        return load_model(weights)[0]
+    net = get_model(MODEL)
+    if weights:
+        net.load_parameters(weights, ctx=mx.cpu())
+    else:
+        mx.random.seed(0)
+        net.initialize(mx.init.Xavier())
+    return net
+
+
+REPEATS = int(sys.argv[sys.argv.index("--repeats") + 1]) if "--repeats" in sys.argv else 3
+
+
+def rate(fn, steps, repeats=REPEATS):
     """Median images/s of ``repeats`` windows of ``steps`` calls, after two warm-up calls."""
     fn()
     fn()
@@ -47,17 +72,15 @@ def rate(fn, steps, repeats=3):
 
 
 def train_step_rate(hybrid, steps):
-    net = get_model("googlenet_d2l")
-    mx.random.seed(0)
-    net.initialize(mx.init.Xavier())
+    net = build()
     if hybrid:
         net.hybridize(static_alloc=True, static_shape=True)
     trainer = gluon.Trainer(net.collect_params(), "sgd", {"learning_rate": 0.1})
     if "train-bf16" in sys.argv:
         amp.init_trainer(trainer)
     loss_fn = gluon.loss.SoftmaxCrossEntropyLoss()
-    x = mx.nd.random.uniform(shape=(BATCH, 1, 96, 96))
-    y = mx.nd.array(np.arange(BATCH) % 10)
+    x = mx.nd.random.uniform(shape=input_shape())
+    y = mx.nd.array(np.arange(BATCH) % net.num_classes)
 
     def step():
         with autograd.record():
@@ -90,13 +113,11 @@ def trainer_vs_bare(steps, data_dir):
     return {"trainer": statistics.median(rates), "bare": bare}
 
 
-def inference(kind, steps, checkpoint, data_dir, eval_limit):
-    if checkpoint and os.path.exists(checkpoint):
-        net = load_model(checkpoint)[0]
-    else:
-        net = get_model("googlenet_d2l")
-        net.initialize(mx.init.Xavier())
-    shape = (BATCH, 1, 96, 96)
+def inference(kind, steps, checkpoint, data_dir, eval_limit, calib=None, test=None):
+    """``calib`` / ``test``: .npy / .npz files from the prepare case (uint8 images, labels)
+    instead of the data set's first 512 training and ``eval_limit`` test images."""
+    net = build(checkpoint if checkpoint and os.path.exists(checkpoint) else None)
+    shape = input_shape()
     if kind == "fp32":
         net.hybridize(static_alloc=True, static_shape=True)
         block = net
@@ -105,15 +126,19 @@ def inference(kind, steps, checkpoint, data_dir, eval_limit):
     elif kind == "bf16":
         block = fast.bfloat16(net, shape)
     else:
-        calib, _ = load_dataset("fashion-mnist", "train", data_dir, 96, 512)
-        block = fast.int8(net, calib, batch_size=BATCH)
+        images = np.load(calib) if calib else load_dataset("fashion-mnist", "train", data_dir, 96, 512)[0]
+        block = fast.int8(net, images, batch_size=BATCH)
     x = mx.nd.random.uniform(shape=shape)
     result = {"images_per_sec": rate(lambda: block(x), steps)}
-    if checkpoint and os.path.exists(checkpoint):
-        images, labels = load_dataset("fashion-mnist", "test", data_dir, 96, eval_limit)
+    if test or (checkpoint and checkpoint.endswith(".ckpt") and os.path.exists(checkpoint)):
+        if test:
+            saved = np.load(test)
+            images, labels = saved["images"], saved["labels"]
+        else:
+            images, labels = load_dataset("fashion-mnist", "test", data_dir, 96, eval_limit)
         wrapped = (lambda b: block(b).astype("float32")) if kind == "bf16" else block
         result["test_acc"] = evaluate(_Callable(wrapped), make_loader(images, labels, BATCH),
-                                      [mx.cpu()], 10)["acc"]
+                                      [mx.cpu()], net.num_classes)["acc"]
         result["test_images"] = len(labels)
     return result
 
@@ -124,6 +149,53 @@ class _Callable:
 
     def __call__(self, x):
         return self.fn(x)
+
+
+def sgemm(size=2048, repeats=5):
+    """GFLOP/s of float32 C = A B (size^3 mult-adds) through MXNet's dot (its BLAS), its
+    FullyConnected (oneDNN's inner product) and numpy's matmul: best of ``repeats``."""
+    a, b = np.random.rand(size, size).astype("float32"), np.random.rand(size, size).astype("float32")
+    ma, mb = mx.nd.array(a), mx.nd.array(b)
+    cases = {"mxnet_dot": lambda: mx.nd.dot(ma, mb).wait_to_read(),
+             "mxnet_fully_connected": lambda: mx.nd.FullyConnected(ma, mb, no_bias=True,
+                                                                   num_hidden=size).wait_to_read(),
+             "numpy": lambda: a @ b}
+    out = {}
+    for name, fn in cases.items():
+        fn()
+        best = min(_timed(fn) for _ in range(repeats))
+        out[name] = 2 * size ** 3 / best / 1e9
+    return out
+
+
+def _timed(fn):
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
+def prepare(work, checkpoint, data_dir, calib_count, test_count):
+    """Into ``work``: MODEL's weights (the d2l checkpoint, else seeded Xavier) as .params, its
+    ONNX export, uint8 calibration images (the data set's first training images, else seeded
+    noise) and, for the d2l net, the test images and labels. Returns the file names."""
+    from gluon_googlenet.weights.export import export_onnx
+    d2l = MODEL == "googlenet_d2l" and checkpoint and os.path.exists(checkpoint)
+    net = build(checkpoint if d2l else None)
+    shape = input_shape(1)
+    net(mx.nd.zeros(shape))
+    files = {"params": os.path.join(work, f"{MODEL}.params"), "onnx": os.path.join(work, f"{MODEL}.onnx"),
+             "calib": os.path.join(work, f"{MODEL}-calib.npy")}
+    net.save_parameters(files["params"])
+    export_onnx(net, files["onnx"], shape)
+    if d2l:
+        np.save(files["calib"], load_dataset("fashion-mnist", "train", data_dir, shape[2], calib_count)[0])
+        images, labels = load_dataset("fashion-mnist", "test", data_dir, shape[2], test_count)
+        files["test"] = os.path.join(work, f"{MODEL}-test.npz")
+        np.savez(files["test"], images=images, labels=labels)
+    else:
+        noise = np.random.RandomState(0).randint(0, 256, size=(calib_count,) + shape[1:], dtype=np.uint8)
+        np.save(files["calib"], noise)
+    return files
 
 
 def epoch_accuracy(precision, limit, data_dir, out):
@@ -144,6 +216,14 @@ def main():
     parser.add_argument("--limit", type=int, default=12800)
     parser.add_argument("--precision", default="fp32")
     parser.add_argument("--out", default="/tmp/gluon_googlenet_bench_run")
+    parser.add_argument("--model", default="googlenet_d2l")
+    parser.add_argument("--batch", type=int, default=128)
+    parser.add_argument("--weights", help="a checkpoint or .params file (inference and prepare)")
+    parser.add_argument("--calib", help="uint8 calibration images (.npy) for infer-int8")
+    parser.add_argument("--test", help="uint8 test images and labels (.npz): accuracy of the infer cases")
+    parser.add_argument("--work", help="prepare: the folder for the shared files")
+    parser.add_argument("--calib-count", type=int, default=512)
+    parser.add_argument("--repeats", type=int, default=3, help="timed windows of --steps calls (median)")
     args = parser.parse_args()
     case = args.case
     if case in ("train-imperative", "train-hybrid", "train-bf16"):
@@ -151,12 +231,18 @@ def main():
     elif case == "trainer":
         out = trainer_vs_bare(args.steps, args.data_dir)
     elif case.startswith("infer-"):
-        out = inference(case[6:], args.steps, args.checkpoint, args.data_dir, args.eval_limit)
+        out = inference(case[6:], args.steps, args.weights or args.checkpoint, args.data_dir, args.eval_limit,
+                        args.calib, args.test)
+    elif case == "sgemm":
+        out = sgemm()
+    elif case == "prepare":
+        out = prepare(args.work, args.weights or args.checkpoint, args.data_dir, args.calib_count, args.eval_limit)
     elif case == "epoch-accuracy":
         out = epoch_accuracy(args.precision, args.limit, args.data_dir, args.out)
     else:
         parser.error(f"unknown case {case}")
-    out.update(case=case, omp_threads=os.environ.get("OMP_NUM_THREADS"), mxnet=mx.__version__)
+    out.update(case=case, model=MODEL, batch=BATCH, omp_threads=os.environ.get("OMP_NUM_THREADS"),
+               mxnet=mx.__version__)
     print(json.dumps(out))
 
 

@@ -3,8 +3,11 @@
 Runs the hybridized train step (96x96, batch 128 by default) under ``mx.profiler`` with the
 engine's operator bulking off (otherwise bulked segments hide the operator names), and prints
 each operator's share of the step's operator time, largest first; ``--json`` writes the table.
-Set DNNL_MAX_CPU_ISA=AVX2 to see an AVX2 machine's split on an AVX-512 one.
+Set DNNL_MAX_CPU_ISA=AVX2 to see an AVX2 machine's split on an AVX-512 one. ``--infer fused``
+or ``--infer int8`` profiles inference instead (the fused fp32 graph, or INT8 calibrated on
+``--calib`` uint8 images; ``--weights`` a .params file, as benchmarks/peers.py prepares them).
     python benchmarks/profile_step.py [--batch 128] [--size 96] [--steps 3] [--top 15]
+    python benchmarks/profile_step.py --infer int8 --weights W.params --calib CAL.npy
 """
 import argparse
 import json
@@ -16,6 +19,10 @@ os.environ.setdefault("MXNET_EXEC_BULK_EXEC_TRAIN", "0")
 os.environ.setdefault("MXNET_EXEC_BULK_EXEC_INFERENCE", "0")
 
 import gluon_googlenet  # noqa: E402,F401  (threads before MXNet)
+
+if "--bf16" in sys.argv:  # AMP must patch MXNet before the net is built
+    from mxnet.contrib import amp
+    amp.init(target_dtype="bfloat16")
 from gluon_googlenet import get_model  # noqa: E402
 from gluon_googlenet.base.cpu import machine_record  # noqa: E402
 
@@ -23,13 +30,15 @@ import mxnet as mx  # noqa: E402
 from mxnet import autograd, gluon  # noqa: E402
 
 
-def profile(batch, size, steps):
-    """{operator: (calls, total ms)} over ``steps`` steps, and the steps' wall seconds."""
+def train_step(batch, size):
+    """One hybridized d2l train step on a fixed random batch, as a function."""
     net = get_model("googlenet_d2l", input_size=size)
     mx.random.seed(0)
     net.initialize(mx.init.Xavier())
     net.hybridize(static_alloc=True, static_shape=True)
     trainer = gluon.Trainer(net.collect_params(), "sgd", {"learning_rate": 0.1})
+    if "--bf16" in sys.argv:
+        amp.init_trainer(trainer)
     loss_fn = gluon.loss.SoftmaxCrossEntropyLoss()
     x = mx.nd.random.uniform(shape=(batch, 1, size, size))
     y = mx.nd.array([i % 10 for i in range(batch)])
@@ -39,6 +48,24 @@ def profile(batch, size, steps):
             loss = loss_fn(net(x), y)
         loss.backward()
         trainer.step(batch)
+    return step
+
+
+def infer_step(kind, batch, size, weights, calib):
+    """One forward pass of the fused fp32 or the INT8 d2l net on a fixed random batch."""
+    from gluon_googlenet.weights import fast
+
+    import numpy as np
+    net = get_model("googlenet_d2l", input_size=size)
+    net.load_parameters(weights, ctx=mx.cpu())
+    shape = (batch, 1, size, size)
+    block = fast.fused(net, shape) if kind == "fused" else fast.int8(net, np.load(calib), batch_size=batch)
+    x = mx.nd.random.uniform(shape=shape)
+    return lambda: block(x)
+
+
+def profile(step, steps):
+    """{operator: (calls, total ms)} over ``steps`` calls of ``step``, and their wall seconds."""
     for _ in range(2):
         step()
     mx.nd.waitall()
@@ -63,11 +90,18 @@ def main():
     parser.add_argument("--steps", type=int, default=3)
     parser.add_argument("--top", type=int, default=15)
     parser.add_argument("--json", help="write the machine, the wall time and the table here")
+    parser.add_argument("--infer", choices=("fused", "int8"), help="profile inference instead of training")
+    parser.add_argument("--bf16", action="store_true", help="training under bf16 AMP")
+    parser.add_argument("--weights", help="--infer: the net's .params")
+    parser.add_argument("--calib", help="--infer int8: uint8 calibration images (.npy)")
     args = parser.parse_args()
-    ops, wall = profile(args.batch, args.size, args.steps)
+    step = (infer_step(args.infer, args.batch, args.size, args.weights, args.calib) if args.infer
+            else train_step(args.batch, args.size))
+    ops, wall = profile(step, args.steps)
     total = sum(ms for _, ms in ops.values())
     machine = machine_record(probe=False)
-    print(f"{machine['isa']}, {machine['omp_threads']} threads; {args.steps} steps of batch "
+    what = f"{args.infer} inference" if args.infer else "bf16 AMP training" if args.bf16 else "fp32 training"
+    print(f"{machine['isa']}, {machine['omp_threads']} threads; {what}, {args.steps} steps of batch "
           f"{args.batch} at {args.size}x{args.size}: {wall / args.steps * 1000:.0f} ms/step wall, "
           f"{total / args.steps:.0f} ms/step of operator time")
     print(f"{'operator':<36} {'calls/step':>10} {'ms/step':>9} {'share':>7}")

@@ -1,12 +1,17 @@
-"""The d2l GoogLeNet in PyTorch, timed on the CPU: the peer for the MXNet benchmark.
+"""The d2l GoogLeNet (or timm's inception_v3) in PyTorch, timed on the CPU: the peer for the
+MXNet benchmarks.
 
 Runs in the separate torch venv (benchmarks/setup_torch.sh). Prints one JSON line.
-    python torch_googlenet.py --mode train|infer [--channels-last] [--threads 2]
+    python torch_googlenet.py --mode train|infer [--channels-last] [--bf16] [--compile]
+                              [--model d2l|inception_v3] [--threads 2] [--batch 128]
+--bf16 trains under torch.autocast("cpu", dtype=torch.bfloat16); --compile uses torch.compile.
 """
 import argparse
 import json
 import statistics
+import sys
 import time
+import types
 
 import torch
 from torch import nn
@@ -49,6 +54,19 @@ def d2l_googlenet(classes=10):
     return nn.Sequential(*layers)
 
 
+def build(model):
+    """(net, input shape without the batch): the d2l net above (5,977,530 parameters), or
+    timm's inception_v3 (1000 classes, no aux head; as gluon_googlenet's inception_v3)."""
+    if model == "d2l":
+        net = d2l_googlenet()
+        assert sum(p.numel() for p in net.parameters()) == 5_977_530
+        return net, (1, 96, 96)
+    # PyPI's torchvision links CUDA ops that do not load beside a CPU torch; timm imports it.
+    sys.modules["torchvision._meta_registrations"] = types.ModuleType("torchvision._meta_registrations")
+    import timm
+    return timm.create_model("inception_v3", num_classes=1000), (3, 299, 299)
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--mode", choices=("train", "infer"), required=True)
@@ -57,31 +75,47 @@ def main():
     parser.add_argument("--batch", type=int, default=128)
     parser.add_argument("--steps", type=int, default=6)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--model", choices=("d2l", "inception_v3"), default="d2l")
+    parser.add_argument("--bf16", action="store_true", help="torch.autocast to bfloat16 (CPU)")
+    parser.add_argument("--compile", action="store_true", help="torch.compile (inductor)")
+    parser.add_argument("--profile", type=int, default=0, metavar="TOP",
+                        help="print the TOP operators by self CPU time over the timed steps instead")
     args = parser.parse_args()
     torch.manual_seed(0)
     torch.set_num_threads(args.threads)
-    net = d2l_googlenet()
-    assert sum(p.numel() for p in net.parameters()) == 5_977_530
-    x = torch.rand(args.batch, 1, 96, 96)
+    net, shape = build(args.model)
+    x = torch.rand(args.batch, *shape)
     y = torch.randint(0, 10, (args.batch,))
     fmt = torch.channels_last if args.channels_last else torch.contiguous_format
     net = net.to(memory_format=fmt)
     x = x.contiguous(memory_format=fmt)
     opt = torch.optim.SGD(net.parameters(), lr=0.1)
     loss_fn = nn.CrossEntropyLoss()
+    net.train(args.mode == "train")
+    model = torch.compile(net) if args.compile else net
+    autocast = (lambda: torch.autocast("cpu", dtype=torch.bfloat16)) if args.bf16 else torch.autocast
+    enabled = {} if args.bf16 else {"device_type": "cpu", "enabled": False}
 
     def step():
         if args.mode == "train":
             opt.zero_grad()
-            loss_fn(net(x), y).backward()
+            with autocast(**enabled):
+                loss = loss_fn(model(x), y)
+            loss.backward()
             opt.step()
         else:
-            with torch.inference_mode():
-                net(x)
+            with torch.inference_mode(), autocast(**enabled):
+                model(x)
 
-    net.train(args.mode == "train")
     step()
     step()
+    if args.profile:
+        from torch.profiler import ProfilerActivity, profile
+        with profile(activities=[ProfilerActivity.CPU]) as prof:
+            for _ in range(args.steps):
+                step()
+        print(prof.key_averages().table(sort_by="self_cpu_time_total", row_limit=args.profile))
+        return
     rates = []
     for _ in range(args.repeats):
         start = time.perf_counter()
@@ -89,7 +123,8 @@ def main():
             step()
         rates.append(args.batch * args.steps / (time.perf_counter() - start))
     print(json.dumps({"images_per_sec": statistics.median(rates), "torch": torch.__version__,
-                      "threads": torch.get_num_threads()}))
+                      "threads": torch.get_num_threads(), "model": args.model, "bf16": args.bf16,
+                      "compile": args.compile}))
 
 
 if __name__ == "__main__":

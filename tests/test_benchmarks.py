@@ -1,0 +1,31 @@
+"""The peer benchmark's bookkeeping: verdicts over rounds and the FLOP figures it divides by."""
+import importlib.util
+import os
+
+import pytest
+from conftest import ROOT
+
+
+@pytest.fixture(scope="module")
+def peers():
+    spec = importlib.util.spec_from_file_location("peers", os.path.join(ROOT, "benchmarks", "peers.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_a_target_is_met_only_when_every_round_reaches_it(peers):
+    assert peers.verdict([1.21, 1.35, 1.2], 1.2) == "met"
+    assert peers.verdict([1.12, 1.25, 1.3], 1.2) == "not settled"  # the range crosses the target
+    assert peers.verdict([1.0, 1.19], 1.2) == "missed"
+    assert peers.summary([1.3, 1.1, 1.2, 1.25, 1.0]) == (1.2, 1.0, 1.3)
+    assert peers.fmt_range([0.9, 1.1, 1.0]) == "1.00 (0.90..1.10)"
+
+
+def test_the_flop_column_comes_from_the_registry(peers):
+    """d2l: 0.276 G mult-adds at 1x96x96, so 0.552 GFLOP forward and 1.656 trained per image."""
+    d2l = peers.gflop_per_image("googlenet_d2l")
+    assert d2l["infer"] == pytest.approx(0.552, abs=5e-4) and d2l["train"] == pytest.approx(1.656, abs=2e-3)
+    v3 = peers.gflop_per_image("inception_v3")
+    assert 11 < v3["infer"] < 12 and v3["train"] == pytest.approx(3 * v3["infer"])
+    assert set(peers.SETTINGS) <= set(__import__("gluon_googlenet").list_models())
