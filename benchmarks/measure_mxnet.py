@@ -76,8 +76,6 @@ def train_step_rate(hybrid, steps):
     if hybrid:
         net.hybridize(static_alloc=True, static_shape=True)
     trainer = gluon.Trainer(net.collect_params(), "sgd", {"learning_rate": 0.1})
-    if "train-bf16" in sys.argv:
-        amp.init_trainer(trainer)
     loss_fn = gluon.loss.SoftmaxCrossEntropyLoss()
     x = mx.nd.random.uniform(shape=input_shape())
     y = mx.nd.array(np.arange(BATCH) % net.num_classes)

@@ -37,8 +37,6 @@ def train_step(batch, size):
     net.initialize(mx.init.Xavier())
     net.hybridize(static_alloc=True, static_shape=True)
     trainer = gluon.Trainer(net.collect_params(), "sgd", {"learning_rate": 0.1})
-    if "--bf16" in sys.argv:
-        amp.init_trainer(trainer)
     loss_fn = gluon.loss.SoftmaxCrossEntropyLoss()
     x = mx.nd.random.uniform(shape=(batch, 1, size, size))
     y = mx.nd.array([i % 10 for i in range(batch)])

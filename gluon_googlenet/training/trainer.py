@@ -196,7 +196,7 @@ def seed_batch(seed, epoch, batch):
 def make_trainer(net, run, resumed=None):
     """Gluon Trainer for ``run``'s optimizer over the trainable parameters (frozen ones and BN
     running statistics get no optimizer state); kvstore 'device' aggregates across contexts,
-    a distributed kvstore across processes. Adds AMP's loss scaler for fp16/bf16 runs and the
+    a distributed kvstore across processes. Adds AMP's loss scaler for fp16 runs and the
     optimizer state of ``resumed`` (not on a distributed kvstore: its servers hold it)."""
     config = run.config
     params = {"learning_rate": config.lr, "wd": config.wd}
@@ -205,7 +205,7 @@ def make_trainer(net, run, resumed=None):
     kvstore = run.kv or config.kvstore or ("device" if len(run.ctxs) > 1 else None)
     trainable = {name: p for name, p in net.collect_params().items() if p.grad_req != "null"}
     trainer = gluon.Trainer(trainable, config.optimizer, params, kvstore=kvstore)
-    if config.precision != "fp32":
+    if config.precision == "fp16":  # bf16 has fp32's exponent range: no loss scaler, no overflow check
         from mxnet.contrib import amp
         amp.init_trainer(trainer)
     if resumed and resumed.states is not None and not run.distributed:
