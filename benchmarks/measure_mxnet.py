@@ -31,8 +31,8 @@ import mxnet as mx  # noqa: E402
 import numpy as np  # noqa: E402
 from mxnet import autograd, gluon  # noqa: E402
 
-BATCH = int(sys.argv[sys.argv.index("--batch") + 1]) if "--batch" in sys.argv else 128
-MODEL = sys.argv[sys.argv.index("--model") + 1] if "--model" in sys.argv else "googlenet_d2l"
+# Set from the command line by main(): --batch, --model, --repeats.
+BATCH, MODEL, REPEATS = 128, "googlenet_d2l", 3
 
 
 def input_shape(batch=None):
@@ -53,16 +53,13 @@ def build(weights=None):
     return net
 
 
-REPEATS = int(sys.argv[sys.argv.index("--repeats") + 1]) if "--repeats" in sys.argv else 3
-
-
-def rate(fn, steps, repeats=REPEATS):
-    """Median images/s of ``repeats`` windows of ``steps`` calls, after two warm-up calls."""
+def rate(fn, steps):
+    """Median images/s of REPEATS windows of ``steps`` calls, after two warm-up calls."""
     fn()
     fn()
     mx.nd.waitall()
     rates = []
-    for _ in range(repeats):
+    for _ in range(REPEATS):
         start = time.perf_counter()
         for _ in range(steps):
             fn()
@@ -223,6 +220,8 @@ def main():
     parser.add_argument("--calib-count", type=int, default=512)
     parser.add_argument("--repeats", type=int, default=3, help="timed windows of --steps calls (median)")
     args = parser.parse_args()
+    global BATCH, MODEL, REPEATS
+    BATCH, MODEL, REPEATS = args.batch, args.model, args.repeats
     case = args.case
     if case in ("train-imperative", "train-hybrid", "train-bf16"):
         out = {"images_per_sec": train_step_rate(case != "train-imperative", args.steps)}

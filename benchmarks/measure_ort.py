@@ -58,13 +58,19 @@ def quantize(onnx_file, calib_file, out, batch):
     return {"int8_onnx": out, "calib_images": len(images)}
 
 
+def random_input(sess, batch):
+    """(input name, a seeded float32 batch of the session's input shape)."""
+    spec = sess.get_inputs()[0]
+    shape = [batch] + [int(d) for d in spec.shape[1:]]
+    return spec.name, np.random.RandomState(0).uniform(size=shape).astype(np.float32)
+
+
 def profile_ops(onnx_file, batch, threads, steps, top):
     """{op type: ms per run} of ONNX Runtime's own profiler over ``steps`` runs, largest ``top``."""
     sess = session(onnx_file, threads, profile=True)
-    name = sess.get_inputs()[0].name
-    x = np.random.RandomState(0).uniform(size=[batch] + [int(d) for d in sess.get_inputs()[0].shape[1:]])
+    name, x = random_input(sess, batch)
     for _ in range(steps + 2):
-        sess.run(None, {name: x.astype(np.float32)})
+        sess.run(None, {name: x})
     trace = sess.end_profiling()
     with open(trace, encoding="utf-8") as handle:
         events = json.load(handle)
@@ -83,9 +89,7 @@ def profile_ops(onnx_file, batch, threads, steps, top):
 
 def infer(onnx_file, batch, threads, steps, repeats, test_file):
     sess = session(onnx_file, threads)
-    name = sess.get_inputs()[0].name
-    shape = [batch] + [int(d) for d in sess.get_inputs()[0].shape[1:]]
-    x = np.random.RandomState(0).uniform(size=shape).astype(np.float32)
+    name, x = random_input(sess, batch)
     sess.run(None, {name: x})
     sess.run(None, {name: x})
     rates = []

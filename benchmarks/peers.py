@@ -142,14 +142,19 @@ def gflop_per_image(model):
     return {"infer": forward, "train": 3 * forward}
 
 
-def bench_model(model, args, run, bf16, sgemm_line):
-    """Rows of one model: per pair the per-round figures, ratio, verdict and FLOP fraction."""
+def failure(err):
+    """A failed case's last error line, for its row."""
+    return "failed: " + str(err).splitlines()[-1][:120]
+
+
+def bench_model(model, args, run, bf16):
+    """Rows of one model: per pair the per-round figures, ratios and verdict."""
     files = run.mxnet("prepare", model, "--work", args.work, "--checkpoint", args.checkpoint,
                       "--calib-count", str(SETTINGS[model].get("calib", args.calib_count)))
     files["int8"] = os.path.join(args.work, f"{model}-int8.onnx")
     run.peer("measure_ort.py", "quantize", "--onnx", files["onnx"], "--calib", files["calib"], "--out",
              files["int8"], "--batch", str(SETTINGS[model]["batch"]))
-    cases, flops = case_commands(model, files, run), gflop_per_image(model)
+    cases = case_commands(model, files, run)
     rows = []
     for label, mx_case, peer, target, kind in PAIRS:
         if args.rows and label not in args.rows.split(","):
@@ -163,23 +168,31 @@ def bench_model(model, args, run, bf16, sgemm_line):
             pairs = interleave(cases[mx_case], cases[peer], args.rounds, f"{model} {label}")
         except RuntimeError as err:  # one failed case costs its row, not the run
             print(f"  {model} {label}: {err}", file=sys.stderr)
-            row["skipped"] = "failed: " + str(err).splitlines()[-1][:120]
+            row["skipped"] = failure(err)
             rows.append(row)
             continue
         ratios = [a / b for a, b in pairs]
-        line = [a * flops[kind] / sgemm_line for a, _ in pairs]
         row.update(mx_rates=[a for a, _ in pairs], peer_rates=[b for _, b in pairs], ratios=ratios,
-                   verdict=verdict(ratios, target), line_fractions=line,
-                   peer_line_fractions=[b * flops[kind] / sgemm_line for _, b in pairs])
-        if label == LINE_TARGET[0]:
-            row["line_verdict"] = verdict(line, LINE_TARGET[1])
+                   verdict=verdict(ratios, target))
         rows.append(row)
     if args.compile_rounds:
-        rows.append(compile_row(model, cases["torch.compile"], args.compile_rounds, flops["train"] / sgemm_line))
+        rows.append(compile_row(model, cases["torch.compile"], args.compile_rounds))
     return rows, accuracy(model, files, run) if args.accuracy else {}
 
 
-def compile_row(model, case, rounds, line_per_image):
+def add_limits(rows, flops, line):
+    """Each measured row's rates as fractions of the FLOP limit (``line`` GFLOP/s over the
+    model's GFLOP per image), and the verdict on LINE_TARGET's row."""
+    for r in rows:
+        per_image = flops[r["model"]][r["kind"]] / line
+        for rates, fractions in (("mx_rates", "line_fractions"), ("peer_rates", "peer_line_fractions")):
+            if rates in r:
+                r[fractions] = [v * per_image for v in r[rates]]
+        if r["row"] == LINE_TARGET[0] and "mx_rates" in r:
+            r["line_verdict"] = verdict(r["line_fractions"], LINE_TARGET[1])
+
+
+def compile_row(model, case, rounds):
     """torch.compile's training rate, reported without a target (or why it failed)."""
     row = {"model": model, "row": "fp32 training", "peer": "torch.compile (reported)", "kind": "train"}
     rates = []
@@ -188,9 +201,9 @@ def compile_row(model, case, rounds, line_per_image):
             rates.append(case()["images_per_sec"])
             print(f"  {model} torch.compile, round {i + 1}: {rates[-1]:.1f} images/s", file=sys.stderr)
     except RuntimeError as err:
-        row.update(skipped="failed: " + str(err).splitlines()[-1][:120], target=0.0)
+        row["skipped"] = failure(err)
         return row
-    row.update(peer_rates=rates, peer_line_fractions=[r * line_per_image for r in rates])
+    row["peer_rates"] = rates
     return row
 
 
@@ -205,8 +218,9 @@ def print_table(rows, sgemm, flops_by_model):
     for r in rows:
         peer = f"{statistics.median(r['peer_rates']):.1f}" if "peer_rates" in r else "-"
         if "skipped" in r:
+            target = f"{r['target']:.2f}" if "target" in r else ""
             print(f"{r['model']:<14} {r['row']:<15} {r['peer']:<26} {'-':>12} {'-':>11} {'-':>30} "
-                  f"{r['target']:>6.2f}  skipped: {r['skipped']}")
+                  f"{target:>6}  skipped: {r['skipped']}")
         elif "ratios" not in r:
             print(f"{r['model']:<14} {r['row']:<15} {r['peer']:<26} {'-':>12} {peer:>11} {'-':>30} {'':>6}  "
                   f"{'reported':<12} {'(peer ' + fmt_range(r['peer_line_fractions']) + ')':>20}")
@@ -275,7 +289,7 @@ def main():
     first = measure_sgemm(run)
     rows, accs, flops = [], {}, {}
     for model in args.models.split(","):
-        model_rows, accs[model] = bench_model(model, args, run, machine["bf16"], max(first.values()))
+        model_rows, accs[model] = bench_model(model, args, run, machine["bf16"])
         rows += model_rows
         flops[model] = gflop_per_image(model)
         with open(args.json + ".partial", "w", encoding="utf-8") as handle:  # what a crash would lose
@@ -284,13 +298,7 @@ def main():
     last = measure_sgemm(run)
     sgemm = {k: max(first[k], last[k]) for k in first}
     sgemm["line"] = max(sgemm.values())
-    for r in rows:  # fractions against the run's best SGEMM figure, start and end
-        scale = max(first.values()) / sgemm["line"]
-        for key in ("line_fractions", "peer_line_fractions"):
-            if key in r:
-                r[key] = [v * scale for v in r[key]]
-        if "line_verdict" in r:
-            r["line_verdict"] = verdict(r["line_fractions"], LINE_TARGET[1])
+    add_limits(rows, flops, sgemm["line"])
     print_table(rows, sgemm, flops)
     print_accuracy(accs)
     with open(args.json, "w", encoding="utf-8") as handle:

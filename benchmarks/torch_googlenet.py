@@ -93,18 +93,19 @@ def main():
     loss_fn = nn.CrossEntropyLoss()
     net.train(args.mode == "train")
     model = torch.compile(net) if args.compile else net
-    autocast = (lambda: torch.autocast("cpu", dtype=torch.bfloat16)) if args.bf16 else torch.autocast
-    enabled = {} if args.bf16 else {"device_type": "cpu", "enabled": False}
+
+    def autocast():
+        return torch.autocast("cpu", dtype=torch.bfloat16, enabled=args.bf16)
 
     def step():
         if args.mode == "train":
             opt.zero_grad()
-            with autocast(**enabled):
+            with autocast():
                 loss = loss_fn(model(x), y)
             loss.backward()
             opt.step()
         else:
-            with torch.inference_mode(), autocast(**enabled):
+            with torch.inference_mode(), autocast():
                 model(x)
 
     step()
