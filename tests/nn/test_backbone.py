@@ -8,13 +8,13 @@ from gluon_googlenet.weights.export import export_model, export_onnx
 import mxnet as mx
 import numpy as np
 import pytest
-from conftest import save_gluoncv_googlenet
+from conftest import cheap_side, save_gluoncv_googlenet
 
 
 def _small(name):
     """The model at a cheap input side it accepts, initialised, and a batch of 2 for it."""
     spec = get_spec(name)
-    side = {96: 32, 224: 96, 299: 96}.get(spec.input_size[1], spec.input_size[1])
+    side = cheap_side(name)
     net = get_model(name, input_size=side)
     net.initialize(mx.init.Xavier(magnitude=2.5))
     x = mx.nd.array(np.random.RandomState(0).uniform(size=(2, spec.input_size[0], side, side)))

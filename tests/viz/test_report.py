@@ -6,11 +6,11 @@ import os
 import re
 import subprocess
 
-from gluon_googlenet import cli, get_model, get_spec, list_models
+from gluon_googlenet import cli, get_model, list_models
 from gluon_googlenet.viz.report import build_report
 
 import pytest
-from conftest import find_chromium, make_idx_dir
+from conftest import cheap_side, find_chromium, make_idx_dir
 
 
 def test_report_without_history_is_an_error(tmp_path, capsys):
@@ -51,8 +51,7 @@ def test_every_model_gets_its_cam_picture_and_the_reports_gradcam_figure(name, t
     """One short run per model on small IDX files, at a cheap input size; then `cam` on its
     checkpoint and the report's pictures, each decoded."""
     from PIL import Image
-    spec = get_spec(name)
-    side = {96: 32, 224: 96, 299: 96}.get(spec.input_size[1], spec.input_size[1])
+    side = cheap_side(name)
     data = make_idx_dir(tmp_path / "data", n_train=16, n_test=8)
     run = tmp_path / "run"
     assert cli.main(["train", "--model", name, "--data-dir", data, "--no-verify", "--resize", str(side),
