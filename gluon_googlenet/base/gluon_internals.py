@@ -29,6 +29,11 @@ def is_hybridized(block):
     return bool(block._active)
 
 
+def clear_cached_graph(block):
+    """Drop ``block``'s cached graph: its next call traces ``hybrid_forward`` again."""
+    block._clear_cached_op()
+
+
 def layer_kernel(block):
     """Kernel size tuple of a Conv2D or pooling layer."""
     return tuple(block._kwargs["kernel"])

@@ -76,7 +76,6 @@ class Backbone:
         if contexts:
             for block in [self.head] + [getattr(self, n) for n in self.aux_names]:
                 block[-1].initialize(init or mx.init.Xavier(), ctx=contexts, force_reinit=True)
-        self._refresh_aux_outputs()
 
 
 def _with_last(sequence, keep, last):

@@ -28,9 +28,9 @@ D2L_STAGES = (
 )
 
 
-# Feature levels (layers of the table, AuxTaps not counted) at reductions 2, 4, 8, 16, 32: conv1,
-# conv3 (192), 3b, 4e, 5b, as torchvision's GoogLeNet layers. The d2l net keeps its stage ends b1..b5.
-IMAGENET_LEVELS = (1, 4, 7, 13, 16)
+# Feature levels at reductions 2, 4, 8, 16, 32: the layers they end at (conv1, conv3 (192), 3b, 4e,
+# 5b), as torchvision's GoogLeNet layers. The d2l net keeps its stage ends b1..b5.
+IMAGENET_LEVELS = ("b1.0", "b2.1", "b3.1", "b4.4", "b5.1")
 
 
 def paper_stages(k3=5):

@@ -56,7 +56,7 @@ INCEPTION_BN_STAGES = (
             GlobalAvgPool())),
 )
 
-INCEPTION_BN_LEVELS = (1, 4, 7, 12, 15)  # reductions 2..32: conv1, conv 192, 3b, 4d, 5b
+INCEPTION_BN_LEVELS = ("b1.0", "b2.1", "b3.1", "b4.3", "b5.1")  # reductions 2..32: conv1, conv 192, 3b, 4d, 5b
 
 
 # --- Inception v3 ---------------------------------------------------------------------------
@@ -87,7 +87,7 @@ INCEPTION_V3_STAGES = (
 )
 
 # timm's feature_info: Conv2d_2b_3x3, Conv2d_4a_3x3, Mixed_5d, Mixed_6e, Mixed_7c
-INCEPTION_V3_LEVELS = (3, 6, 10, 15, 18)
+INCEPTION_V3_LEVELS = ("stem.2", "stem.5", "mixed5.2", "mixed6.4", "mixed7.2")
 
 # --- Inception v4 ---------------------------------------------------------------------------
 V4_A = Mix(((Conv(96, 1),), (Conv(64, 1), Conv(96, 3, 1, 1)),
@@ -120,7 +120,7 @@ INCEPTION_V4_STAGES = (
 
 
 # timm's feature_info: features.2, .3 (Mixed_3a), .9, .17, .21
-INCEPTION_V4_LEVELS = (3, 4, 10, 18, 22)
+INCEPTION_V4_LEVELS = ("stem.2", "stem.3", "stage_a.3", "stage_b.7", "stage_c.3")
 
 
 def inception_bn(classes=1000, in_channels=3, dropout=0.0, **kwargs):

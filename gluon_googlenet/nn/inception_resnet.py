@@ -35,7 +35,7 @@ INCEPTION_RESNET_V2_STAGES = (
 )
 
 # timm's feature_info: conv2d_2b, conv2d_4a, repeat, repeat_1, conv2d_7b
-INCEPTION_RESNET_V2_LEVELS = (3, 6, 18, 39, 51)
+INCEPTION_RESNET_V2_LEVELS = ("stem.2", "stem.5", "stage_a.9", "stage_b.20", "stage_c.11")
 
 # --- v1 (paper) ---------------------------------------------------------------------------
 IRV1_A = Residual(((Conv(32, 1),), (Conv(32, 1), Conv(32, 3, 1, 1)),
@@ -61,7 +61,8 @@ INCEPTION_RESNET_V1_STAGES = (
 )
 
 
-INCEPTION_RESNET_V1_LEVELS = (3, 6, 12, 23, 29)  # as v2's: stem convs, then each stage's end
+# as v2's: stem convs, then each stage's end
+INCEPTION_RESNET_V1_LEVELS = ("stem.2", "stem.5", "stage_a.4", "stage_b.10", "stage_c.5")
 
 
 def inception_resnet_v1(classes=1000, in_channels=3, dropout=0.2, **kwargs):

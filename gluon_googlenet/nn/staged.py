@@ -1,8 +1,9 @@
 """StagedNet: a classifier built from a net described as data (``NetSpec``): stages, head, aux heads.
 
-It checks its inputs before MXNet does and walks its stages by name. With auxiliary heads it
-returns ``TrainOutputs(main, aux)`` while autograd records in training mode (through
-``AuxOutputs``, below) and the main logits alone otherwise, and in exported graphs.
+It checks its inputs before MXNet does and walks its stages by name. Auxiliary heads follow one
+switch, as torchvision's: a net built with them (``net.aux_logits`` True) returns
+``TrainOutputs(main, aux)`` while autograd records in training mode, and the main logits alone
+otherwise and in exported graphs; ``net.aux_logits = False`` turns them off.
 """
 import warnings
 from collections import namedtuple
@@ -11,7 +12,8 @@ from mxnet import autograd, nd
 from mxnet.gluon import nn
 from mxnet.gluon.nn import HybridBlock
 
-from ..base.errors import InputShapeError
+from ..base.errors import ConfigError, InputShapeError
+from ..base.gluon_internals import clear_cached_graph
 from .backbone import Backbone, check_input_shape
 from .layers import (
     AuxTap,
@@ -52,7 +54,9 @@ class StagedNet(Backbone, HybridBlock):
 
     classes, in_channels: outputs (``num_classes``) and input channels; ``classes`` holds the class
     names where they are known. input_size: the square side the head is
-    sized for when the stages do not end in global pooling, and the aux heads' input. The
+    sized for when the stages do not end in global pooling (then ``fixed_size``, the one side
+    the net takes), and the aux heads' input. ``min_size``: the smallest side the table (and
+    its aux taps) can be built for. ``aux_logits``: the aux heads' switch. The
     backbone interface (forward_features, forward_head, reset_classifier, feature_info,
     num_features) is in backbone.py.
     """
@@ -70,7 +74,6 @@ class StagedNet(Backbone, HybridBlock):
             raise InputShapeError(f"{spec.name} needs inputs of at least {self.min_size}x{self.min_size} "
                                   f"pixels; cannot build it for {input_size}x{input_size}")
         self.fixed_size = None if pooled else input_size
-        self.min_size = self.min_size if pooled else input_size
         with self.name_scope():
             channels = in_channels
             for name, stage_layers in spec.stages:
@@ -83,13 +86,21 @@ class StagedNet(Backbone, HybridBlock):
             if spec.aux_head is not None:
                 self._add_aux_heads(spec, input_size)
         self._aux_hidden = spec.aux_head.hidden if spec.aux_head else None
+        self._aux_logits = self._graph_has_aux = False
+        self.aux_logits = bool(self.aux_names)
         self._describe_features(spec)
-        self._refresh_aux_outputs()
 
-    def _refresh_aux_outputs(self):
-        # The training graph's call, held as a bound method: Gluon makes a Block attribute a child (its
-        # parameters twice in saved files) and warns about Blocks inside containers.
-        self._aux_outputs = AuxOutputs(self).__call__ if self.aux_names else None
+    @property
+    def aux_logits(self):
+        """The switch of the auxiliary heads: on, training mode returns TrainOutputs(main, aux)."""
+        return self._aux_logits
+
+    @aux_logits.setter
+    def aux_logits(self, on):
+        if on and not self.aux_names:
+            raise ConfigError(f"{self.model_name} was built without auxiliary heads: build it with "
+                              "aux_logits=True")
+        self._aux_logits = bool(on)
 
     def _describe_features(self, spec):
         """layers(), feature_levels, feature_info and num_features, from the table."""
@@ -99,11 +110,19 @@ class StagedNet(Backbone, HybridBlock):
         flat = [layer for _, layers in built for layer in layers]
         self._feature_count = len(flat) - (1 if self._pooled else 0)
         ends = [sum(len(layers) for _, layers in built[:i + 1]) for i in range(len(built))]
-        self.feature_levels = tuple(spec.levels or [min(end, self._feature_count) for end in ends])
+        self.feature_levels = tuple(self._level_count(name) for name in spec.levels) if spec.levels else \
+            tuple(min(end, self._feature_count) for end in ends)
         self.feature_info = tuple(FeatureInfo(sequence_channels(flat[:n], self.in_channels),
                                               sequence_reduction(flat[:n]), self._layer_names[n - 1])
                                   for n in self.feature_levels)
         self.num_features = sequence_channels(flat[:self._feature_count], self.in_channels)
+
+    def _level_count(self, layer):
+        """How many layers of the table run up to and including ``layer``; ConfigError if none is named so."""
+        if layer not in self._layer_names[:self._feature_count]:
+            raise ConfigError(f"{self.model_name}: no feature level can end at {layer!r}; its layers: "
+                              f"{', '.join(self._layer_names[:self._feature_count])}")
+        return self._layer_names.index(layer) + 1
 
     def layers(self):
         """(name, block) of every layer of the table in forward order ('b3.1': stage b3's second)."""
@@ -151,22 +170,19 @@ class StagedNet(Backbone, HybridBlock):
         """(name, block) pairs in forward order, the head last (aux heads not included)."""
         return [(name, getattr(self, name)) for name in self.stage_names] + [("head", self.head)]
 
-    def hybridize(self, active=True, *args, **kwargs):
-        super().hybridize(active, *args, **kwargs)
-        if self._aux_outputs:
-            self._aux_outputs.__self__.hybridize(active, *args, **kwargs)
-
     def forward(self, x, *args):
+        """Checks ``x``; the graph gives the aux heads' logits too exactly in aux training mode. MXNet
+        caches one graph per block, so a change of mode rebuilds it (once per switch, not per batch)."""
+        with_aux = isinstance(x, nd.NDArray) and self._aux_logits and autograd.is_training()
         if isinstance(x, nd.NDArray):
             check_input_shape(x.shape, self)
-            if self._aux_outputs and autograd.is_training():
-                main, *aux = self._aux_outputs(x)
-                return TrainOutputs(main, tuple(aux))
-        if not self.aux_names:
-            return super().forward(x, *args)
+        if with_aux != self._graph_has_aux:
+            self._graph_has_aux = with_aux
+            clear_cached_graph(self)
         with warnings.catch_warnings():  # the inference graph leaves the aux heads out on purpose
             warnings.filterwarnings("ignore", message=r"Parameter .* is not used by any computation")
-            return super().forward(x, *args)
+            out = super().forward(x, *args)
+        return TrainOutputs(out[0], tuple(out[1:])) if with_aux else out
 
     def run(self, F, x, with_aux=False):
         """Forward through stages and head; with_aux: [main, aux1, ...] (aux heads read at taps)."""
@@ -184,28 +200,7 @@ class StagedNet(Backbone, HybridBlock):
         return [out, *aux] if with_aux else out
 
     def hybrid_forward(self, F, x):
-        return self.run(F, x)
-
-
-class AuxOutputs(HybridBlock):
-    """The training graph of a net with aux heads: [main, aux1, ...] from the net's own blocks.
-
-    MXNet hybridizes a block into one cached graph, so a net cannot switch its outputs with
-    the mode as torchvision's ``if self.training`` does. The net's graph (and every export)
-    gives the main logits; this block holds the same stages, head and aux heads (no parameters
-    of its own) and is what the net runs while autograd records in training mode.
-    """
-
-    def __init__(self, net):
-        super().__init__(prefix=net.prefix)
-        self._run = net.run  # a bound method, not a Block: the net is not made a child
-        for name, block in net.stages():
-            setattr(self, name, block)
-        for name in net.aux_names:
-            setattr(self, name, getattr(net, name))
-
-    def hybrid_forward(self, F, x):
-        return self._run(F, x, with_aux=True)
+        return self.run(F, x, with_aux=self._graph_has_aux)
 
 
 def _head(spec, units, classes):

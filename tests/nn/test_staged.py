@@ -144,3 +144,47 @@ def test_every_parameter_gets_a_gradient(name):
     assert trainable
     no_grad = [n for n, p in trainable.items() if not np.abs(p.grad().asnumpy()).max() > 0]
     assert not no_grad, f"no gradient for {no_grad[:5]} ({len(no_grad)} of {len(trainable)})"
+
+
+def test_feature_levels_are_named_layers_and_survive_an_added_layer():
+    """A level names the layer it ends at: a layer added to an earlier stage moves the counts,
+    not the levels; a name that is no layer is refused in one line naming the layers."""
+    from gluon_googlenet.base.errors import ConfigError
+    from gluon_googlenet.nn.googlenet import D2L_STAGES
+    from gluon_googlenet.nn.layers import Conv
+    levels = ("b1.1", "b3.2", "b5.0")
+    net = GoogLeNet(stages=D2L_STAGES, levels=levels)
+    stages = dict(D2L_STAGES)
+    longer = tuple(dict(D2L_STAGES, b2=(*stages["b2"][:2], Conv(192, 3, 1, 1), stages["b2"][2])).items())
+    wider = GoogLeNet(stages=longer, levels=levels)
+    assert [i.module for i in net.feature_info] == [i.module for i in wider.feature_info] == list(levels)
+    assert [c + 1 if i else c for i, c in enumerate(net.feature_levels)] == list(wider.feature_levels)
+    assert [i.num_chs for i in wider.feature_info] == [64, 480, 832]
+    with pytest.raises(ConfigError, match=r"no feature level can end at 'b3\.7'; its layers: b1\.0, b1\.1, b2\.0"):
+        GoogLeNet(stages=D2L_STAGES, levels=("b3.7",))
+
+
+def test_aux_heads_follow_one_switch_through_mode_changes():
+    """``aux_logits`` and training mode decide the outputs, hybridized or not, however often the mode
+    changes; off, the net trains on its main logits; a net built without aux heads refuses the switch."""
+    from gluon_googlenet.base.errors import ConfigError
+    from gluon_googlenet.nn.staged import TrainOutputs
+
+    from mxnet import autograd
+    net = get_model("googlenet", aux_logits=True, classes=4, five_by_five=False, dropout=0.0, dropout_aux=0.0,
+                    input_size=96)
+    net.initialize(mx.init.Xavier())
+    x = mx.nd.random.uniform(shape=(1, 3, 96, 96))
+    assert net.aux_logits and net.min_size == 79  # the 5x5/3 aux pool after 4a needs more than 47
+    expected = net(x).asnumpy()
+    net.hybridize(static_alloc=True)
+    for _ in range(2):
+        with autograd.record():
+            out = net(x)
+        assert isinstance(out, TrainOutputs) and len(out.aux) == 2
+        np.testing.assert_allclose(net(x).asnumpy(), expected, rtol=1e-4, atol=1e-5)
+    net.aux_logits = False
+    with autograd.record():
+        assert net(x).shape == (1, 4)
+    with pytest.raises(ConfigError, match="built without auxiliary heads"):
+        get_model("googlenet_d2l").aux_logits = True
