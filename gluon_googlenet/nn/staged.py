@@ -107,7 +107,7 @@ class StagedNet(Backbone, HybridBlock):
         built = [(name, [layer for layer in stage if not isinstance(layer, AuxTap)]) for name, stage in spec.stages]
         self._layer_names = [name if len(stage) == 1 and len(layers) == 1 else f"{name}.{i}"
                              for (name, layers), (_, stage) in zip(built, spec.stages) for i in range(len(layers))]
-        flat = [layer for _, layers in built for layer in layers]
+        flat = self._layer_specs = [layer for _, layers in built for layer in layers]
         self._feature_count = len(flat) - (1 if self._pooled else 0)
         ends = [sum(len(layers) for _, layers in built[:i + 1]) for i in range(len(built))]
         self.feature_levels = tuple(self._level_count(name) for name in spec.levels) if spec.levels else \
@@ -131,6 +131,14 @@ class StagedNet(Backbone, HybridBlock):
             stage = getattr(self, name)
             blocks += [stage] if name in self._layer_names else [stage[i] for i in range(len(stage))]
         return list(zip(self._layer_names, blocks))
+
+    def layer_sides(self, side):
+        """(layer name, output side) of every layer for a square input of ``side``, from the table."""
+        sides = []
+        for name, layer in zip(self._layer_names, self._layer_specs):
+            side = layer.out_side(side)
+            sides.append((name, side))
+        return sides
 
     def walk(self, F, x, count, taps=()):
         """``x`` (input transform applied) through the first ``count`` layers; returns the output

@@ -52,9 +52,10 @@ def evaluate_checkpoint(path, ctx="cpu", batch_size=256, confusion_png=None, tta
             "predictions": result["predictions"], "net": net}
 
 
-def read_image(source, meta, data_dir=None, verify=True):
-    """One image as uint8 [C, S, S] from a file or ``test:INDEX`` (the run's test set), and its
-    true label index (None for files). Files are converted to the run's channels and size."""
+def read_image(source, meta, data_dir=None, verify=None):
+    """One image as uint8 [C, S, S] from a file or ``test:INDEX`` (the run's test set, MD5s checked
+    as the run did unless ``verify`` says), and its true label index (None for files). Files are
+    converted to the run's channels and size."""
     size = meta["input_size"]
     if source.startswith("test:"):
         try:
@@ -68,7 +69,7 @@ def read_image(source, meta, data_dir=None, verify=True):
     return read_image_file(source, size, meta["in_channels"]), None
 
 
-def predict_images(path, sources, ctx="cpu", data_dir=None):
+def predict_images(path, sources, ctx="cpu", data_dir=None, verify=None):
     """Classify each of ``sources`` (image files or test:INDEX) with checkpoint ``path``.
 
     Returns dicts with source, predicted class name, probability and true class (or None).
@@ -78,7 +79,7 @@ def predict_images(path, sources, ctx="cpu", data_dir=None):
     names = meta["class_names"]
     results = []
     for source in sources:
-        image, label = read_image(source, meta, data_dir)
+        image, label = read_image(source, meta, data_dir, verify)
         batch = to_input(mx.nd.array(image[None], ctx=ctxs[0], dtype="uint8"), meta.get("mean"),
                          meta.get("std"))
         probs = mx.nd.softmax(net(batch))[0].asnumpy()

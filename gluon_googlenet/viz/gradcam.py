@@ -29,13 +29,28 @@ def layer_count(net, layer):
                       f"or a layer ({names[0]}, ..., {names[-1]})")
 
 
-def grad_cam(net, images, layer="b4", class_index=None):
+def default_layer(net, side):
+    """Where Grad-CAM looks by default for ``side`` x ``side`` inputs: the deepest layer whose maps
+    are at least 2x2 (a 1x1 map has nothing to localise), named by its stage when it ends the stage
+    ('b5.1', block 5b, for the d2l net at 96; 'b4.4', block 4e, at 32)."""
+    sides = net.layer_sides(side)
+    deep = [i for i, (_, s) in enumerate(sides) if s >= 2]
+    if not deep:
+        raise ConfigError(f"{net.model_name} has no feature maps of 2x2 or more at {side}x{side} inputs")
+    name = sides[deep[-1]][0]
+    stage = name.split(".")[0]
+    last_of_stage = deep[-1] + 1 == len(sides) or sides[deep[-1] + 1][0].split(".")[0] != stage
+    return stage if last_of_stage else name
+
+
+def grad_cam(net, images, layer=None, class_index=None):
     """Heat maps (N x H x W numpy, each in [0, 1]) of ``images`` (N x C x H x W, the net's input,
     normalised as it was trained) for ``class_index`` (an int, one per image, or None: each
-    image's predicted class) at ``layer``; returns (maps, the classes used)."""
+    image's predicted class) at ``layer`` (default: ``default_layer``); returns (maps, the classes used)."""
     if not isinstance(images, mx.nd.NDArray):
         raise InputShapeError("grad_cam takes an NDArray batch N x C x H x W")
     check_input_shape(images.shape, net)
+    layer = layer or default_layer(net, min(images.shape[2:]))
     count = layer_count(net, layer)
     maps = net.walk(mx.nd, images, count)[0]
     if maps.ndim != 4 or maps.shape[2] * maps.shape[3] < 2:

@@ -44,17 +44,15 @@ def _mistakes_figure(result, names, path, limit=32):
 
 def _gradcam_figure(result, path, limit=4):
     """The first ``limit`` misclassified test images beside their Grad-CAM overlays for the
-    predicted and the true class, at the deepest stage with spatial maps; returns that stage."""
+    predicted and the true class, at gradcam.default_layer; returns that layer."""
     import mxnet as mx
 
     from ..training.data import to_input
     from ..training.plots import save_png, subplots
-    from .gradcam import draw_overlay, grad_cam, layer_count
+    from .gradcam import default_layer, draw_overlay, grad_cam
     net, meta = result["net"], result["meta"]
     names, images = meta["class_names"], result["images"]
-    x = to_input(mx.nd.array(images[:1], dtype="uint8"), meta.get("mean"), meta.get("std"))
-    layer = next(stage for stage in reversed(net.stage_names[:-1])
-                 if min(net.walk(mx.nd, x, layer_count(net, stage))[0].shape[2:]) >= 2)
+    layer = default_layer(net, meta["input_size"])
     wrong = np.flatnonzero(result["labels"] != result["predictions"])[:limit]
     fig, axes = subplots(max(1, len(wrong)), 3, figsize=(6.6, 2.3 * max(1, len(wrong))), squeeze=False)
     for ax in axes.ravel():

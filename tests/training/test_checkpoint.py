@@ -84,7 +84,8 @@ def test_every_verb_refuses_a_damaged_checkpoint_in_one_line(tmp_path, capsys):
     ckpt = str(tmp_path / "run" / "last.ckpt")
     _flip(ckpt, os.path.getsize(ckpt) // 2)
     data = str(tmp_path / "data")
-    for argv in (["evaluate", ckpt, "--data-dir", data, "--no-verify"], ["predict", ckpt, "test:0", "--data-dir", data],
+    for argv in (["evaluate", ckpt, "--data-dir", data, "--no-verify"],
+                 ["predict", "test:0", "--checkpoint", ckpt, "--data-dir", data],
                  ["export", "--checkpoint", ckpt, "--out", str(tmp_path / "m")]):
         assert cli.main(argv) == 1
         err = capsys.readouterr().err.strip().splitlines()

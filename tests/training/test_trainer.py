@@ -61,7 +61,7 @@ def test_googlenet_bn_trains_on_an_image_folder(tmp_path, capsys):
     assert max(h["test_acc"] for h in history) >= 0.8
     assert cli.main(["evaluate", str(out / "best.ckpt")]) == 0
     assert "(10 images)" in capsys.readouterr().out
-    assert cli.main(["predict", str(out / "best.ckpt"), str(root / "left" / "0.png")]) == 0
+    assert cli.main(["predict", str(root / "left" / "0.png"), "--checkpoint", str(out / "best.ckpt")]) == 0
     assert capsys.readouterr().out.startswith(str(root / "left" / "0.png") + ": ")
 
 

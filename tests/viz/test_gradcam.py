@@ -153,3 +153,28 @@ def test_cascading_randomisation_decorrelates_the_maps(d2l_maps):
         maps = grad_cam(net, x, "b4", class_index=classes)[0]
         correlations.append(np.mean([_spearman(trained[i], maps[i]) for i in range(len(maps))]))
     assert correlations[0] < 0.5 and correlations[-1] < 0.2 and correlations[-1] < correlations[0]
+
+
+@pytest.mark.parametrize("name, side", [(name, None) for name in list_models()]
+                         + [("googlenet_d2l", 32), ("googlenet_d2l", 96)])
+def test_the_default_layer_is_the_deepest_with_maps_of_2x2_or_more(name, side):
+    """At each model's smallest input (and the d2l net at the main job's 32 and the book's 96) the
+    default layer's maps are at least 2x2 and the next layer's are not; grad_cam runs there (where
+    no map is, one line says so)."""
+    from gluon_googlenet.viz.gradcam import default_layer
+    side = side or get_spec(name).min_size
+    net = get_model(name, input_size=side)
+    net.initialize(mx.init.Xavier())
+    x = mx.nd.random.uniform(shape=(1, get_spec(name).input_size[0], side, side))
+    if max(s for _, s in net.layer_sides(side)) < 2:  # a 1x1 input (googlenet_d2l, inception_bn)
+        with pytest.raises(ConfigError, match=f"{name} has no feature maps of 2x2 or more at 1x1 inputs"):
+            grad_cam(net, x)
+        return
+    layer = default_layer(net, side)
+    count = layer_count(net, layer)
+    outs = net.walk(mx.nd, x, count + 1, taps={count, count + 1})[1]
+    assert min(outs[0].shape[2:]) >= 2
+    assert len(outs) == 1 or outs[1].ndim < 4 or min(outs[1].shape[2:]) < 2
+    assert {(32, "b4.4"), (96, "b5.1")} >= {(side, layer)} if name == "googlenet_d2l" and side in (32, 96) else True
+    maps, _ = grad_cam(net, x)
+    assert maps.shape == (1, side, side) and np.isfinite(maps).all()

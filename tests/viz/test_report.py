@@ -34,7 +34,7 @@ def test_report_opens_offline_in_chromium(small_run, tmp_path):
          "file://" + os.path.abspath(page)], capture_output=True, text=True, timeout=120).stdout
     status = re.search(r'id="figures-status" data-loaded="(\d+)" data-total="(\d+)"', dom)
     assert status and status.group(1) == status.group(2) == "4"  # curves, confusion, mistakes, Grad-CAM
-    assert 'id="gradcam"' in dom and "Where the net looked (Grad-CAM at b3)" in dom  # b4 is 1x1 at 32x32
+    assert 'id="gradcam"' in dom and "Where the net looked (Grad-CAM at b4.4)" in dom  # 4e: 2x2 at 32x32
     final = re.search(r'id="final-test-acc">([0-9.]+)<', dom).group(1)
     best = re.search(r'id="best-test-acc">([0-9.]+)<', dom).group(1)
     assert float(final) == pytest.approx(history[-1]["test_acc"], abs=5e-5)
@@ -68,4 +68,5 @@ def test_every_model_gets_its_cam_picture_and_the_reports_gradcam_figure(name, t
     assert sorted(figures) == ["confusion", "curves", "gradcam", "mistakes"]
     for encoded in figures.values():
         Image.open(io.BytesIO(base64.b64decode(encoded))).verify()
-    assert re.search(r"Where the net looked \(Grad-CAM at \w+\)", html)
+    assert re.search(r"Where the net looked \(Grad-CAM at [\w.]+\)", html)
+    assert cli.main(["cam", str(run / "best.ckpt"), "--image", "test:2", "--data-dir", data, "-o", out]) == 0

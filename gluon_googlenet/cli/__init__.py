@@ -1,0 +1,25 @@
+"""``gluon-googlenet`` command line: the parser (parser.py, train_options.py) and the verbs (commands.py)."""
+import sys
+
+from ..base.errors import GluonGoogLeNetError, Stopped
+from .parser import OneLineParser, build_parser
+
+__all__ = ["OneLineParser", "build_parser", "main"]
+
+
+def main(argv=None):
+    """Entry point of the ``gluon-googlenet`` console command."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        args.func(args)
+    except Stopped as stop:
+        print(f"gluon-googlenet {args.command}: {stop}", file=sys.stderr)
+        return stop.exit_code
+    except GluonGoogLeNetError as err:
+        print(f"gluon-googlenet {args.command}: error: {err}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(f"gluon-googlenet {args.command}: interrupted", file=sys.stderr)
+        return 130
+    return 0

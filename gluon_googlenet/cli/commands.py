@@ -1,0 +1,216 @@
+"""What each ``gluon-googlenet`` verb does: read its parsed arguments, call the library, print.
+
+Each imports what it uses when it runs, so parsing (``--help``, usage errors) needs no MXNet.
+Importing the package has set OMP_NUM_THREADS before any verb loads MXNet.
+"""
+import sys
+
+from .. import __version__
+from ..base.errors import GluonGoogLeNetError
+
+
+def _build(args, batch=1):
+    """Build and initialise the model named in ``args``; return (net, input_shape, ctx list)."""
+    import mxnet as mx
+
+    from ..base.context import parse_ctx
+    from ..nn.registry import get_spec
+    from ..weights.factory import get_model
+    spec = get_spec(args.model)
+    ctxs = parse_ctx(args.ctx)
+    channels = args.channels or spec.input_size[0]
+    size = getattr(args, "size", None) or spec.input_size[1]
+    net = get_model(args.model, classes=args.classes or spec.classes, in_channels=channels,
+                    input_size=size)
+    net.initialize(mx.init.Xavier(), ctx=ctxs[0])
+    return net, (batch, channels, size, size), ctxs
+
+
+def cmd_shapes(args):
+    from ..viz.summary import stage_shapes
+    net, shape, ctxs = _build(args, args.batch)
+    for name, out_shape in stage_shapes(net, shape, ctxs[0]):
+        print(f"{name} {out_shape}")
+
+
+def cmd_summary(args):
+    from ..viz.summary import format_summary, layer_summary
+    net, shape, ctxs = _build(args)
+    print(format_summary(layer_summary(net, shape, ctxs[0], max_depth=args.depth)))
+
+
+def cmd_export(args):
+    from ..weights.export import export_model
+    preprocess = None
+    if args.checkpoint:
+        from ..base.context import parse_ctx
+        from ..training.checkpoint import load_model
+        ctxs = parse_ctx(args.ctx)
+        net, meta = load_model(args.checkpoint, ctxs)
+        size = args.size or meta["input_size"]
+        shape = (1, meta["in_channels"], size, size)
+        preprocess = (meta["mean"], meta["std"]) if args.preprocess and meta.get("mean") else None
+    else:
+        net, shape, ctxs = _build(args)
+    if args.preprocess and not preprocess:
+        raise GluonGoogLeNetError("--preprocess: this net takes [0, 1] inputs as they are (no normalisation "
+                                  "to build in); it needs a --checkpoint of a run that normalised its inputs")
+    if args.format == "onnx":
+        from ..weights.export import export_onnx
+        print(export_onnx(net, args.out if args.out.endswith(".onnx") else args.out + ".onnx",
+                          shape, ctxs[0], preprocess))
+        return
+    paths = export_model(net, args.out, shape, args.epoch, ctxs[0], preprocess)
+    print("\n".join(paths))
+
+
+class _PrintLog:
+    """While active, the package's log messages (epoch lines) go to stdout."""
+
+    def __enter__(self):
+        import logging
+        self.logger = logging.getLogger("gluon_googlenet")
+        self.handler = logging.StreamHandler(sys.stdout)
+        self.handler.setFormatter(logging.Formatter("%(message)s"))
+        self.logger.addHandler(self.handler)
+        self.level, self.propagate = self.logger.level, self.logger.propagate
+        self.logger.setLevel(logging.INFO)
+        self.logger.propagate = False  # once, even where a root handler exists (MXNet's AMP adds one)
+        return self
+
+    def __exit__(self, *exc):
+        self.logger.removeHandler(self.handler)
+        self.logger.setLevel(self.level)
+        self.logger.propagate = self.propagate
+
+
+def cmd_train(args):
+    import dataclasses
+
+    from ..training.config import PRESETS, TrainConfig
+    from ..training.trainer import train
+    fields = {f.name for f in dataclasses.fields(TrainConfig)}
+    values = dict(PRESETS[args.preset])
+    values.update({k: v for k, v in vars(args).items() if k in fields and v is not None})
+    values.setdefault("out", f"runs/{values.get('model', TrainConfig.model)}")
+    with _PrintLog():
+        result = train(TrainConfig(**values))
+    if args.report:
+        from ..viz.report import build_report
+        print(f"report: {build_report(result.out)}")
+    print(f"run folder: {result.out}")
+
+
+def cmd_evaluate(args):
+    from ..training.inference import default_confusion_path, evaluate_checkpoint
+    png = args.confusion or default_confusion_path(args.checkpoint)
+    result = evaluate_checkpoint(args.checkpoint, args.ctx, args.batch_size, png, args.tta,
+                                 data_dir=args.data_dir, limit_test=args.limit_test, verify=args.verify_data)
+    meta = result["meta"]
+    print(f"{meta['model']} (epoch {meta['epoch']}) on {meta['dataset']} test set"
+          f"{' with flip test-time augmentation' if args.tta else ''}: "
+          f"accuracy {result['acc']:.4f} ({result['count']} images), loss {result['loss']:.4f}")
+    for name, acc in result["per_class"].items():
+        print(f"  {name:<12} {acc:.3f}")
+    print(f"confusion matrix: {png}")
+
+
+def cmd_predict(args):
+    from ..training.inference import predict_images, predict_pretrained
+    if args.pretrained:
+        for row in predict_pretrained(args.model, args.pretrained, args.images, args.ctx):
+            print(f"{row['source']}:")
+            for name, prob in row["top"]:
+                print(f"  {name} {prob:.3f}")
+        return
+    for row in predict_images(args.checkpoint, args.images, args.ctx, args.data_dir, args.verify_data):
+        truth = f" (true: {row['true']})" if row["true"] is not None else ""
+        print(f"{row['source']}: {row['class']} {row['prob']:.3f}{truth}")
+
+
+def cmd_info(args):
+    import json
+
+    from ..base.cpu import FEATURES, cpu_info, machine_record
+    record = machine_record()
+    if args.json:
+        print(json.dumps(dict(record, gluon_googlenet=__version__), indent=2))
+        return
+    info = cpu_info()
+    threads = record["omp_threads"]
+    print(f"gluon-googlenet {__version__}, Python {record['python']} ({record['machine']})")
+    print(f"MXNet {record['mxnet']}; built with: {', '.join(record['mxnet_features'])}")
+    print(f"CPU: {info.model}, {info.cores} cores usable, {threads} OpenMP thread(s) in use")
+    print("ISA (OS): " + ", ".join(f"{name} {'yes' if name in info.os_features else 'no'}"
+                                   for name in FEATURES))
+    print(f"oneDNN ISA cap: {info.isa_cap or 'none (DNNL_MAX_CPU_ISA unset)'}; "
+          f"usable: {', '.join(sorted(info.features)) or 'none of the above'}")
+    print(f"bfloat16 (--precision bf16, fast.bfloat16): "
+          f"{'available' if record['bf16'] else 'not supported on this CPU'}")
+    vnni = "VNNI" if {"AVX512_VNNI", "AVX-VNNI"} & info.features else "no VNNI: slower"
+    print(f"INT8 inference (fast.int8): available ({vnni})")
+    print(f"GPUs seen by MXNet: {record['gpus']}")
+
+
+def cmd_zoo(args):
+    from ..viz.zoo import format_features, format_zoo, zoo_rows
+    if args.features:
+        print(format_features(args.models or None))
+        return
+    print(format_zoo(zoo_rows(args.models or None), markdown=args.markdown))
+
+
+def cmd_diagram(args):
+    from ..viz.diagram import draw_network
+    net, shape, _ = _build(args)
+    print(draw_network(net, shape, args.output, expanded=args.expanded, title=args.model))
+
+
+def cmd_branches(args):
+    from ..base.context import parse_ctx
+    from ..training.checkpoint import load_model
+    from ..training.inference import read_image
+    from ..viz.featuremaps import branch_activations, plot_branch_maps
+    net, meta = load_model(args.checkpoint, parse_ctx(args.ctx)[:1])
+    image, label = read_image(args.image, meta, args.data_dir, args.verify_data)
+    maps = branch_activations(net, image, args.block, meta.get("mean"), meta.get("std"))
+    truth = "" if label is None else f" (true class: {meta['class_names'][label]})"
+    print(plot_branch_maps(image, maps, args.output, f"{meta['model']} block {args.block}, "
+                                                      f"image {args.image}{truth}", args.per_branch))
+
+
+def cmd_cam(args):
+    import mxnet as mx
+
+    from ..base.context import parse_ctx
+    from ..training.checkpoint import load_model
+    from ..training.data import to_input
+    from ..training.inference import read_image
+    from ..viz.gradcam import default_layer, grad_cam, plot_cam
+    ctx = parse_ctx(args.ctx)[0]
+    net, meta = load_model(args.checkpoint, [ctx])
+    layer = args.layer or default_layer(net, meta["input_size"])
+    image, label = read_image(args.image, meta, args.data_dir, args.verify_data)
+    x = to_input(mx.nd.array(image[None], ctx=ctx, dtype="uint8"), meta.get("mean"), meta.get("std"))
+    names = meta["class_names"]
+    maps, classes = grad_cam(net, x, layer, args.class_index)
+    rows = [(f"{names[classes[0]]} ({'asked' if args.class_index is not None else 'predicted'})", maps[0])]
+    if label is not None and label != classes[0]:
+        rows.append((f"{names[label]} (true)", grad_cam(net, x, layer, label)[0][0]))
+    truth = "" if label is None else f", true class {names[label]}"
+    print(plot_cam(image, rows, args.output, f"{meta['model']} Grad-CAM at {layer}: {args.image}{truth}"))
+
+
+def cmd_report(args):
+    from ..viz.report import build_report
+    print(build_report(args.run_dir, args.output, args.data_dir, args.checkpoint))
+
+
+def cmd_launch(args):
+    from ..training.distributed import launch_local
+    train_args = args.train_args[1:] if args.train_args[:1] == ["--"] else args.train_args
+    code = launch_local(train_args, args.workers, args.servers, args.host, args.port, args.timeout)
+    if code:
+        raise GluonGoogLeNetError(f"a worker exited with code {code}")
+
+

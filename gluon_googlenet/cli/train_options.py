@@ -1,0 +1,78 @@
+"""The ``train`` verb's options in argument groups (model, data, optimizer, run), as timm's train.py.
+
+Their defaults are None, so a --preset sits below explicit flags and --resume can tell a flag given
+on the command line from one left alone; the help shows each TrainConfig default.
+"""
+from . import parser as shared
+
+
+def add_train_options(p):
+    """Add every TrainConfig flag to ``p``, grouped."""
+    from ..nn.registry import list_models
+    from ..training.config import BAD_IMAGES, KVSTORES, OPTIMIZERS, PRECISIONS, PRESETS, TrainConfig
+    from ..training.datasets import DATASETS
+    d = TrainConfig()
+    p.add_argument("--preset", choices=sorted(PRESETS), default="d2l",
+                   help="d2l: the book's full run (default); quick: "
+                        + ", ".join(f"{k} {v}" for k, v in PRESETS["quick"].items()))
+    model = p.add_argument_group("model")
+    model.add_argument("--model", choices=list_models(), metavar="NAME", help=shared.MODEL_HELP)
+    model.add_argument("--resize", type=int, help="image side fed to the net; 0 keeps 28 (default: the model's input)")
+    model.add_argument("--aux-logits", action="store_const", const=True,
+                       help="build the auxiliary classifiers (googlenet) and train on their losses too")
+    model.add_argument("--aux-weight", type=shared.nonnegative_float,
+                       help=f"weight of each auxiliary loss (default: {d.aux_weight})")
+    model.add_argument("--pretrained", metavar="FILE|gluoncv",
+                       help="start from published weights: a GluonCV .params, torchvision .pth or timm "
+                            ".safetensors file, or 'gluoncv' for GluonCV's model store; a new head is "
+                            "sized for the data's classes and the source's input normalisation is used")
+    model.add_argument("--freeze", metavar="STAGES",
+                       help="comma-separated stages kept fixed, e.g. b1,b2,b3 (no gradients, BN statistics frozen)")
+    data = p.add_argument_group("data")
+    data.add_argument("--dataset", choices=sorted(DATASETS), help=f"default: {d.dataset}")
+    data.add_argument("--data-dir", help=shared.DATA_DIR_HELP)
+    data.add_argument("--image-folder", metavar="DIR",
+                      help="train on DIR/<class>/*.jpg|png... instead of --dataset (ImageNet normalisation)")
+    data.add_argument("--test-fraction", type=shared.fraction,
+                      help=f"image folders: share of each class held out for testing (default: {d.test_fraction})")
+    data.add_argument("--bad-images", choices=BAD_IMAGES,
+                      help=f"image folders: stop at an unreadable image, or skip and name it (default: {d.bad_images})")
+    data.add_argument("--limit-train", type=shared.optional_positive, help="use the first N training images")
+    data.add_argument("--limit-test", type=shared.optional_positive, help=shared.LIMIT_TEST_HELP)
+    data.add_argument("--no-verify", dest="verify_data", action="store_false", default=None,
+                      help=shared.NO_VERIFY_HELP)
+    _optimizer_options(p.add_argument_group("optimizer"), d, OPTIMIZERS, PRECISIONS, KVSTORES)
+    _run_options(p.add_argument_group("run"), d)
+
+
+def _optimizer_options(group, d, optimizers, precisions, kvstores):
+    group.add_argument("--epochs", type=shared.positive, help=f"default: {d.epochs}")
+    group.add_argument("--batch-size", type=shared.positive, help=f"default: {d.batch_size}")
+    group.add_argument("--lr", type=shared.positive_float, help=f"learning rate (default: {d.lr})")
+    group.add_argument("--optimizer", choices=optimizers, help=f"default: {d.optimizer}")
+    group.add_argument("--momentum", type=shared.nonnegative_float, help=f"for nag (default: {d.momentum})")
+    group.add_argument("--lr-schedule", type=shared.lr_schedule,
+                       help=f"constant, cosine or step:E1,E2 (x0.1 at each; default: {d.lr_schedule})")
+    group.add_argument("--wd", type=shared.nonnegative_float, help=f"weight decay (default: {d.wd:g})")
+    group.add_argument("--precision", choices=precisions,
+                       help=f"fp32; bf16: MXNet AMP on CPUs with AVX512_BF16; fp16: AMP with loss scaling on "
+                            f"GPUs (default: {d.precision})")
+    group.add_argument("--kvstore", choices=kvstores,
+                       help="gradient aggregation (default: device for several contexts); dist_sync across "
+                            "processes started by 'gluon-googlenet launch' or DMLC_* variables")
+    group.add_argument("--seed", type=int, help=f"default: {d.seed}")
+
+
+def _run_options(group, d):
+    group.add_argument("--ctx", help=shared.CTX_HELP)
+    group.add_argument("--out", help="run folder (default: runs/MODEL)")
+    group.add_argument("--resume", action="store_true",
+                       help="continue from OUT's newest intact checkpoint (last.ckpt, else previous.ckpt, "
+                            "else best.ckpt), mid-epoch ones included")
+    group.add_argument("--checkpoint-every", type=shared.nonnegative_float, metavar="MINUTES",
+                       help=f"write last.ckpt mid-epoch every MINUTES too, so a kill loses at most that "
+                            f"(default: {d.checkpoint_every:g}; 0: only at epoch ends). SIGTERM or Ctrl-C "
+                            "always saves the current batch and stops (exit 143 / 130)")
+    group.add_argument("--no-progress", dest="progress", action="store_false", default=None,
+                       help="no progress bar")
+    group.add_argument("--report", action="store_true", help="write OUT/report.html at the end")
