@@ -8,7 +8,7 @@ setup(
     long_description=open("README.md", encoding="utf-8").read() if __import__("os").path.exists("README.md") else "",
     long_description_content_type="text/markdown",
     packages=find_packages(include=["gluon_googlenet", "gluon_googlenet.*"]),
-    package_data={"gluon_googlenet.weights": ["imagenet1k_classes.txt"]},
+    package_data={"gluon_googlenet.weights": ["imagenet1k_classes.txt", "names/*.json"]},
     python_requires="==3.11.*",
     install_requires=["numpy<1.24", "matplotlib", "tqdm", "Pillow", "safetensors"],
     # MXNet is not a hard requirement, so a CUDA build (mxnet-cu117) can stand in for it.

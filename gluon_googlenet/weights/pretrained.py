@@ -2,23 +2,24 @@
 
 ``get_pretrained(name, source_file, classes=K)`` builds the model as the source built it
 (torchvision's GoogLeNet has its own aux-head pooling and input transform, for instance),
-reads the file, matches its tensors to ours layer by layer (names sorted into the source's
-layer order, shapes checked, BN running statistics included) and loads them. With ``classes``
+reads the file, matches its tensors to ours by name (a table per model and source, kept as data
+in names/ and written by scripts/make_weight_names.py; shapes checked, BN running statistics
+included) and loads them. With ``classes``
 other than the file's, the classifier and the aux heads keep their fresh initialisation.
 Nothing here downloads; ``source_file=True`` uses GluonCV's own model store (a file already
 in ``~/.mxnet/models``, SHA-1 checked).
 """
 import functools
+import json
 import logging
 import os
-import re
 from collections import namedtuple
 
 import mxnet as mx
 import numpy as np
 
 from ..base.errors import CheckpointError, ConfigError, DependencyError
-from ..base.gluon_internals import structural_names
+from ..base.gluon_internals import structural_params
 from ..nn.registry import build_model
 from .export import read_params
 from .torchfile import check_weights_path, read_torch_state_dict
@@ -56,17 +57,13 @@ PretrainedCfg.__doc__ = ("The preprocessing a net's published weights expect (ne
 # Models GluonCV's model store publishes, under its names.
 GLUONCV_NAMES = {"googlenet": "googlenet", "inception_v3": "inceptionv3"}
 
-_AUX = ("aux1", "aux2", "AuxLogits")
-_HEAD = ("fc", "last_linear", "classif", "output")
-_LEAF_ORDER = {"weight": 0, "gamma": 0, "bias": 1, "beta": 1, "running_mean": 2, "running_var": 3}
-# Registration order where names do not sort into it: a BasicConv2d's conv before its bn,
-# torchvision/timm Inception v3 branches, timm Inception-ResNet v2's top level.
-_PART_ORDER = {"conv": 0, "bn": 1,
-               "branch1x1": 0, "branch5x5": 1, "branch3x3": 2, "branch3x3dbl": 3, "branch7x7": 4,
-               "branch7x7x3": 5, "branch7x7dbl": 6, "branch_pool": 7}
-_TOP_ORDER = {name: i for i, name in enumerate(
-    ["conv2d_1a", "conv2d_2a", "conv2d_2b", "conv2d_3b", "conv2d_4a", "mixed_5b", "repeat", "mixed_6a",
-     "repeat_1", "mixed_7a", "repeat_2", "block8", "conv2d_7b"])}
+# Per (model, source): which file tensor each of our parameters takes (names/MODEL-SOURCE.json,
+# written by scripts/make_weight_names.py from the sources' own modules).
+NAMES_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "names")
+NameTable = namedtuple("NameTable", "source pairs unused")
+NameTable.__doc__ = ("A source's names for one of our models: {our structural name: the file's tensor name}, "
+                     "and the file tensors no parameter of ours takes.")
+_PARTS = ("head", "aux1", "aux2")  # the rest of a net is its trunk
 
 
 def source_of(path, source=None):
@@ -90,10 +87,7 @@ def read_weights(path, source):
     """{tensor name: numpy array} of a weights file in ``source``'s format."""
     check_weights_path(path)
     if source.name == "gluoncv":
-        arrays = {k: v.asnumpy() for k, v in read_params(path).items()}
-        if any(k.startswith("output.") for k in arrays):  # GluonCV's head.2 is its output layer
-            arrays = {k: v for k, v in arrays.items() if not k.startswith("head.")}
-        return arrays
+        return {k: v.asnumpy() for k, v in read_params(path).items()}
     if str(path).endswith(".safetensors"):
         try:
             from safetensors.numpy import load_file
@@ -107,86 +101,88 @@ def read_weights(path, source):
     return read_torch_state_dict(path)
 
 
-def _section(name):
+@functools.lru_cache(maxsize=None)
+def name_table(model, source):
+    """The NameTable of ``model`` for ``source`` (a source name)."""
+    with open(os.path.join(NAMES_DIR, f"{model}-{source}.json"), encoding="utf-8") as handle:
+        data = json.load(handle)
+    return NameTable(source, dict(data["pairs"]), frozenset(data["unused"]["names"]))
+
+
+def _part(name):
     first = name.split(".")[0]
-    if first in _AUX:
-        return "aux2" if first == "aux2" else "aux1"
-    return "head" if first in _HEAD else "features"
-
-
-def _sort_key(name):
-    parts = name.split(".")
-    key = [(0, _TOP_ORDER[parts[0]], "") if parts[0] in _TOP_ORDER else (1, 0, "")]
-    for part in parts[:-1]:
-        if part.isdigit():
-            key.append((0, int(part), ""))
-        else:
-            stem = re.sub(r"_\d+[ab]?$", "", part)
-            key.append((1, _PART_ORDER.get(stem, 99), part) if stem in _PART_ORDER else (2, 0, part))
-    key.append((3, _LEAF_ORDER.get(parts[-1], 9), parts[-1]))
-    return key
-
-
-def _file_sections(arrays):
-    """The file's tensors by section (features, head, aux1, aux2), each in layer order."""
-    sections = {}
-    for name in sorted((n for n in arrays if not n.endswith("num_batches_tracked")), key=_sort_key):
-        sections.setdefault(_section(name), []).append(name)
-    return sections
-
-
-def _our_sections(net):
-    sections = {}
-    for full, param in net.collect_params().items():
-        middle = full[len(net.prefix):] if full.startswith(net.prefix) else full
-        section = next((s for s in ("aux1", "aux2", "head") if middle.startswith(s + "_")), "features")
-        sections.setdefault(section, []).append((full, param))
-    return sections
+    return first if first in _PARTS else "trunk"
 
 
 def _shape(shape):
     return "x".join(map(str, shape)) if len(shape) else "scalar"
 
 
-def load_into(net, arrays, path, skip=()):
-    """Copy ``arrays`` (a file's tensors) into ``net`` section by section, in layer order.
+def table_names(net):
+    """{our name in the name tables: the parameter}: structural names, but a head's layers are
+    counted without the parameter-free ones, since a dropout of rate 0 is left out of the net
+    ('head.1.weight' after Dropout is 'head.0.weight' without it; the tables say 'head.0')."""
+    from mxnet.gluon import nn
+    ranks = [i for i, block in enumerate(net.head) if not isinstance(block, (nn.Dropout, nn.Flatten))]
+    renamed = {}
+    for name, param in structural_params(net).items():
+        parts = name.split(".")
+        if parts[0] == "head":
+            parts[1] = str(ranks.index(int(parts[1])))
+        renamed[".".join(parts)] = param
+    return renamed
 
-    Sections in ``skip`` keep their current values. CheckpointError, in one line, for the
-    first tensor that does not fit: our layer, its shape, the file's tensor and its shape.
-    """
-    ours, theirs = _our_sections(net), _file_sections(arrays)
-    structural = structural_names(net)
-    model = getattr(net, "model_name", type(net).__name__)
-    loaded = 0
-    for section, params in ours.items():
-        if section in skip:
+
+def match_tensors(net, arrays, path, table, skip=()):
+    """{our table name (table_names): the file's tensor name} for every parameter of ``net`` outside the
+    parts in ``skip`` (head, aux1, aux2). CheckpointError, one line naming the tensor on both sides,
+    for a tensor the file lacks, a shape that differs, or a file tensor no parameter takes. Aux
+    heads the file has none of keep their initialisation."""
+    model, file = getattr(net, "model_name", type(net).__name__), os.path.basename(str(path))
+    stray = sorted(n for n in arrays if n not in table.unused and n not in set(table.pairs.values())
+                   and not n.endswith("num_batches_tracked"))
+    in_file = {_part(ours) for ours, theirs in table.pairs.items() if theirs in arrays}
+    matched, kept = {}, set()
+    for ours, param in table_names(net).items():
+        part, theirs = _part(ours), table.pairs.get(ours)
+        if part in skip or (part.startswith("aux") and part not in in_file):
+            kept.add(part)
             continue
-        names = theirs.get(section)
-        if names is None:
-            if section == "features" or section == "head":
-                raise CheckpointError(f"{path} has no {section} tensors for {model}")
-            log.info("%s: no %s head in %s; it keeps its initialisation", model, section, path)
-            continue
-        for (full, param), name in zip(params, names):
-            if tuple(param.shape) != arrays[name].shape:
-                raise CheckpointError(
-                    f"{model}: {structural.get(full, full)} expects {_shape(param.shape)}, "
-                    f"{os.path.basename(path)} has {name} {_shape(arrays[name].shape)}")
-        if len(params) != len(names):
-            raise CheckpointError(f"{model}: {section} has {len(params)} tensors, {os.path.basename(path)} "
-                                  f"has {len(names)} (another model, or another variant of it)")
-        for (_, param), name in zip(params, names):
-            param.set_data(mx.nd.array(arrays[name], dtype=param.dtype))
-        loaded += len(params)
-    return loaded
+        if theirs is None:
+            raise CheckpointError(f"{model}: {ours} has no counterpart in {table.source} files (this {model} "
+                                  "is built otherwise than the one they were published for)")
+        if theirs not in arrays:
+            also = f" (it has {stray[0]}, which no {model} parameter takes)" if stray else ""
+            raise CheckpointError(f"{model}: {ours} takes {theirs} of {table.source} files, but {file} "
+                                  f"has no {theirs}{also}")
+        if tuple(param.shape) != arrays[theirs].shape:
+            raise CheckpointError(f"{model}: {ours} expects {_shape(param.shape)}, {file} has {theirs} "
+                                  f"{_shape(arrays[theirs].shape)}")
+        matched[ours] = theirs
+    if stray:
+        raise CheckpointError(f"{file} has {stray[0]}, which no {model} parameter takes (another model, or "
+                              "another variant of it?)")
+    for part in sorted(kept - set(skip)):
+        log.info("%s: no %s head in %s; it keeps its initialisation", model, part, file)
+    return matched
 
 
-def file_classes(arrays):
-    """Number of classes of a file's classifier (rows of its last head weight)."""
-    head = [n for n in _file_sections(arrays).get("head", []) if n.endswith("weight")]
-    if not head:
-        raise CheckpointError("the file has no classifier (fc / last_linear / classif / output)")
-    return arrays[head[-1]].shape[0]
+def load_into(net, arrays, path, table, skip=()):
+    """Set ``net``'s parameters from ``arrays`` (a file's tensors) as ``match_tensors`` pairs them;
+    parts in ``skip`` keep their values. Returns how many were set."""
+    params = table_names(net)
+    matched = match_tensors(net, arrays, path, table, skip)
+    for ours, theirs in matched.items():
+        params[ours].set_data(mx.nd.array(arrays[theirs], dtype=params[ours].dtype))
+    return len(matched)
+
+
+def file_classes(arrays, table):
+    """Number of classes of a file's classifier (rows of the tensor our last head weight takes)."""
+    heads = [theirs for ours, theirs in table.pairs.items() if _part(ours) == "head" and ours.endswith("weight")]
+    if not heads or heads[-1] not in arrays:
+        raise CheckpointError(f"the file has no classifier {heads[-1] if heads else ''} of {table.source} files")
+    return arrays[heads[-1]].shape[0]
 
 
 def gluoncv_file(name):
@@ -275,19 +271,19 @@ def get_pretrained(name, weights, classes=None, source=None, ctx=None, trunk_onl
     if in_channels != 3 and build.get("transform_input"):
         raise ConfigError(f"{source.name}'s {name} weights take RGB through a per-channel input transform; "
                           f"for in_channels={in_channels} use GluonCV or timm weights")
-    arrays = read_weights(weights, source)
+    arrays, table = read_weights(weights, source), name_table(name, source.name)
     if in_channels != 3:
-        first = _file_sections(arrays)["features"][0]
+        first = next(iter(table.pairs.values()))  # every table starts with the first convolution
         arrays = dict(arrays, **{first: adapt_input_conv(arrays[first], in_channels)})
-    saved_classes = file_classes(arrays)
+    saved_classes = file_classes(arrays, table)
     classes = classes or saved_classes
     net = build_model(name, classes=classes, **build)
     net.initialize(mx.init.Xavier(), ctx=ctx or mx.cpu())
     net.pretrained_cfg = pretrained_cfg(name, weights, in_channels, source.name)
     if classes == saved_classes == len(imagenet_classes()) and not trunk_only:
         net.classes = imagenet_classes()
-    skip = ("head", "aux1", "aux2") if classes != saved_classes or trunk_only else ()
-    load_into(net, arrays, weights, skip=skip)
+    skip = _PARTS if classes != saved_classes or trunk_only else ()
+    load_into(net, arrays, weights, table, skip=skip)
     if skip and not trunk_only:
         log.info("%s: new %d-class classifier (the file's has %d classes)", name, classes, saved_classes)
     return net

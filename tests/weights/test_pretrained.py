@@ -137,14 +137,64 @@ def test_a_misfit_tensor_is_named_in_one_line(tmp_path):
                               "inception4a.1.0.0.weight 96x512x1x1")
 
 
+def test_a_renamed_tensor_is_named_on_both_sides_in_one_line(tmp_path):
+    """Weights are matched by name: one renamed tensor is the error, not a shape clash elsewhere."""
+    from gluoncv.model_zoo import get_model as gluoncv_model
+    source = gluoncv_model("googlenet", pretrained=False)
+    source.initialize()
+    path = str(tmp_path / "googlenet.params")
+    source.save_parameters(path)
+    arrays = mx.nd.load(path)
+    arrays["inception4a.p2.0.weight"] = arrays.pop("inception4a.1.0.0.weight")
+    mx.nd.save(path, arrays)
+    with pytest.raises(CheckpointError) as err:
+        get_model("googlenet", pretrained=path)
+    assert str(err.value) == ("googlenet: b4.0.p2.0.0.weight takes inception4a.1.0.0.weight of gluoncv files, but "
+                              "googlenet.params has no inception4a.1.0.0.weight (it has inception4a.p2.0.weight, "
+                              "which no googlenet parameter takes)")
+    arrays["inception4a.1.0.0.weight"] = arrays["inception4a.p2.0.weight"]  # the right one and a stray
+    mx.nd.save(path, arrays)
+    with pytest.raises(CheckpointError, match=r"^googlenet.params has inception4a.p2.0.weight, which no googlenet "
+                                              r"parameter takes \(another model, or another variant of it\?\)$"):
+        get_model("googlenet", pretrained=path)
+
+
+def _stored_table(model, source):
+    from gluon_googlenet.weights.pretrained import NAMES_DIR
+    with open(os.path.join(NAMES_DIR, f"{model}-{source}.json"), encoding="utf-8") as handle:
+        return json.load(handle)
+
+
+def _make_weight_names():
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("make_weight_names",
+                                                  os.path.join(TESTS, "..", "scripts", "make_weight_names.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize("model", ["googlenet", "inception_v3"])
+def test_the_gluoncv_name_tables_are_what_the_script_writes(model):
+    assert _make_weight_names().table(model, "gluoncv", None) == _stored_table(model, "gluoncv")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("model, source", [(m, s) for s, m, _ in REFERENCES])
+def test_the_torch_name_tables_are_what_the_script_writes(torch_python, model, source):
+    """The tables are data made from the sources' own modules: made again, they are the same."""
+    assert _make_weight_names().table(model, source, torch_python) == _stored_table(model, source)
+
+
 def test_weights_of_another_model_are_refused(tmp_path):
     from gluoncv.model_zoo import get_model as gluoncv_model
     source = gluoncv_model("googlenet", pretrained=False)
     source.initialize()
     path = str(tmp_path / "googlenet.params")
     source.save_parameters(path)
-    with pytest.raises(CheckpointError, match=r"inception_v3: stem.0.0.weight expects 32x3x3x3, "
-                                              r"googlenet.params has conv1.0.weight 64x3x7x7"):
+    with pytest.raises(CheckpointError, match=r"^inception_v3: stem.0.0.weight takes features.0.0.weight of "
+                                              r"gluoncv files, but googlenet.params has no features.0.0.weight "
+                                              r"\(it has conv1.0.weight, which no inception_v3 parameter takes\)$"):
         get_model("inception_v3", pretrained=path)
     with pytest.raises(ConfigError,
                        match="inception_v4 has no gluoncv counterpart to load weights from; it loads timm files"):
