@@ -21,9 +21,10 @@ if "train-bf16" in sys.argv or PRECISION == "bf16":
 
 from gluon_googlenet import TrainConfig, get_model, train  # noqa: E402
 from gluon_googlenet.training.checkpoint import load_model  # noqa: E402
-from gluon_googlenet.training.data import load_dataset, make_loader  # noqa: E402
+from gluon_googlenet.training.data import load_dataset  # noqa: E402
 from gluon_googlenet.training.loop import evaluate, train_epoch  # noqa: E402
 from gluon_googlenet.training.run import resolve_run  # noqa: E402
+from gluon_googlenet.training.sampling import make_loader  # noqa: E402
 from gluon_googlenet.training.trainer import make_trainer  # noqa: E402
 from gluon_googlenet.weights import fast  # noqa: E402
 

@@ -23,8 +23,8 @@ import time
 import gluon_googlenet  # noqa: F401  (before mxnet: sets OMP_NUM_THREADS)
 from gluon_googlenet.base.cpu import cpu_info, threads_in_use
 from gluon_googlenet.base.fileio import atomic_path, write_json
-from gluon_googlenet.training.data import epoch_seed
 from gluon_googlenet.training.progress import format_duration
+from gluon_googlenet.training.sampling import epoch_seed
 
 import mxnet as mx
 import numpy as np

@@ -180,25 +180,19 @@ def cmd_branches(args):
 
 
 def cmd_cam(args):
-    import mxnet as mx
-
     from ..base.context import parse_ctx
     from ..training.checkpoint import load_model
-    from ..training.data import to_input
+    from ..training.data import images_to_input
     from ..training.inference import read_image
-    from ..viz.gradcam import default_layer, grad_cam, plot_cam
+    from ..viz.gradcam import default_layer, explain, plot_cam
     ctx = parse_ctx(args.ctx)[0]
     net, meta = load_model(args.checkpoint, [ctx])
     layer = args.layer or default_layer(net, meta["input_size"])
     image, label = read_image(args.image, meta, args.data_dir, args.verify_data)
-    x = to_input(mx.nd.array(image[None], ctx=ctx, dtype="uint8"), meta.get("mean"), meta.get("std"))
-    names = meta["class_names"]
-    maps, classes = grad_cam(net, x, layer, args.class_index)
-    rows = [(f"{names[classes[0]]} ({'asked' if args.class_index is not None else 'predicted'})", maps[0])]
-    if label is not None and label != classes[0]:
-        rows.append((f"{names[label]} (true)", grad_cam(net, x, layer, label)[0][0]))
-    truth = "" if label is None else f", true class {names[label]}"
-    print(plot_cam(image, rows, args.output, f"{meta['model']} Grad-CAM at {layer}: {args.image}{truth}"))
+    x = images_to_input(image, meta.get("mean"), meta.get("std"), ctx)
+    rows = explain(net, x, layer, meta["class_names"], [label], args.class_index)
+    truth = "" if label is None else f", true class {meta['class_names'][label]}"
+    print(plot_cam([image], rows, args.output, f"{meta['model']} Grad-CAM at {layer}: {args.image}{truth}"))
 
 
 def cmd_report(args):

@@ -14,6 +14,7 @@ from mxnet.gluon.nn import HybridBlock
 
 from ..base.errors import ConfigError, InputShapeError
 from ..base.gluon_internals import clear_cached_graph
+from ..base.normalization import normalize
 from .backbone import Backbone, check_input_shape
 from .layers import (
     AuxTap,
@@ -41,9 +42,10 @@ FeatureInfo.__doc__ = "A feature level (timm's feature_info): channels, reductio
 TrainOutputs = namedtuple("TrainOutputs", "main aux")
 TrainOutputs.__doc__ = "Training-mode output of a net with auxiliary heads: main logits, tuple of aux logits."
 
-# torchvision's input transform: ImageNet-normalised input -> (x - 0.5) / 0.5, per channel.
-TORCHVISION_TRANSFORM = ((0.229 / 0.5, (0.485 - 0.5) / 0.5), (0.224 / 0.5, (0.456 - 0.5) / 0.5),
-                         (0.225 / 0.5, (0.406 - 0.5) / 0.5))
+# torchvision's input transform: ImageNet-normalised input x -> x * std_c / 0.5 + (mean_c - 0.5) / 0.5,
+# which is (x - M_c) / S_c with M_c = (0.5 - mean_c) / std_c, S_c = 0.5 / std_c (a (mean, std) pair).
+_IMAGENET = ((0.485, 0.456, 0.406), (0.229, 0.224, 0.225))
+TORCHVISION_TRANSFORM = (tuple((0.5 - m) / s for m, s in zip(*_IMAGENET)), tuple(0.5 / s for s in _IMAGENET[1]))
 
 AuxHeadSpec = namedtuple("AuxHeadSpec", "pool conv hidden dropout", defaults=(AvgPool(5, 3), 128, 1024, 0.7))
 AuxHeadSpec.__doc__ = "Auxiliary classifier: pool, 1x1 conv, Dense(hidden)+ReLU, dropout, Dense(classes)."
@@ -151,10 +153,7 @@ class StagedNet(Backbone, HybridBlock):
         return x, outs
 
     def _transform(self, F, x):
-        if not self.input_transform:
-            return x
-        channels = F.split(x, num_outputs=len(self.input_transform), axis=1)  # x_c * scale_c + shift_c
-        return F.concat(*[c * scale + shift for c, (scale, shift) in zip(channels, self.input_transform)], dim=1)
+        return normalize(F, x, *self.input_transform) if self.input_transform else x
 
     def _add_aux_heads(self, spec, input_size):
         """An aux head at each AuxTap, reading the features there (before the stage's next layer)."""

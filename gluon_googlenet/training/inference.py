@@ -10,9 +10,11 @@ from ..weights.factory import get_model
 from ..weights.preprocess import eval_transform
 from .checkpoint import load_model
 from .config import data_source
-from .data import load_run_data, make_loader, read_image_file, to_input
+from .data import images_to_input, load_run_data
+from .image_folders import read_image_file
 from .loop import evaluate
 from .plots import plot_confusion
+from .sampling import make_loader
 
 
 def _test_data(meta, data_dir=None, limit_test=None, verify=None):
@@ -80,8 +82,7 @@ def predict_images(path, sources, ctx="cpu", data_dir=None, verify=None):
     results = []
     for source in sources:
         image, label = read_image(source, meta, data_dir, verify)
-        batch = to_input(mx.nd.array(image[None], ctx=ctxs[0], dtype="uint8"), meta.get("mean"),
-                         meta.get("std"))
+        batch = images_to_input(image, meta.get("mean"), meta.get("std"), ctxs[0])
         probs = mx.nd.softmax(net(batch))[0].asnumpy()
         best = int(probs.argmax())
         results.append({"source": source, "class": names[best], "prob": float(probs[best]),

@@ -28,11 +28,12 @@ from ..weights.factory import get_model
 from ..weights.pretrained import pretrained_build_kwargs
 from .checkpoint import check_compatible, load_states, load_weights, read_checkpoint, save_checkpoint
 from .config import TrainConfig, lr_at
-from .data import batch_seed, load_run_data, make_loader
+from .data import load_run_data
 from .loop import EpochTotals, EpochWatch, evaluate, train_epoch
 from .plots import plot_history
 from .progress import RunProgress, progress_mode
 from .run import RunPaths, resolve_run, run_folder
+from .sampling import batch_seed, make_loader
 from .stopping import StopRequests
 
 log = logging.getLogger("gluon_googlenet.train")

@@ -1,10 +1,9 @@
 """What each branch of an Inception block responds to: activation grids per branch."""
-import mxnet as mx
 import numpy as np
 
 from ..base.errors import ConfigError, InputShapeError
 from ..base.gluon_internals import child_blocks, layer_kernel, run_with_hooks
-from ..training.data import to_input
+from ..training.data import images_to_input
 
 
 def _is_multi_branch(block):
@@ -51,7 +50,7 @@ def branch_activations(net, image, path, mean=None, std=None):
 
     def keep(name):
         return lambda _block, _inputs, out: captured.__setitem__(name, out.asnumpy()[0])
-    run_with_hooks(net, to_input(mx.nd.array(image[None], dtype="uint8"), mean, std),
+    run_with_hooks(net, images_to_input(image, mean, std),
                    [(branch, keep(name)) for name, branch in block.branches])
     return [(f"{name}: {branch_label(branch)}", captured[name]) for name, branch in block.branches]
 

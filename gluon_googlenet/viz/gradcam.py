@@ -90,19 +90,34 @@ def draw_overlay(ax, image, heat=None):
         ax.imshow(heat, cmap="jet", alpha=0.45, vmin=0, vmax=1)
 
 
-def plot_cam(image, rows, path, title):
-    """PNG: per row (label, heat map): the image, the heat map and the overlay."""
+def explain(net, x, layer, names, labels=None, class_index=None):
+    """Per image of ``x``, [(title, heat map)]: the predicted class's map (or ``class_index``'s),
+    then the true class's where ``labels`` (one per image, or None) names another."""
+    maps, classes = grad_cam(net, x, layer, class_index)
+    what = "asked" if class_index is not None else "predicted"
+    rows = [[(f"{what}: {names[k]}", heat)] for k, heat in zip(classes, maps)]
+    others = [i for i, label in enumerate(labels or []) if label is not None and label != classes[i]]
+    if others:
+        true_maps, _ = grad_cam(net, x[others], layer, [int(labels[i]) for i in others])
+        for i, heat in zip(others, true_maps):
+            rows[i].append((f"true: {names[labels[i]]}", heat))
+    return rows
+
+
+def plot_cam(images, rows, path, title, row_titles=None):
+    """PNG: a row per image (uint8 C x H x W): the image, then its overlay for each (title, heat
+    map) of its row (``explain``'s rows); ``row_titles`` label the images."""
     from ..training.plots import save_png, subplots
-    fig, axes = subplots(len(rows), 3, figsize=(7.5, 2.6 * len(rows)), squeeze=False)
-    for (label, heat), ax in zip(rows, axes):
-        draw_overlay(ax[0], image)
-        ax[0].set_ylabel(label, fontsize=8)
-        ax[1].imshow(heat, cmap="jet", vmin=0, vmax=1)
-        draw_overlay(ax[2], image, heat)
-        for a, name in zip(ax, ("image", "Grad-CAM", "overlay")):
-            a.set_title(name, fontsize=8)
-            a.set_xticks([])
-            a.set_yticks([])
+    cols = 1 + max(len(row) for row in rows)
+    fig, axes = subplots(len(rows), cols, figsize=(2.3 * cols, 2.4 * len(rows)), squeeze=False)
+    for i, (image, row) in enumerate(zip(images, rows)):
+        draw_overlay(axes[i, 0], image)
+        axes[i, 0].set_title(row_titles[i] if row_titles else "image", fontsize=8)
+        for col, (label, heat) in enumerate(row, 1):
+            draw_overlay(axes[i, col], image, heat)
+            axes[i, col].set_title(label, fontsize=8)
+    for ax in axes.ravel():
+        ax.axis("off")
     fig.suptitle(title, fontsize=9)
     save_png(fig, path)
     return path

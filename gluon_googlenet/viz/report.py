@@ -45,30 +45,22 @@ def _mistakes_figure(result, names, path, limit=32):
 def _gradcam_figure(result, path, limit=4):
     """The first ``limit`` misclassified test images beside their Grad-CAM overlays for the
     predicted and the true class, at gradcam.default_layer; returns that layer."""
-    import mxnet as mx
-
-    from ..training.data import to_input
+    from ..training.data import images_to_input
     from ..training.plots import save_png, subplots
-    from .gradcam import default_layer, draw_overlay, grad_cam
+    from .gradcam import default_layer, explain, plot_cam
     net, meta = result["net"], result["meta"]
-    names, images = meta["class_names"], result["images"]
     layer = default_layer(net, meta["input_size"])
     wrong = np.flatnonzero(result["labels"] != result["predictions"])[:limit]
-    fig, axes = subplots(max(1, len(wrong)), 3, figsize=(6.6, 2.3 * max(1, len(wrong))), squeeze=False)
-    for ax in axes.ravel():
+    if not len(wrong):
+        fig, ax = subplots(1, 1, figsize=(4, 1))
         ax.axis("off")
-    if len(wrong):
-        x = to_input(mx.nd.array(images[wrong], dtype="uint8"), meta.get("mean"), meta.get("std"))
-        predicted, true = (grad_cam(net, x, layer, result[key][wrong].tolist())[0] for key in ("predictions", "labels"))
-        for row, i in enumerate(wrong):
-            draw_overlay(axes[row, 0], images[i])
-            axes[row, 0].set_title(f"#{i}", fontsize=8)
-            for col, (heat, what) in enumerate(((predicted[row], "predicted"), (true[row], "true")), 1):
-                draw_overlay(axes[row, col], images[i], heat)
-                label = result["predictions"][i] if what == "predicted" else result["labels"][i]
-                axes[row, col].set_title(f"{what}: {names[label]}", fontsize=8)
-    fig.suptitle(f"Grad-CAM at {layer}" if len(wrong) else "no misclassified test images", fontsize=10)
-    save_png(fig, path)
+        fig.suptitle("no misclassified test images", fontsize=10)
+        save_png(fig, path)
+        return layer
+    images = result["images"][wrong]
+    rows = explain(net, images_to_input(images, meta.get("mean"), meta.get("std")), layer, meta["class_names"],
+                   result["labels"][wrong].tolist())
+    plot_cam(images, rows, path, f"Grad-CAM at {layer}", [f"#{i}" for i in wrong])
     return layer
 
 

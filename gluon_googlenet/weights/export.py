@@ -23,7 +23,7 @@ def export_model(net, prefix, input_shape, epoch=0, ctx=None, preprocess=None):
     """
     folder = ensure_writable_dir(os.path.dirname(os.path.abspath(prefix)))
     ctx = ctx or mx.cpu()
-    net = _with_preprocess(net, preprocess, ctx)
+    net = _with_preprocess(net, preprocess)
     net.hybridize()
     net(mx.nd.zeros(input_shape, ctx=ctx))
     paths = f"{prefix}-symbol.json", f"{prefix}-{epoch:04d}.params"
@@ -43,7 +43,7 @@ def export_model(net, prefix, input_shape, epoch=0, ctx=None, preprocess=None):
     return paths
 
 
-def _with_preprocess(net, preprocess, ctx):
+def _with_preprocess(net, preprocess):
     """``net``, or ``net`` behind its input normalisation (Normalized) for ``preprocess``."""
     if not preprocess:
         return net
@@ -53,10 +53,7 @@ def _with_preprocess(net, preprocess, ctx):
             raise ConfigError(f"{getattr(net, 'model_name', 'the net')} carries no pretrained_cfg (its weights "
                               "are not published ones): pass preprocess=(mean, std)")
         preprocess = (cfg.mean, cfg.std)
-    wrapped = Normalized(net, *preprocess)
-    for constant in (wrapped.input_mean, wrapped.input_std):
-        constant.initialize(ctx=ctx)
-    return wrapped
+    return Normalized(net, *preprocess)
 
 
 def import_model(prefix, epoch=0, ctx=None):

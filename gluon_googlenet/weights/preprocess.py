@@ -6,9 +6,10 @@ and the normalisation built into a net so that an exported graph takes RGB in [0
 random resized crop and left-right flip instead of resize and crop. Both take an image as an
 HxWxC uint8 NDArray (``mx.image.imread``) and give a CxHxW float32 one.
 """
-import mxnet as mx
 from mxnet.gluon.data.vision import transforms
 from mxnet.gluon.nn import HybridBlock
+
+from ..base.normalization import normalize
 
 # OpenCV's codes, which MXNet's resize takes
 INTERPOLATION = {"bilinear": 1, "bicubic": 2}
@@ -22,7 +23,7 @@ def eval_transform(cfg):
                           interpolation=INTERPOLATION[cfg.interpolation]),
         transforms.CenterCrop(side),
         transforms.ToTensor(),
-        transforms.Normalize(cfg.mean, cfg.std)])
+        ChannelNormalize(cfg.mean, cfg.std)])
 
 
 def train_transform(cfg):
@@ -31,7 +32,18 @@ def train_transform(cfg):
         transforms.RandomResizedCrop(cfg.input_size[-1], interpolation=INTERPOLATION[cfg.interpolation]),
         transforms.RandomFlipLeftRight(),
         transforms.ToTensor(),
-        transforms.Normalize(cfg.mean, cfg.std)])
+        ChannelNormalize(cfg.mean, cfg.std)])
+
+
+class ChannelNormalize(HybridBlock):
+    """One C x H x W image -> per-channel (x - mean) / std (base.normalization.normalize)."""
+
+    def __init__(self, mean, std, **kwargs):
+        super().__init__(**kwargs)
+        self.mean, self.std = tuple(mean), tuple(std)
+
+    def hybrid_forward(self, F, x):
+        return F.squeeze(normalize(F, F.expand_dims(x, axis=0), self.mean, self.std), axis=0)
 
 
 class Normalized(HybridBlock):
@@ -40,10 +52,7 @@ class Normalized(HybridBlock):
 
     def __init__(self, net, mean, std):
         super().__init__(prefix=net.prefix)
-        self.net = net
-        shape = (1, len(mean), 1, 1)
-        self.input_mean = self.params.get_constant("input_mean", mx.nd.array(mean).reshape(shape))
-        self.input_std = self.params.get_constant("input_std", mx.nd.array(std).reshape(shape))
+        self.net, self.mean, self.std = net, tuple(mean), tuple(std)
 
-    def hybrid_forward(self, F, x, input_mean, input_std):
-        return self.net(F.broadcast_div(F.broadcast_sub(x, input_mean), input_std))
+    def hybrid_forward(self, F, x):
+        return self.net(normalize(F, x, self.mean, self.std))

@@ -20,6 +20,7 @@ import numpy as np
 
 from ..base.errors import CheckpointError, ConfigError, DependencyError
 from ..base.gluon_internals import structural_params
+from ..base.normalization import channel_stats
 from ..nn.registry import build_model
 from .export import read_params
 from .torchfile import check_weights_path, read_torch_state_dict
@@ -221,16 +222,11 @@ def pretrained_build_kwargs(name, weights):
 
 def pretrained_cfg(name, weights, in_channels=3, source=None):
     """The PretrainedCfg of ``name`` with ``weights`` (a file, or 'gluoncv'/True; ``source``
-    names its publisher where the file name does not), for
-    ``in_channels`` inputs: one channel takes the RGB statistics' mean (as timm), other counts
-    repeat them as adapt_input_conv repeats the filters."""
+    names its publisher where the file name does not), for ``in_channels`` inputs
+    (base.normalization.channel_stats)."""
     source = source_of(weights, source)
     published = _published(name, source)
-    mean, std = source.mean, source.std
-    if in_channels == 1:
-        mean, std = (sum(mean) / 3,), (sum(std) / 3,)
-    elif in_channels != 3:
-        mean, std = tuple(mean[i % 3] for i in range(in_channels)), tuple(std[i % 3] for i in range(in_channels))
+    mean, std = channel_stats(source.mean, source.std, in_channels)
     side = published.input_size
     return PretrainedCfg(source.name, (in_channels, side, side), mean, std, published.interpolation,
                          published.crop_pct, "imagenet-1k")

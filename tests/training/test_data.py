@@ -4,18 +4,11 @@ import hashlib
 import os
 
 from gluon_googlenet.base.errors import DataError
-from gluon_googlenet.training.data import (
-    EpochSampler,
-    find_data_dir,
-    load_dataset,
-    load_image_folder,
-    load_split,
-    make_loader,
-    read_idx,
-    resize_images,
-    split_indices,
-)
+from gluon_googlenet.training.data import load_dataset, resize_images
 from gluon_googlenet.training.datasets import FASHION_MNIST, MNIST
+from gluon_googlenet.training.idx_files import find_data_dir, load_split, read_idx
+from gluon_googlenet.training.image_folders import load_image_folder, split_indices
+from gluon_googlenet.training.sampling import EpochSampler, make_loader
 
 import numpy as np
 import pytest
