@@ -42,8 +42,8 @@ def save_seconds(repeats=5):
     import time
 
     from gluon_googlenet.training.checkpoint import save_checkpoint
+    from gluon_googlenet.training.model_setup import build_net, make_trainer
     from gluon_googlenet.training.run import resolve_run
-    from gluon_googlenet.training.trainer import build_net, make_trainer
 
     import mxnet as mx
     run = resolve_run(TrainConfig())

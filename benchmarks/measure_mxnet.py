@@ -23,9 +23,9 @@ from gluon_googlenet import TrainConfig, get_model, train  # noqa: E402
 from gluon_googlenet.training.checkpoint import load_model  # noqa: E402
 from gluon_googlenet.training.data import load_dataset  # noqa: E402
 from gluon_googlenet.training.loop import evaluate, train_epoch  # noqa: E402
+from gluon_googlenet.training.model_setup import make_trainer  # noqa: E402
 from gluon_googlenet.training.run import resolve_run  # noqa: E402
-from gluon_googlenet.training.sampling import make_loader  # noqa: E402
-from gluon_googlenet.training.trainer import make_trainer  # noqa: E402
+from gluon_googlenet.training.sampling import EpochSampler, make_loader  # noqa: E402
 from gluon_googlenet.weights import fast  # noqa: E402
 
 import mxnet as mx  # noqa: E402
@@ -98,12 +98,13 @@ def trainer_vs_bare(steps, data_dir):
     net.hybridize(static_alloc=True, static_shape=True)
     run = resolve_run(TrainConfig())
     trainer = make_trainer(net, run)
-    loader = make_loader(images, labels, BATCH, seed=0)
+    sampler = EpochSampler(len(images), seed=0)
+    loader = make_loader(images, labels, BATCH, sampler=sampler)
     loss_fn = gluon.loss.SoftmaxCrossEntropyLoss()
     train_epoch(net, trainer, make_loader(images[:2 * BATCH], labels[:2 * BATCH], BATCH), loss_fn, run)  # warm-up
     rates = []
     for epoch in range(2):
-        loader.epoch_sampler.epoch = epoch
+        sampler.epoch = epoch
         result = train_epoch(net, trainer, loader, loss_fn, run)
         rates.append(result.seen / result.seconds)
     return {"trainer": statistics.median(rates), "bare": bare}

@@ -95,8 +95,8 @@ def test_statement_says_what_the_seeds_support():
 def test_both_loops_start_from_the_same_weights_for_a_seed():
     """The README's claim: for one seed, (a)'s trainer and (b)'s loop initialise identically."""
     from gluon_googlenet import TrainConfig
+    from gluon_googlenet.training.model_setup import build_net
     from gluon_googlenet.training.run import resolve_run
-    from gluon_googlenet.training.trainer import build_net
 
     import mxnet as mx
     import numpy as np

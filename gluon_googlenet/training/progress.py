@@ -61,19 +61,23 @@ class RunProgress:
         self.bar = None
         self.live = LivePlot(len(history) + epochs, history) if mode == "notebook" else None
 
-    def start(self, desc):
-        self.desc, self.started, self.times = desc, time.perf_counter(), []
+    def start(self, desc, done=0, examples=0):
+        """An epoch begins, or goes on after ``done`` batches of ``examples`` (a resumed run's)."""
+        self.desc, self.first, self.started, self.times = desc, done, time.perf_counter(), []
+        self._examples_before = examples
         last = LINES_PER_EPOCH + 1 if self.live else LINES_PER_EPOCH  # the plot also gets the epoch's end
         self.marks = {math.ceil(self.batches * k / LINES_PER_EPOCH) for k in range(1, last)}
         if self.mode == "bar":
-            self.bar = tqdm(total=self.batches, desc=desc, unit="batch", leave=False, dynamic_ncols=True)
+            self.bar = tqdm(total=self.batches, initial=done, desc=desc, unit="batch", leave=False,
+                            dynamic_ncols=True)
 
     def step(self, done, examples, loss, acc):
-        """Batch ``done`` (1-based) finished; ``examples`` so far; running ``loss`` and ``acc``."""
+        """Batch ``done`` (1-based in the epoch) finished; ``examples`` of the epoch so far; running
+        ``loss`` and ``acc``. Rates and the finish time count the batches timed in this process."""
         now = time.perf_counter()
         if not self.estimated:
             self.times.append(now)
-            if done == min(ETA_AFTER, self.batches):
+            if len(self.times) == min(ETA_AFTER, self.batches - self.first):
                 self._estimate(done)
         if self.bar is not None:
             self.bar.update(1)
@@ -82,9 +86,10 @@ class RunProgress:
             self.live.add_train(done / self.batches, loss, acc)
         elif self.mode == "lines" and done in self.marks:
             elapsed = now - self.started
-            left = elapsed / done * (self.batches - done)
+            left = elapsed / (done - self.first) * (self.batches - done)
             log.info("  %s: %d/%d batches, loss %.4f, acc %.3f, %.1f examples/sec, %s left in the epoch",
-                     self.desc, done, self.batches, loss, acc, examples / elapsed, format_duration(left))
+                     self.desc, done, self.batches, loss, acc, (examples - self._examples_before) / elapsed,
+                     format_duration(left))
 
     def stop(self):
         if self.bar is not None:
@@ -98,11 +103,13 @@ class RunProgress:
             self.live.add_test(record["test_acc"])
 
     def _estimate(self, done):
-        """Log the whole run's expected remaining time from the batches timed so far."""
+        """Log the whole run's expected remaining time from the batches timed so far in this process
+        (the first WARMUP of them left out where there are more)."""
         self.estimated = True
-        skip = min(WARMUP, done - 1)
+        timed = len(self.times)
+        skip = min(WARMUP, timed - 1)
         first = self.times[skip - 1] if skip else self.started
-        per_batch = (self.times[-1] - first) / (done - skip)
+        per_batch = (self.times[-1] - first) / (timed - skip)
         train_left = (self.batches - done) + self.batches * (self.epochs_left - 1)
         seconds = per_batch * (train_left + EVAL_COST * self.test_batches * self.epochs_left)
         log.info("estimated time to finish: about %s (%d epoch(s) of %d batches at %.2f s/batch, "

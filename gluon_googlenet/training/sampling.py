@@ -1,4 +1,6 @@
 """Batches in an order fixed by (seed, epoch): the seeds, the sampler that resumes mid-epoch, the loader."""
+import random
+
 import mxnet as mx
 import numpy as np
 
@@ -12,6 +14,14 @@ def batch_seed(seed, epoch, batch):
     """The seed of (run seed, 0-based epoch, 1-based batch): every random draw of that batch
     (dropout, augmentation) comes from it, so a run resumed mid-epoch draws what it would have."""
     return (epoch_seed(seed, epoch) * 1_000_003 + batch) % 2**31
+
+
+def seed_batch(seed, epoch, batch):
+    """Seed MXNet's, numpy's and Python's generators from (seed, epoch, batch) alone."""
+    value = batch_seed(seed, epoch, batch)
+    mx.random.seed(value)
+    np.random.seed(value)
+    random.seed(value)
 
 
 class EpochSampler(mx.gluon.data.Sampler):
@@ -35,11 +45,9 @@ class EpochSampler(mx.gluon.data.Sampler):
         return self._length - self.skip
 
 
-def make_loader(images, labels, batch_size, seed=None):
-    """Gluon DataLoader of (uint8 images, int32 labels) batches; shuffled per epoch if ``seed``."""
+def make_loader(images, labels, batch_size, seed=None, sampler=None):
+    """Gluon DataLoader of (uint8 images, int32 labels) batches, in ``sampler``'s order (default: an
+    EpochSampler shuffled per epoch if ``seed``, else in order)."""
     dataset = mx.gluon.data.ArrayDataset(images, labels)
-    sampler = EpochSampler(len(dataset), seed)
-    batches = mx.gluon.data.BatchSampler(sampler, batch_size, last_batch="keep")
-    loader = mx.gluon.data.DataLoader(dataset, batch_sampler=batches)
-    loader.epoch_sampler = sampler
-    return loader
+    sampler = sampler or EpochSampler(len(dataset), seed)
+    return mx.gluon.data.DataLoader(dataset, batch_sampler=mx.gluon.data.BatchSampler(sampler, batch_size, "keep"))

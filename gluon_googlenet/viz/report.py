@@ -85,14 +85,8 @@ CHECK_SCRIPT = """window.addEventListener('load', function () {
 });"""
 
 
-def build_report(run_dir, out_path=None, data_dir=None, checkpoint="best.ckpt"):
-    """Write ``run_dir/report.html`` (or ``out_path``); return its path.
-
-    Needs the run's history.json and checkpoint; evaluates the checkpoint on the run's
-    test set for per-class accuracy, the confusion matrix and misclassified examples.
-    """
-    from ..training.inference import evaluate_checkpoint
-    from ..training.plots import plot_confusion, plot_history
+def read_history(run_dir):
+    """The epochs of a run folder's history.json; DataError, one line, when there is none."""
     history_file = os.path.join(run_dir, "history.json")
     if not os.path.isfile(history_file):
         raise DataError(f"{run_dir} has no history.json: not a training run folder "
@@ -103,29 +97,50 @@ def build_report(run_dir, out_path=None, data_dir=None, checkpoint="best.ckpt"):
         assert isinstance(history, list) and history and "test_acc" in history[-1]
     except (ValueError, AssertionError):
         raise DataError(f"{history_file} is not a training history (corrupt or empty)") from None
-    ckpt = os.path.join(run_dir, checkpoint)
-    result = evaluate_checkpoint(ckpt, data_dir=data_dir)
+    return history
+
+
+def build_report(run_dir, out_path=None, data_dir=None, checkpoint="best.ckpt"):
+    """Write ``run_dir/report.html`` (or ``out_path``); return its path.
+
+    Needs the run's history.json and checkpoint; evaluates the checkpoint on the run's
+    test set for per-class accuracy, the confusion matrix and misclassified examples.
+    """
+    from ..training.inference import evaluate_checkpoint
+    from ..training.plots import plot_confusion, plot_history
+    history = read_history(run_dir)
+    result = evaluate_checkpoint(os.path.join(run_dir, checkpoint), data_dir=data_dir)
     meta = result["meta"]
-    names = meta["class_names"]
-    import mxnet as mx
-    best = max(history, key=lambda h: h["test_acc"])
     figures = {
         "curves": _png(lambda p: plot_history(history, p, f"{meta['model']} on {meta['dataset']}")),
-        "confusion": _png(lambda p: plot_confusion(result["confusion"], names, p)),
-        "mistakes": _png(lambda p: _mistakes_figure(result, names, p)),
+        "confusion": _png(lambda p: plot_confusion(result["confusion"], meta["class_names"], p)),
+        "mistakes": _png(lambda p: _mistakes_figure(result, meta["class_names"], p)),
     }
     layers = []
     figures["gradcam"] = _png(lambda p: layers.append(_gradcam_figure(result, p)))
+    out_path = out_path or os.path.join(run_dir, "report.html")
+    write_bytes(out_path, _page(history, result, checkpoint, figures, layers[0]).encode("utf-8"))
+    return out_path
+
+
+def _environment(config, meta):
+    import mxnet as mx
+    return [("MXNet (this report)", mx.__version__), ("MXNet (training)", meta.get("mxnet_version")),
+            ("numpy", np.__version__), ("Python", sys.version.split()[0]),
+            ("platform", platform.platform()), ("training context", config.get("ctx")),
+            ("GPUs visible now", mx.context.num_gpus()),
+            ("OMP_NUM_THREADS", os.environ.get("OMP_NUM_THREADS", "unset"))]
+
+
+def _page(history, result, checkpoint, figures, layer):
+    """The report's HTML: figures are data: URIs; the script says whether each one decoded."""
+    meta = result["meta"]
     config = meta.get("config", {})
-    env = [("MXNet (this report)", mx.__version__), ("MXNet (training)", meta.get("mxnet_version")),
-           ("numpy", np.__version__), ("Python", sys.version.split()[0]),
-           ("platform", platform.platform()), ("training context", config.get("ctx")),
-           ("GPUs visible now", mx.context.num_gpus()),
-           ("OMP_NUM_THREADS", os.environ.get("OMP_NUM_THREADS", "unset"))]
+    best = max(history, key=lambda h: h["test_acc"])
     per_class = [(name, f"{acc:.3f}") for name, acc in result["per_class"].items()]
     epochs = [(h["epoch"], f"{h['train_loss']:.4f}", f"{h['train_acc']:.3f}", f"{h['test_loss']:.4f}",
                f"{h['test_acc']:.3f}", f"{h['examples_per_sec']:.1f}") for h in history]
-    page = f"""<!DOCTYPE html>
+    return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>{html.escape(meta['model'])} run report</title>
 <style>{STYLE}</style></head><body>
 <h1>{html.escape(meta['model'])} on {html.escape(meta['dataset'])}</h1>
@@ -141,13 +156,10 @@ def build_report(run_dir, out_path=None, data_dir=None, checkpoint="best.ckpt"):
 <img id="confusion" alt="confusion matrix" src="{figures['confusion']}">
 <h2>Misclassified test images</h2>
 <img id="mistakes" alt="misclassified test images" src="{figures['mistakes']}">
-<h2>Where the net looked (Grad-CAM at {layers[0]}), first misclassified images</h2>
+<h2>Where the net looked (Grad-CAM at {layer}), first misclassified images</h2>
 <img id="gradcam" alt="Grad-CAM of misclassified test images, predicted and true class" src="{figures['gradcam']}">
 <h2>Configuration</h2>{_table(sorted(config.items()), ("setting", "value"))}
-<h2>Environment</h2>{_table(env)}
+<h2>Environment</h2>{_table(_environment(config, meta))}
 <script>{CHECK_SCRIPT}</script>
 </body></html>
 """
-    out_path = out_path or os.path.join(run_dir, "report.html")
-    write_bytes(out_path, page.encode("utf-8"))
-    return out_path

@@ -23,9 +23,9 @@ def test_an_epoch_over_two_contexts_counts_every_example(tmp_path):
     from gluon_googlenet import TrainConfig
     from gluon_googlenet.nn.registry import build_model
     from gluon_googlenet.training.loop import evaluate, train_epoch
+    from gluon_googlenet.training.model_setup import make_trainer
     from gluon_googlenet.training.run import resolve_run
     from gluon_googlenet.training.sampling import make_loader
-    from gluon_googlenet.training.trainer import make_trainer
     run = resolve_run(TrainConfig(model="mnist_resnet", resize=0, ctx="cpu:0,1", out=str(tmp_path)))
     rng = np.random.RandomState(0)
     images, labels = rng.randint(0, 256, (40, 1, 28, 28)).astype(np.uint8), (np.arange(40) % 10).astype(np.int32)

@@ -53,3 +53,41 @@ def test_the_live_plot_starts_from_a_resumed_history_and_adds_points_within_the_
     assert [line.get_label() for line in ax.get_lines()] == ["train loss", "train acc", "test acc"]
     assert list(ax.get_lines()[2].get_xdata()) == [1, 2, 3] and ax.get_xlim() == (0, 4)
     assert ax.get_title() == "epoch 4 of 4, test acc 0.700"
+
+
+@pytest.fixture(scope="module")
+def small_idx(tmp_path_factory):
+    from conftest import make_idx_dir
+    return make_idx_dir(tmp_path_factory.mktemp("idx"), n_train=60, n_test=10)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("progress", [True, False])
+def test_a_run_stopped_after_any_batch_resumes_with_or_without_progress(small_idx, tmp_path, monkeypatch,
+                                                                         progress):
+    """A real SIGTERM after batch k of a 30-batch epoch, k = 1..25, then --resume: the finish-time
+    estimate counts the batches this process timed (it once indexed from the epoch's start and
+    failed for every k from 17 to 19)."""
+    import os
+    import signal
+
+    from gluon_googlenet import TrainConfig, train
+    from gluon_googlenet.base.errors import Stopped
+    from gluon_googlenet.training.position import RunPosition
+    stop_at = {"batch": None}
+    after_batch = RunPosition.after_batch
+
+    def after_batch_then_signal(self, step):
+        after_batch(self, step)
+        if step == stop_at["batch"]:
+            os.kill(os.getpid(), signal.SIGTERM)
+    monkeypatch.setattr(RunPosition, "after_batch", after_batch_then_signal)
+    for k in range(1, 26):
+        config = TrainConfig(model="mnist_resnet", data_dir=small_idx, verify_data=False, resize=0, epochs=1,
+                             batch_size=2, limit_test=10, out=str(tmp_path / f"run{k}"), progress=progress)
+        stop_at["batch"] = k
+        with pytest.raises(Stopped, match=f"after batch {k} of epoch 1"):
+            train(config)
+        stop_at["batch"] = None
+        result = train(TrainConfig(**dict(vars(config), resume=True)))
+        assert len(result.history) == 1, k

@@ -1,0 +1,96 @@
+"""What a run keeps in its folder and reads back: checkpoints (last.ckpt, previous.ckpt, best.ckpt)
+with the run's position, history.json, curves.png; the newest intact checkpoint for --resume; the
+command line that resumes a stopped run."""
+import dataclasses
+import logging
+import os
+import shlex
+import time
+from collections import namedtuple
+
+import mxnet as mx
+
+from ..base.errors import CheckpointError
+from ..base.fileio import link_atomically, write_json
+from .checkpoint import read_checkpoint, save_checkpoint
+from .config import TrainConfig
+from .plots import plot_history
+
+log = logging.getLogger("gluon_googlenet.train")
+
+Resumed = namedtuple("Resumed", "path meta params states")
+Resumed.__doc__ = ("A checkpoint read for --resume: its file, metadata (the run's settings and position), "
+                   "weights and optimizer state.")
+
+
+def read_resume(paths):
+    """The newest intact checkpoint of the run folder for --resume: last.ckpt, else previous.ckpt,
+    else best.ckpt (each older than the one before it, so the first intact one is the newest; only
+    that one is read whole); a fallback is logged."""
+    damaged = []
+    for path in (paths.last, paths.previous, paths.best):
+        if not os.path.isfile(path):
+            continue
+        try:
+            resumed = Resumed(path, *read_checkpoint(path))
+        except CheckpointError as err:
+            damaged.append(err)
+            continue
+        for err in damaged:
+            log.warning("%s; resuming from %s instead", err, path)
+        meta = resumed.meta
+        log.info("resuming from %s: %d epoch(s) done%s", path, meta["epoch"],
+                 f", then {meta['batch']} batch(es) of epoch {meta['epoch'] + 1}" if meta.get("batch") else "")
+        return resumed
+    if damaged:
+        raise CheckpointError(f"--resume: no intact checkpoint in {paths.out} ({damaged[0]})")
+    raise CheckpointError(f"--resume: no checkpoint {paths.last} to resume from")
+
+
+def resume_command(config):
+    """The command line that resumes ``config``'s run: the run folder and what may change on a
+    resume; the checkpoint holds the rest (model, data, recipe, precision)."""
+    words = ["gluon-googlenet", "train", "--out", config.out, "--resume", "--epochs", str(config.epochs)]
+    for flag, value, default in (("--data-dir", config.data_dir, None), ("--ctx", config.ctx, "cpu"),
+                                 ("--checkpoint-every", config.checkpoint_every, TrainConfig.checkpoint_every)):
+        if value != default:
+            words += [flag, f"{value:g}" if isinstance(value, float) else str(value)]
+    if not config.verify_data:
+        words.append("--no-verify")
+    return " ".join(shlex.quote(word) for word in words)
+
+
+def checkpoint_meta(run, data, model_kwargs):
+    """What a checkpoint records besides weights and position: enough to rebuild, evaluate and resume."""
+    return {"model": run.config.model, "model_kwargs": model_kwargs, "classes": model_kwargs["classes"],
+            "in_channels": run.channels, "input_size": run.size, "dataset": data.name,
+            "class_names": data.class_names, "mean": run.norm[0], "std": run.norm[1],
+            "config": dataclasses.asdict(run.config), "mxnet_version": mx.__version__}
+
+
+class RunSaver:
+    """Checkpoints of a run at its ``position``: last.ckpt after each epoch, at a stop and on the timer
+    (the one it replaces kept as previous.ckpt, a hard link); at an epoch's end also best.ckpt when
+    the test accuracy improved (a hard link to last.ckpt: no second copy), history.json and curves.png.
+    ``trainer`` None: no optimizer state (a distributed run's servers hold it)."""
+
+    def __init__(self, paths, net, trainer, meta, position):
+        self.paths, self.net, self.trainer, self.meta, self.position = paths, net, trainer, meta, position
+        self.best = max((h["test_acc"] for h in position.history), default=-1.0)
+        self.written = time.monotonic()
+
+    def save(self):
+        """last.ckpt at the position as it is now."""
+        save_checkpoint(self.paths.last, self.net, self.trainer, dict(self.meta, **self.position.state_dict()),
+                        previous=self.paths.previous)
+        self.written = time.monotonic()
+
+    def end_epoch(self, title):
+        """After position.end_epoch: last.ckpt, best.ckpt if better, history and curves."""
+        self.save()
+        history = self.position.history
+        if history[-1]["test_acc"] > self.best:
+            self.best = history[-1]["test_acc"]
+            link_atomically(self.paths.last, self.paths.best)
+        write_json(self.paths.history, history)
+        plot_history(history, self.paths.curves, title)
