@@ -1,5 +1,5 @@
-"""Fine-tune ImageNet weights on your own image folder (one sub-folder per class), as reference
-article 002 trains Inception v1 on two classes, but from published weights.
+"""Fine-tune ImageNet weights on your own image folder (one sub-folder per class), as
+googlenet_bn's source trains Inception v1 on two classes, but from published weights.
 
     python examples/finetune_image_folder.py --weights googlenet-c7c89366.params  # GluonCV
     python examples/finetune_image_folder.py --weights googlenet-1378be20.pth     # torchvision

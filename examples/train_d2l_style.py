@@ -78,4 +78,4 @@ if __name__ == "__main__":
     args = parser.parse_args()
     mx.random.seed(args.seed)
     train_iter, test_iter = load_data_fashion_mnist(args.batch_size, args.resize, args.limit)
-    train(GoogLeNet(classes=10, in_channels=1), train_iter, test_iter, args.epochs, args.lr, parse_ctx(args.ctx))
+    train(GoogLeNet(num_classes=10, in_channels=1), train_iter, test_iter, args.epochs, args.lr, parse_ctx(args.ctx))

@@ -1,4 +1,4 @@
-"""Train article 002's Inception v1 with BN (googlenet_bn) on an image folder this script makes.
+"""Train Inception v1 with BN (googlenet_bn) on an image folder this script makes.
 
 The folder holds two classes of 48x48 pictures, one folder per class, as in the article
 (their data: two classes at 224x224). The run uses the article's recipe scaled down: an

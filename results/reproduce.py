@@ -31,7 +31,8 @@ import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
-REFERENCE_RUN = {1: 0.511, 2: 0.782, 3: 0.847, 4: 0.870, 5: 0.875}  # article 003's log
+# the d2l GoogLeNet run's log (Dive into Deep Learning, MXNet edition, 7.4)
+REFERENCE_RUN = {1: 0.511, 2: 0.782, 3: 0.847, 4: 0.870, 5: 0.875}
 BOOK = {10: 0.886}                                                      # d2l's printed result
 TARGET, TARGET_EPOCH = 0.875, 5
 LOOPS = {"package": "(a) package trainer", "book": "(b) book loop"}
@@ -99,7 +100,7 @@ def run_package(seed, epochs, folder, resume, options):
 def book_net(seed, ctxs):
     """(b)'s net as the book makes it: ``GoogLeNet`` with Xavier ``force_reinit`` after seeding."""
     from gluon_googlenet import GoogLeNet
-    net = GoogLeNet(classes=10, in_channels=1)
+    net = GoogLeNet(num_classes=10, in_channels=1)
     mx.random.seed(seed)
     net.initialize(force_reinit=True, ctx=ctxs, init=mx.init.Xavier())
     return net

@@ -103,7 +103,7 @@ def test_both_loops_start_from_the_same_weights_for_a_seed():
     reproduce = _reproduce_module()
     weights = {}
     for seed in (2, 3):
-        net_a, _ = build_net(resolve_run(TrainConfig(seed=seed)), classes=10)
+        net_a, _ = build_net(resolve_run(TrainConfig(seed=seed)), num_classes=10)
         net_b = reproduce.book_net(seed, [mx.cpu()])
         x = mx.nd.zeros((1, 1, 96, 96))
         net_a(x), net_b(x)  # finish any deferred initialisation

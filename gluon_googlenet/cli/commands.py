@@ -20,7 +20,7 @@ def _build(args, batch=1):
     ctxs = parse_ctx(args.ctx)
     channels = args.channels or spec.input_size[0]
     size = getattr(args, "size", None) or spec.input_size[1]
-    net = get_model(args.model, classes=args.classes or spec.classes, in_channels=channels,
+    net = get_model(args.model, num_classes=args.classes or spec.num_classes, in_channels=channels,
                     input_size=size)
     net.initialize(mx.init.Xavier(), ctx=ctxs[0])
     return net, (batch, channels, size, size), ctxs

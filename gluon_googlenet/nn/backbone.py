@@ -3,7 +3,7 @@
 ``net.forward_features(x)``: the last feature map before global pooling; ``net.forward_head(f,
 pre_logits=False)``: pooling, dropout and classifier on it (``pre_logits``: the pooled, dropped
 features the classifier reads), so ``net(x)`` equals ``forward_head(forward_features(x))``;
-``net.num_features``; ``net.reset_classifier(classes)``. ``FeatureNet(net, out_indices)``: one
+``net.num_features``; ``net.reset_classifier(num_classes)``. ``FeatureNet(net, out_indices)``: one
 graph with a feature map per level (``net.feature_info``: channels, reduction, layer of each).
 """
 import mxnet as mx
@@ -11,6 +11,7 @@ from mxnet import nd
 from mxnet.gluon import nn
 from mxnet.gluon.nn import HybridBlock
 
+from ..base.compat import renamed_keywords
 from ..base.errors import ConfigError, InputShapeError
 
 
@@ -58,20 +59,22 @@ class Backbone:
             x = block(x)
         return x
 
-    def reset_classifier(self, classes, init=None):
-        """A fresh classifier (and aux classifiers) for ``classes`` classes, initialised with
-        ``init`` (Xavier) on the net's context; ``classes=0``: none, the net outputs pre-logits."""
+    @renamed_keywords
+    def reset_classifier(self, num_classes, init=None):
+        """A fresh classifier (and aux classifiers) for ``num_classes`` classes, initialised with
+        ``init`` (Xavier) on the net's context; ``num_classes=0``: none, the net outputs pre-logits."""
         old = self.head
         if isinstance(old[-1], nn.Dense):
             self._classifier_prefix = old[-1].prefix  # the next classifier takes its name
-        self.head = _with_last(old, list(old)[:-1], nn.Dense(classes, in_units=self._head_units,
+        self.head = _with_last(old, list(old)[:-1], nn.Dense(num_classes, in_units=self._head_units,
                                                              prefix=self._classifier_prefix)
-                               if classes else nn.Flatten())
-        self.num_classes, self.classes = classes, None  # the old names no longer apply
-        for name in self.aux_names if classes else ():
+                               if num_classes else nn.Flatten())
+        self.num_classes, self.class_names = num_classes, None  # the old names no longer apply
+        for name in self.aux_names if num_classes else ():
             aux = getattr(self, name)
             setattr(self, name, _with_last(aux, list(aux)[:-1],
-                                           nn.Dense(classes, in_units=self._aux_hidden, prefix=aux[-1].prefix)))
+                                           nn.Dense(num_classes, in_units=self._aux_hidden,
+                                                    prefix=aux[-1].prefix)))
         contexts = _contexts(old) or _contexts(self)
         if contexts:
             for block in [self.head] + [getattr(self, n) for n in self.aux_names]:

@@ -35,7 +35,7 @@ class Inception(HybridBlock):
     p4: 3x3 max-pool (stride 1) -> 1x1 (c4). ReLU after every conv, as in d2l and the paper.
     ``in_channels`` fixes parameter shapes up front (0 defers them to the first pass);
     ``batch_norm`` adds BN before each ReLU; ``k3`` is 5 in the paper, 3 in torchvision/GluonCV;
-    ``bias`` as conv_relu's (reference article 002 keeps a bias before BN: ``bias=True``).
+    ``bias`` as conv_relu's (googlenet_bn keeps a bias before BN: ``bias=True``).
     """
 
     def __init__(self, c1, c2, c3, c4, in_channels=0, batch_norm=False, k3=5, bias=None,  # noqa: PLR0913

@@ -4,6 +4,9 @@ Szegedy et al., "Going deeper with convolutions" (2015). All three share the
 paper's Inception channel table (3a..5b) and differ in stem, normalisation and head.
 Each ``InceptionSpec`` row below builds one ``blocks.Inception``.
 """
+import warnings
+
+from ..base.compat import renamed_keywords
 from .blocks import Inception  # noqa: F401  (what every InceptionSpec row builds)
 from .layers import AdaptiveAvgPool, AuxTap, AvgPool, Conv, GlobalAvgPool, InceptionSpec, MaxPool
 from .staged import TORCHVISION_TRANSFORM, AuxHeadSpec, NetSpec, StagedNet
@@ -54,7 +57,7 @@ def paper_stages(k3=5):
 
 
 def bn_article_stages():
-    """Reference article 002: plain conv+ReLU stem; Inception convs with bias and BN.
+    """googlenet_bn's table: plain conv+ReLU stem; Inception convs with bias and BN.
 
     Its blocks keep the parameter names ('mixed0_', ...) of the files saved when they were
     built as generic Mixed blocks."""
@@ -68,7 +71,7 @@ def bn_article_stages():
 class GoogLeNet(StagedNet):
     """GoogLeNet built from a stage table: stages ``b1``..``b5`` then ``head`` (Dense).
 
-    classes: outputs; in_channels: input channels (1 for Fashion-MNIST); stages: the
+    num_classes: outputs; in_channels: input channels (1 for Fashion-MNIST); stages: the
     table (default d2l's); batch_norm: BN after every conv; dropout: rate before the
     head; hidden: Dense+ReLU widths before the classifier; aux_logits: build the
     paper's auxiliary classifiers at the table's AuxTap marks (sized for input_size).
@@ -76,50 +79,60 @@ class GoogLeNet(StagedNet):
     """
 
     # The public keyword options of the class (README); model factories pass them through.
-    def __init__(self, classes=10, in_channels=1, stages=D2L_STAGES, batch_norm=False,  # noqa: PLR0913
+    @renamed_keywords
+    def __init__(self, num_classes=10, in_channels=1, stages=D2L_STAGES, batch_norm=False,  # noqa: PLR0913
                  dropout=0.0, hidden=(), aux_logits=False, input_size=96, prefix="googlenet_",
                  model_name="googlenet", aux_head=None, input_transform=None, levels=None, **kwargs):
         spec = NetSpec(model_name, stages, batch_norm, dropout, tuple(hidden),
                        (aux_head or AuxHeadSpec()) if aux_logits else None, input_transform, levels)
-        super().__init__(spec, classes, in_channels, input_size, prefix=prefix, **kwargs)
+        super().__init__(spec, num_classes, in_channels, input_size, prefix=prefix, **kwargs)
 
 
-def googlenet_d2l(classes=10, in_channels=1, **kwargs):
+@renamed_keywords
+def googlenet_d2l(num_classes=10, in_channels=1, **kwargs):
     """The d2l GoogLeNet (section 7.4): ``D2L_STAGES`` above, then a Dense classifier.
 
     As d2l simplifies the paper: no LRN, no auxiliary classifiers, no dropout.
     """
-    return GoogLeNet(classes, in_channels, D2L_STAGES, prefix="googlenet_d2l_",
+    return GoogLeNet(num_classes, in_channels, D2L_STAGES, prefix="googlenet_d2l_",
                      model_name="googlenet_d2l", **kwargs)
 
 
-def googlenet(classes=1000, in_channels=3, aux_logits=False, five_by_five=True, dropout=0.4,  # noqa: PLR0913
-              input_size=224, aux_pool="fixed", transform_input=False, dropout_aux=0.7, **kwargs):
+@renamed_keywords
+def googlenet(num_classes=1000, in_channels=3, aux_logits=False, k3=5, dropout=0.4,  # noqa: PLR0913
+              input_size=224, aux_pool="fixed", transform_input=False, dropout_aux=0.7, five_by_five=None, **kwargs):
     """The paper's GoogLeNet with BN after every conv (as torchvision and GluonCV), no LRN.
 
     The paper's table: 5x5 third branches, 3x3/2 ceil-mode max-pools.
-    five_by_five=False is the torchvision / GluonCV net (same function as theirs given the
-    same weights): 3x3 third branches, a 2x2/2 pool before 5a.
+    ``k3``: the third branch's kernel (``Inception``'s ``k3``); 3 is the torchvision / GluonCV net
+    (same function as theirs given the same weights): 3x3 third branches, a 2x2/2 pool before 5a.
     aux_logits: the two auxiliary classifiers after 4a and 4d (1x1 conv 128, FC 1024,
     dropout ``dropout_aux``), pooling 5x5/3 as the paper and GluonCV (``aux_pool='fixed'``) or to 4x4 bins
     as torchvision (``'adaptive'``); in training mode the net then returns TrainOutputs(main, aux).
     transform_input: torchvision's per-channel input transform (its published weights use it).
     """
+    if five_by_five is not None:
+        warnings.warn("googlenet(): five_by_five= is now k3= (5 or 3; five_by_five= goes in the next release)",
+                      DeprecationWarning, stacklevel=2)
+        k3 = 5 if five_by_five else 3
     if aux_pool not in ("fixed", "adaptive"):
         raise ValueError(f"aux_pool must be 'fixed' or 'adaptive', got {aux_pool!r}")
     aux_head = AuxHeadSpec(pool=AdaptiveAvgPool(4) if aux_pool == "adaptive" else AvgPool(5, 3),
                            dropout=dropout_aux)
-    return GoogLeNet(classes, in_channels, paper_stages(5 if five_by_five else 3), batch_norm=True,
+    return GoogLeNet(num_classes, in_channels, paper_stages(k3), batch_norm=True,
                      dropout=dropout, aux_logits=aux_logits, input_size=input_size,
                      prefix="googlenet_", model_name="googlenet", aux_head=aux_head, levels=IMAGENET_LEVELS,
                      input_transform=TORCHVISION_TRANSFORM if transform_input else None, **kwargs)
 
 
-def googlenet_bn(classes=1000, in_channels=3, dropout=0.4, **kwargs):
-    """Reference article 002's Inception v1: stem convs without BN, Inception convs with bias
-    and BN, global average pooling, dropout 0.4, Dense 1024 + ReLU, Dense classes (its layer
+@renamed_keywords
+def googlenet_bn(num_classes=1000, in_channels=3, dropout=0.4, **kwargs):
+    """Inception v1 as "深度学习笔记35_Inception v1算法实战与解析" (deep-learning notes 35: Inception v1
+    in practice, a write-up of K同学啊's "365-day deep-learning camp", n.d.) builds it, in PyTorch,
+    for a two-class image folder: stem convs without BN, Inception convs with bias
+    and BN, global average pooling, dropout 0.4, Dense 1024 + ReLU, Dense num_classes (its layer
     summary's count at 4 classes is checked in the tests).
     """
-    return GoogLeNet(classes, in_channels, bn_article_stages(), batch_norm=True, dropout=dropout,
+    return GoogLeNet(num_classes, in_channels, bn_article_stages(), batch_norm=True, dropout=dropout,
                      hidden=(1024,), prefix="googlenet_bn_", model_name="googlenet_bn", levels=IMAGENET_LEVELS,
                      **kwargs)

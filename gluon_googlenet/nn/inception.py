@@ -7,13 +7,14 @@ layer table of MXNet's and GluonCV's ``inception_v3``; Szegedy et al.,
 for v4, with the layer table of timm's ``inception_v4``. BN (eps 1e-3) after
 every conv, ReLU after every BN.
 """
-from .layers import AvgPool, Conv, GlobalAvgPool, MaxPool, Mix
+from ..base.compat import renamed_keywords
+from .layers import AvgPool, Conv, GlobalAvgPool, MaxPool, MixedSpec
 from .staged import TORCHVISION_TRANSFORM, staged_model
 
 
 def split13(channels):
     """The 1x3 and 3x1 convs applied side by side to one input (v3 E blocks, v4 C blocks)."""
-    return Mix(((Conv(channels, (1, 3), 1, (0, 1)),), (Conv(channels, (3, 1), 1, (1, 0)),)))
+    return MixedSpec(((Conv(channels, (1, 3), 1, (0, 1)),), (Conv(channels, (3, 1), 1, (1, 0)),)))
 
 
 def conv17(channels):
@@ -37,7 +38,7 @@ def bn_block(c1, c3, d3, pool, proj, stride=1):
     branches.append((Conv(d3[0], 1), Conv(d3[1], 3, 1, 1), Conv(d3[1], 3, stride, 1)))
     pooling = MaxPool(3, stride, 1) if pool == "max" else AvgPool(3, stride, 1)
     branches.append((pooling, Conv(proj, 1)) if proj else (pooling,))
-    return Mix(tuple(branches))
+    return MixedSpec(tuple(branches))
 
 
 INCEPTION_BN_STAGES = (
@@ -61,21 +62,21 @@ INCEPTION_BN_LEVELS = ("b1.0", "b2.1", "b3.1", "b4.3", "b5.1")  # reductions 2..
 
 # --- Inception v3 ---------------------------------------------------------------------------
 def v3_a(pool_features):
-    return Mix(((Conv(64, 1),), (Conv(48, 1), Conv(64, 5, 1, 2)),
+    return MixedSpec(((Conv(64, 1),), (Conv(48, 1), Conv(64, 5, 1, 2)),
                 (Conv(64, 1), Conv(96, 3, 1, 1), Conv(96, 3, 1, 1)),
                 (AvgPool(3, 1, 1), Conv(pool_features, 1))))
 
 
 def v3_c(c7):
-    return Mix(((Conv(192, 1),), (Conv(c7, 1), conv17(c7), conv71(192)),
+    return MixedSpec(((Conv(192, 1),), (Conv(c7, 1), conv17(c7), conv71(192)),
                 (Conv(c7, 1), conv71(c7), conv17(c7), conv71(c7), conv17(192)),
                 (AvgPool(3, 1, 1), Conv(192, 1))))
 
 
-V3_B = Mix(((Conv(384, 3, 2),), (Conv(64, 1), Conv(96, 3, 1, 1), Conv(96, 3, 2)), (MaxPool(3, 2),)))
-V3_D = Mix(((Conv(192, 1), Conv(320, 3, 2)),
+V3_B = MixedSpec(((Conv(384, 3, 2),), (Conv(64, 1), Conv(96, 3, 1, 1), Conv(96, 3, 2)), (MaxPool(3, 2),)))
+V3_D = MixedSpec(((Conv(192, 1), Conv(320, 3, 2)),
             (Conv(192, 1), conv17(192), conv71(192), Conv(192, 3, 2)), (MaxPool(3, 2),)))
-V3_E = Mix(((Conv(320, 1),), (Conv(384, 1), split13(384)),
+V3_E = MixedSpec(((Conv(320, 1),), (Conv(384, 1), split13(384)),
             (Conv(448, 1), Conv(384, 3, 1, 1), split13(384)), (AvgPool(3, 1, 1), Conv(192, 1))))
 
 INCEPTION_V3_STAGES = (
@@ -90,25 +91,25 @@ INCEPTION_V3_STAGES = (
 INCEPTION_V3_LEVELS = ("stem.2", "stem.5", "mixed5.2", "mixed6.4", "mixed7.2")
 
 # --- Inception v4 ---------------------------------------------------------------------------
-V4_A = Mix(((Conv(96, 1),), (Conv(64, 1), Conv(96, 3, 1, 1)),
+V4_A = MixedSpec(((Conv(96, 1),), (Conv(64, 1), Conv(96, 3, 1, 1)),
             (Conv(64, 1), Conv(96, 3, 1, 1), Conv(96, 3, 1, 1)),
             (AvgPool(3, 1, 1, False), Conv(96, 1))))
-V4_REDUCTION_A = Mix(((Conv(384, 3, 2),), (Conv(192, 1), Conv(224, 3, 1, 1), Conv(256, 3, 2)),
+V4_REDUCTION_A = MixedSpec(((Conv(384, 3, 2),), (Conv(192, 1), Conv(224, 3, 1, 1), Conv(256, 3, 2)),
                       (MaxPool(3, 2),)))
-V4_B = Mix(((Conv(384, 1),), (Conv(192, 1), conv17(224), conv71(256)),
+V4_B = MixedSpec(((Conv(384, 1),), (Conv(192, 1), conv17(224), conv71(256)),
             (Conv(192, 1), conv71(192), conv17(224), conv71(224), conv17(256)),
             (AvgPool(3, 1, 1, False), Conv(128, 1))))
-V4_REDUCTION_B = Mix(((Conv(192, 1), Conv(192, 3, 2)),
+V4_REDUCTION_B = MixedSpec(((Conv(192, 1), Conv(192, 3, 2)),
                       (Conv(256, 1), conv17(256), conv71(320), Conv(320, 3, 2)), (MaxPool(3, 2),)))
-V4_C = Mix(((Conv(256, 1),), (Conv(384, 1), split13(256)),
+V4_C = MixedSpec(((Conv(256, 1),), (Conv(384, 1), split13(256)),
             (Conv(384, 1), Conv(448, (3, 1), 1, (1, 0)), Conv(512, (1, 3), 1, (0, 1)), split13(256)),
             (AvgPool(3, 1, 1, False), Conv(256, 1))))
 
 INCEPTION_V4_STEM = (
     Conv(32, 3, 2), Conv(32, 3), Conv(64, 3, 1, 1),
-    Mix(((MaxPool(3, 2),), (Conv(96, 3, 2),))),                                        # 160
-    Mix(((Conv(64, 1), Conv(96, 3)), (Conv(64, 1), conv17(64), conv71(64), Conv(96, 3)))),  # 192
-    Mix(((Conv(192, 3, 2),), (MaxPool(3, 2),))),                                       # 384 x 35 x 35
+    MixedSpec(((MaxPool(3, 2),), (Conv(96, 3, 2),))),                                        # 160
+    MixedSpec(((Conv(64, 1), Conv(96, 3)), (Conv(64, 1), conv17(64), conv71(64), Conv(96, 3)))),  # 192
+    MixedSpec(((Conv(192, 3, 2),), (MaxPool(3, 2),))),                                       # 384 x 35 x 35
 )
 
 INCEPTION_V4_STAGES = (
@@ -123,28 +124,31 @@ INCEPTION_V4_STAGES = (
 INCEPTION_V4_LEVELS = ("stem.2", "stem.3", "stage_a.3", "stage_b.7", "stage_c.3")
 
 
-def inception_bn(classes=1000, in_channels=3, dropout=0.0, **kwargs):
+@renamed_keywords
+def inception_bn(num_classes=1000, in_channels=3, dropout=0.0, **kwargs):
     """BN-Inception (Ioffe & Szegedy 2015, appendix table).
 
     Stride-2 blocks 3c and 4e pass the max-pooled input through; pooling pads keep
     the table's sizes (56, 28, 14, 7 at 224).
     """
-    return staged_model("inception_bn", INCEPTION_BN_STAGES, classes, in_channels, dropout,
+    return staged_model("inception_bn", INCEPTION_BN_STAGES, num_classes, in_channels, dropout,
                         levels=INCEPTION_BN_LEVELS, **kwargs)
 
 
-def inception_v3(classes=1000, in_channels=3, dropout=0.5, transform_input=False, **kwargs):
+@renamed_keywords
+def inception_v3(num_classes=1000, in_channels=3, dropout=0.5, transform_input=False, **kwargs):
     """Inception v3 as MXNet's and GluonCV's ``inception_v3``.
 
     The same function as torchvision's and timm's ``inception_v3`` (their aux head aside);
     transform_input: torchvision's per-channel input transform (its published weights use it).
     """
-    return staged_model("inception_v3", INCEPTION_V3_STAGES, classes, in_channels, dropout,
+    return staged_model("inception_v3", INCEPTION_V3_STAGES, num_classes, in_channels, dropout,
                         input_transform=TORCHVISION_TRANSFORM if transform_input else None,
                         levels=INCEPTION_V3_LEVELS, **kwargs)
 
 
-def inception_v4(classes=1000, in_channels=3, dropout=0.0, **kwargs):
+@renamed_keywords
+def inception_v4(num_classes=1000, in_channels=3, dropout=0.0, **kwargs):
     """Inception v4 as timm's ``inception_v4``."""
-    return staged_model("inception_v4", INCEPTION_V4_STAGES, classes, in_channels, dropout,
+    return staged_model("inception_v4", INCEPTION_V4_STAGES, num_classes, in_channels, dropout,
                         levels=INCEPTION_V4_LEVELS, **kwargs)

@@ -5,31 +5,32 @@ width with a linear 1x1 conv (with bias), scales the result (0.17, 0.10, 0.20 fo
 the 35x35, 17x17 and 8x8 blocks) and adds it to the input before the ReLU. v2
 follows timm's ``inception_resnet_v2``; v1 follows the paper's figures 7 and 10-14.
 """
+from ..base.compat import renamed_keywords
 from .inception import conv17, conv71
-from .layers import AvgPool, Conv, GlobalAvgPool, MaxPool, Mix, Residual
+from .layers import AvgPool, Conv, GlobalAvgPool, MaxPool, MixedSpec, ResidualSpec
 from .staged import staged_model
 
 # --- v2 -----------------------------------------------------------------------------------
-IRV2_BLOCK35 = Residual(((Conv(32, 1),), (Conv(32, 1), Conv(32, 3, 1, 1)),
+IRV2_BLOCK35 = ResidualSpec(((Conv(32, 1),), (Conv(32, 1), Conv(32, 3, 1, 1)),
                          (Conv(32, 1), Conv(48, 3, 1, 1), Conv(64, 3, 1, 1))), 0.17)
-IRV2_BLOCK17 = Residual(((Conv(192, 1),), (Conv(128, 1), conv17(160), conv71(192))), 0.10)
+IRV2_BLOCK17 = ResidualSpec(((Conv(192, 1),), (Conv(128, 1), conv17(160), conv71(192))), 0.10)
 
 
 def irv2_block8(scale=0.20, relu=True):
-    return Residual(((Conv(192, 1),), (Conv(192, 1), Conv(224, (1, 3), 1, (0, 1)),
+    return ResidualSpec(((Conv(192, 1),), (Conv(192, 1), Conv(224, (1, 3), 1, (0, 1)),
                                        Conv(256, (3, 1), 1, (1, 0)))), scale, relu)
 
 
 INCEPTION_RESNET_V2_STAGES = (
     ("stem", (Conv(32, 3, 2), Conv(32, 3), Conv(64, 3, 1, 1), MaxPool(3, 2), Conv(80, 1),
               Conv(192, 3), MaxPool(3, 2),
-              Mix(((Conv(96, 1),), (Conv(48, 1), Conv(64, 5, 1, 2)),
+              MixedSpec(((Conv(96, 1),), (Conv(48, 1), Conv(64, 5, 1, 2)),
                    (Conv(64, 1), Conv(96, 3, 1, 1), Conv(96, 3, 1, 1)),
                    (AvgPool(3, 1, 1, False), Conv(64, 1)))))),                   # 320 x 35 x 35
     ("stage_a", (IRV2_BLOCK35,) * 10),
-    ("stage_b", (Mix(((Conv(384, 3, 2),), (Conv(256, 1), Conv(256, 3, 1, 1), Conv(384, 3, 2)),
+    ("stage_b", (MixedSpec(((Conv(384, 3, 2),), (Conv(256, 1), Conv(256, 3, 1, 1), Conv(384, 3, 2)),
                       (MaxPool(3, 2),))),) + (IRV2_BLOCK17,) * 20),              # 1088 x 17 x 17
-    ("stage_c", (Mix(((Conv(256, 1), Conv(384, 3, 2)), (Conv(256, 1), Conv(288, 3, 2)),
+    ("stage_c", (MixedSpec(((Conv(256, 1), Conv(384, 3, 2)), (Conv(256, 1), Conv(288, 3, 2)),
                       (Conv(256, 1), Conv(288, 3, 1, 1), Conv(320, 3, 2)), (MaxPool(3, 2),))),)
      + (irv2_block8(),) * 9 + (irv2_block8(1.0, relu=False), Conv(1536, 1), GlobalAvgPool())),
 )
@@ -38,13 +39,13 @@ INCEPTION_RESNET_V2_STAGES = (
 INCEPTION_RESNET_V2_LEVELS = ("stem.2", "stem.5", "stage_a.9", "stage_b.20", "stage_c.11")
 
 # --- v1 (paper) ---------------------------------------------------------------------------
-IRV1_A = Residual(((Conv(32, 1),), (Conv(32, 1), Conv(32, 3, 1, 1)),
+IRV1_A = ResidualSpec(((Conv(32, 1),), (Conv(32, 1), Conv(32, 3, 1, 1)),
                    (Conv(32, 1), Conv(32, 3, 1, 1), Conv(32, 3, 1, 1))), 0.17)
-IRV1_B = Residual(((Conv(128, 1),), (Conv(128, 1), conv17(128), conv71(128))), 0.10)
+IRV1_B = ResidualSpec(((Conv(128, 1),), (Conv(128, 1), conv17(128), conv71(128))), 0.10)
 
 
 def irv1_c(scale=0.20, relu=True):
-    return Residual(((Conv(192, 1),), (Conv(192, 1), Conv(192, (1, 3), 1, (0, 1)),
+    return ResidualSpec(((Conv(192, 1),), (Conv(192, 1), Conv(192, (1, 3), 1, (0, 1)),
                                        Conv(192, (3, 1), 1, (1, 0)))), scale, relu)
 
 
@@ -52,10 +53,10 @@ INCEPTION_RESNET_V1_STAGES = (
     ("stem", (Conv(32, 3, 2), Conv(32, 3), Conv(64, 3, 1, 1), MaxPool(3, 2), Conv(80, 1),
               Conv(192, 3), Conv(256, 3, 2))),                                   # 256 x 35 x 35
     ("stage_a", (IRV1_A,) * 5),
-    ("stage_b", (Mix(((MaxPool(3, 2),), (Conv(384, 3, 2),),                      # reduction A:
+    ("stage_b", (MixedSpec(((MaxPool(3, 2),), (Conv(384, 3, 2),),                      # reduction A:
                       (Conv(192, 1), Conv(192, 3, 1, 1), Conv(256, 3, 2)))),)    # k, l, m, n =
      + (IRV1_B,) * 10),                                                          # 192, 192, 256, 384
-    ("stage_c", (Mix(((MaxPool(3, 2),), (Conv(256, 1), Conv(384, 3, 2)), (Conv(256, 1), Conv(256, 3, 2)),
+    ("stage_c", (MixedSpec(((MaxPool(3, 2),), (Conv(256, 1), Conv(384, 3, 2)), (Conv(256, 1), Conv(256, 3, 2)),
                       (Conv(256, 1), Conv(256, 3, 1, 1), Conv(256, 3, 2)))),)    # 1792 x 8 x 8
      + (irv1_c(),) * 5 + (GlobalAvgPool(),)),
 )
@@ -65,16 +66,18 @@ INCEPTION_RESNET_V1_STAGES = (
 INCEPTION_RESNET_V1_LEVELS = ("stem.2", "stem.5", "stage_a.4", "stage_b.10", "stage_c.5")
 
 
-def inception_resnet_v1(classes=1000, in_channels=3, dropout=0.2, **kwargs):
+@renamed_keywords
+def inception_resnet_v1(num_classes=1000, in_channels=3, dropout=0.2, **kwargs):
     """Inception-ResNet v1 after the paper.
 
     Dropout 0.2 (the paper's keep 0.8) before the classifier.
     """
-    return staged_model("inception_resnet_v1", INCEPTION_RESNET_V1_STAGES, classes, in_channels,
+    return staged_model("inception_resnet_v1", INCEPTION_RESNET_V1_STAGES, num_classes, in_channels,
                         dropout, levels=INCEPTION_RESNET_V1_LEVELS, **kwargs)
 
 
-def inception_resnet_v2(classes=1000, in_channels=3, dropout=0.0, **kwargs):
+@renamed_keywords
+def inception_resnet_v2(num_classes=1000, in_channels=3, dropout=0.0, **kwargs):
     """Inception-ResNet v2 as timm's ``inception_resnet_v2``."""
-    return staged_model("inception_resnet_v2", INCEPTION_RESNET_V2_STAGES, classes, in_channels,
+    return staged_model("inception_resnet_v2", INCEPTION_RESNET_V2_STAGES, num_classes, in_channels,
                         dropout, levels=INCEPTION_RESNET_V2_LEVELS, **kwargs)

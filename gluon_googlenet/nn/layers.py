@@ -1,6 +1,10 @@
 """The layer vocabulary: table entries that build Gluon blocks and know their own sizes.
 
-A network is a tuple of stages ``(name, layers)``; a layer is one of the spec classes below.
+A network is a tuple of stages ``(name, layers)``; a layer is one of the table entries below.
+Names pair one way: a plain layer is named for Gluon's layer less its ``2D`` (``Conv`` builds a
+Conv2D (+BN, ReLU), ``MaxPool`` a MaxPool2D, ``AdaptiveAvgPool`` an AdaptiveAvgPool2D ...); a
+composite is named for the block it builds plus ``Spec`` (``InceptionSpec`` builds ``Inception``,
+``MixedSpec`` ``Mixed``, ``ResidualSpec`` ``Residual``, ``ShortcutSpec`` ``Shortcut``).
 Each kind says in one place how it builds (``build``), the channels it gives
 (``out_channels``), the side it gives for an input side (``out_side``), the input side it
 needs to give an output side (``need``) and its stride (``reduction``); adding a kind means writing
@@ -181,7 +185,7 @@ class InceptionSpec(namedtuple("InceptionSpec", "c1 c2 c3 c4 k3 bias alias", def
                            batch_norm=batch_norm, k3=self.k3, bias=self.bias)
 
 
-class Mix(namedtuple("Mix", "branches"), _Branching):
+class MixedSpec(namedtuple("MixedSpec", "branches"), _Branching):
     """Parallel branches (each a tuple of layers) concatenated on channels."""
     __slots__ = ()
 
@@ -195,7 +199,7 @@ class Mix(namedtuple("Mix", "branches"), _Branching):
         return Mixed(self.branches, in_channels, batch_norm)
 
 
-class Residual(namedtuple("Residual", "branches scale relu", defaults=(True,)), _Branching):
+class ResidualSpec(namedtuple("ResidualSpec", "branches scale relu", defaults=(True,)), _Branching):
     """Inception-ResNet block: branches concatenated, a linear 1x1 conv back to the input
     channels, scaled by ``scale``, added to the input, then ReLU if ``relu``."""
     __slots__ = ()
@@ -204,10 +208,10 @@ class Residual(namedtuple("Residual", "branches scale relu", defaults=(True,)), 
         return tuple(_as_layers(b) for b in self.branches)
 
     def build(self, in_channels, batch_norm=False):
-        return ResidualMixed(self.branches, in_channels, self.scale, self.relu, batch_norm)
+        return Residual(self.branches, in_channels, self.scale, self.relu, batch_norm)
 
 
-class Shortcut(namedtuple("Shortcut", "branch shortcut"), _Branching):
+class ShortcutSpec(namedtuple("ShortcutSpec", "branch shortcut"), _Branching):
     """ResNet-style block: ReLU(branch(x) + shortcut(x)), both layer tuples."""
     __slots__ = ()
 
@@ -218,7 +222,7 @@ class Shortcut(namedtuple("Shortcut", "branch shortcut"), _Branching):
         return sequence_channels(self.branch, in_channels)
 
     def build(self, in_channels, batch_norm=False):
-        return ShortcutSum(self.branch, self.shortcut, in_channels, batch_norm)
+        return Shortcut(self.branch, self.shortcut, in_channels, batch_norm)
 
 
 # --- tables -------------------------------------------------------------------------------------
@@ -304,8 +308,11 @@ class Mixed(HybridBlock):
         return F.concat(*[getattr(self, name)(x) for name in self.branch_names], dim=1)
 
 
-class ResidualMixed(Mixed):
+class Residual(Mixed):
     """Inception-ResNet block: x + scale * conv1x1(concat(branches)), then optional ReLU."""
+
+    def _alias(self):
+        return "residualmixed"  # its parameters' names from before the rename, so saved files load
 
     def __init__(self, branches, in_channels, scale, relu=True, batch_norm=True, **kwargs):
         super().__init__(branches, in_channels, batch_norm, **kwargs)
@@ -331,8 +338,11 @@ class AdaptiveAvgPool2D(HybridBlock):
         return F.contrib.AdaptiveAvgPooling2D(x, output_size=self.size)
 
 
-class ShortcutSum(HybridBlock):
+class Shortcut(HybridBlock):
     """ReLU(branch(x) + shortcut(x)): a residual block whose shortcut may change channels."""
+
+    def _alias(self):
+        return "shortcutsum"  # its parameters' names from before the rename, so saved files load
 
     def __init__(self, branch, shortcut, in_channels, batch_norm=False, **kwargs):
         super().__init__(**kwargs)

@@ -1,4 +1,6 @@
-"""The small MNIST nets of reference article 004 (a PyTorch course), for 1x28x28 inputs.
+"""The two small MNIST nets of lecture 11, "Advanced CNN", of Liu Er's (Hongpu Liu) video course
+"PyTorch 深度学习实践" (PyTorch deep-learning practice, 2020), for 1x28x28 inputs: the course's
+InceptionA net and its residual-block net (the course's figures: 1408 and 980 Dense inputs).
 
 mnist_inception: conv 5x5 1->10, max-pool 2, Inception module (16 + 24 + 24 + 24 = 88
 channels, no ReLU inside the module, as the course writes it), conv 5x5 88->20,
@@ -7,7 +9,8 @@ mnist_resnet: two residual blocks (conv3x3 -> ReLU -> conv3x3, plus a 3x3 conv o
 shortcut, ReLU after the sum), 1->10 and 10->20 channels, each followed by max-pool 2
 and ReLU, then Dense 980 (= 20 x 7 x 7) -> 10.
 """
-from .layers import AvgPool, Conv, MaxPool, Mix, Shortcut
+from ..base.compat import renamed_keywords
+from .layers import AvgPool, Conv, MaxPool, MixedSpec, ShortcutSpec
 from .staged import staged_model
 
 
@@ -16,7 +19,7 @@ def course_inception():
     3x3 avg-pool -> 1x1 24; linear convs (no ReLU)."""
     def conv(channels, kernel=1, pad=0):
         return Conv(channels, kernel, 1, pad, act=False)
-    return Mix(((conv(16),), (conv(16), conv(24, 5, 2)), (conv(16), conv(24, 3, 1), conv(24, 3, 1)),
+    return MixedSpec(((conv(16),), (conv(16), conv(24, 5, 2)), (conv(16), conv(24, 3, 1), conv(24, 3, 1)),
                 (AvgPool(3, 1, 1), conv(24))))
 
 
@@ -27,7 +30,7 @@ MNIST_INCEPTION_STAGES = (
 
 
 def course_residual(in_channels, out_channels):
-    return Shortcut(branch=(Conv(in_channels, 3, 1, 1), Conv(out_channels, 3, 1, 1, act=False)),
+    return ShortcutSpec(branch=(Conv(in_channels, 3, 1, 1), Conv(out_channels, 3, 1, 1, act=False)),
                     shortcut=(Conv(out_channels, 3, 1, 1, act=False),))
 
 
@@ -37,16 +40,18 @@ MNIST_RESNET_STAGES = (
 )
 
 
-def mnist_inception(classes=10, in_channels=1, input_size=28, **kwargs):
-    """Reference article 004's Inception net (the Dense layer is sized for ``input_size``)."""
-    return staged_model("mnist_inception", MNIST_INCEPTION_STAGES, classes, in_channels,
+@renamed_keywords
+def mnist_inception(num_classes=10, in_channels=1, input_size=28, **kwargs):
+    """The course's Inception net (the Dense layer is sized for ``input_size``)."""
+    return staged_model("mnist_inception", MNIST_INCEPTION_STAGES, num_classes, in_channels,
                         batch_norm=False, input_size=input_size, **kwargs)
 
 
-def mnist_resnet(classes=10, in_channels=1, input_size=28, **kwargs):
-    """Reference article 004's residual net (the Dense layer is sized for ``input_size``).
+@renamed_keywords
+def mnist_resnet(num_classes=10, in_channels=1, input_size=28, **kwargs):
+    """The course's residual net (the Dense layer is sized for ``input_size``).
 
     The max-pools follow ReLU outputs, so pool-then-ReLU equals the article's order.
     """
-    return staged_model("mnist_resnet", MNIST_RESNET_STAGES, classes, in_channels,
+    return staged_model("mnist_resnet", MNIST_RESNET_STAGES, num_classes, in_channels,
                         batch_norm=False, input_size=input_size, **kwargs)

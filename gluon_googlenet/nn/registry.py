@@ -6,12 +6,14 @@ when the model is first built. ``register_model`` adds a model of your own. Publ
 are the weights layer's business: ``gluon_googlenet.get_model(name, pretrained=...)``.
 """
 import importlib
+import warnings
 from collections import namedtuple
 
+from ..base.compat import renamed_keywords
 from ..base.errors import ConfigError
 
 
-class ModelSpec(namedtuple("ModelSpec", "name target input_size classes description num_params "
+class ModelSpec(namedtuple("ModelSpec", "name target input_size num_classes description num_params "
                                          "mult_adds min_size", defaults=(None, None, None))):
     """A registered model: its factory (a callable, or 'module:function' in this package),
     default input (C, H, W), class count, a one-line description, and its facts at the default
@@ -19,6 +21,13 @@ class ModelSpec(namedtuple("ModelSpec", "name target input_size classes descript
     one forward pass (as torchinfo counts them), and the smallest input side it can be built
     for (``input_size=``). tests/nn/test_registry.py checks the facts against the built nets."""
     __slots__ = ()
+
+    @property
+    def classes(self):
+        """Deprecated: ``num_classes``."""
+        warnings.warn("ModelSpec.classes is now ModelSpec.num_classes (classes goes in the next release)",
+                      DeprecationWarning, stacklevel=2)
+        return self.num_classes
 
     @property
     def factory(self):
@@ -34,11 +43,11 @@ BUILTIN = (
     ModelSpec("googlenet_d2l", ".googlenet:googlenet_d2l", (1, 96, 96), 10,
               "d2l GoogLeNet: b1..b5 + Dense, no BN, for Fashion-MNIST at 96x96",
               num_params=5_977_530, mult_adds=276_066_304, min_size=1),
-    # paper table with 5x5 and BN; five_by_five=False: GluonCV's count (tested)
+    # paper table with 5x5 and BN; k3=3: GluonCV's count (tested)
     ModelSpec("googlenet", ".googlenet:googlenet", (3, 224, 224), 1000,
               "paper GoogLeNet (BN convs, 5x5 branch, ceil-mode pools), dropout 0.4, optional aux heads",
               num_params=7_005_832, mult_adds=1_582_671_872, min_size=47),
-    # article 002's net at 1000 classes; 7,041,172 at 4, its count (tested)
+    # googlenet_bn's source (googlenet.py) at 1000 classes; 7,041,172 at 4, its count (tested)
     ModelSpec("googlenet_bn", ".googlenet:googlenet_bn", (3, 224, 224), 1000,
               "Inception v1 with BN in every Inception conv, 1024-1024-classes head",
               num_params=8_062_072, mult_adds=1_583_720_448, min_size=1),
@@ -62,25 +71,26 @@ BUILTIN = (
     ModelSpec("inception_resnet_v2", ".inception_resnet:inception_resnet_v2", (3, 299, 299), 1000,
               "Inception-ResNet v2 as timm: 10xA, 20xB, 10xC, 299x299",
               num_params=55_843_464, mult_adds=13_155_794_016, min_size=75),
-    # article 004: 260 + 19,104 + 44,020 + 19,824 + 14,090
+    # the course of mnist.py: 260 + 19,104 + 44,020 + 19,824 + 14,090
     ModelSpec("mnist_inception", ".mnist:mnist_inception", (1, 28, 28), 10,
-              "article 004: small Inception net for 28x28 MNIST (Dense 1408->10)",
+              "Liu's PyTorch course: small Inception net for 28x28 MNIST (Dense 1408->10)",
               num_params=97_298, mult_adds=6_019_200, min_size=16),
-    # article 004: 210 + 4,550 + 9,810
+    # the course of mnist.py: 210 + 4,550 + 9,810
     ModelSpec("mnist_resnet", ".mnist:mnist_resnet", (1, 28, 28), 10,
-              "article 004: two residual blocks for 28x28 MNIST (Dense 980->10)",
+              "Liu's PyTorch course: two residual blocks for 28x28 MNIST (Dense 980->10)",
               num_params=14_570, mult_adds=1_039_976, min_size=4),
 )
 
 _REGISTRY = {spec.name: spec for spec in BUILTIN}
 
 
-def register_model(name, input_size, classes, description, min_size=1):
+@renamed_keywords
+def register_model(name, input_size, num_classes, description, min_size=1):
     """Decorator registering a factory under ``name``; a name can be registered once."""
     def decorate(factory):
         if name in _REGISTRY:
             raise ValueError(f"model {name!r} is registered already")
-        _REGISTRY[name] = ModelSpec(name, factory, tuple(input_size), classes, description,
+        _REGISTRY[name] = ModelSpec(name, factory, tuple(input_size), num_classes, description,
                                     min_size=min_size)
         return factory
     return decorate
@@ -99,7 +109,8 @@ def get_spec(name):
         raise ConfigError(f"unknown model {name!r}; choose one of: {', '.join(list_models())}") from None
 
 
+@renamed_keywords
 def build_model(name, **kwargs):
     """Build registered model ``name`` with fresh (uninitialised) parameters, e.g.
-    ``build_model('googlenet_d2l', classes=10)``; ``kwargs`` go to its factory."""
+    ``build_model('googlenet_d2l', num_classes=10)``; ``kwargs`` go to its factory."""
     return get_spec(name).factory(**kwargs)

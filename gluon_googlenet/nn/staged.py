@@ -48,14 +48,14 @@ _IMAGENET = ((0.485, 0.456, 0.406), (0.229, 0.224, 0.225))
 TORCHVISION_TRANSFORM = (tuple((0.5 - m) / s for m, s in zip(*_IMAGENET)), tuple(0.5 / s for s in _IMAGENET[1]))
 
 AuxHeadSpec = namedtuple("AuxHeadSpec", "pool conv hidden dropout", defaults=(AvgPool(5, 3), 128, 1024, 0.7))
-AuxHeadSpec.__doc__ = "Auxiliary classifier: pool, 1x1 conv, Dense(hidden)+ReLU, dropout, Dense(classes)."
+AuxHeadSpec.__doc__ = "Auxiliary classifier: pool, 1x1 conv, Dense(hidden)+ReLU, dropout, Dense(num_classes)."
 
 
 class StagedNet(Backbone, HybridBlock):
     """The stages of ``spec`` (children named after them), then ``head``, then aux heads.
 
-    classes, in_channels: outputs (``num_classes``) and input channels; ``classes`` holds the class
-    names where they are known. input_size: the square side the head is
+    num_classes, in_channels: outputs and input channels; ``class_names`` holds the class names
+    where they are known. input_size: the square side the head is
     sized for when the stages do not end in global pooling (then ``fixed_size``, the one side
     the net takes), and the aux heads' input. ``min_size``: the smallest side the table (and
     its aux taps) can be built for. ``aux_logits``: the aux heads' switch. The
@@ -63,10 +63,10 @@ class StagedNet(Backbone, HybridBlock):
     num_features) is in backbone.py.
     """
 
-    def __init__(self, spec, classes, in_channels, input_size=224, **kwargs):
+    def __init__(self, spec, num_classes, in_channels, input_size=224, **kwargs):
         super().__init__(**kwargs)
-        self.model_name, self.num_classes, self.in_channels = spec.name, classes, in_channels
-        self.classes = None  # class names, where known (published ImageNet weights, checkpoints)
+        self.model_name, self.num_classes, self.in_channels = spec.name, num_classes, in_channels
+        self.class_names = None  # where known (published ImageNet weights, checkpoints)
         self.stage_table, self.stage_names = tuple(spec.stages), tuple(name for name, _ in spec.stages)
         self.input_transform = tuple(spec.input_transform) if spec.input_transform else None
         layers = flatten_stages(spec.stages)
@@ -83,7 +83,7 @@ class StagedNet(Backbone, HybridBlock):
                 setattr(self, name, stage)
             side = 1 if pooled else sequence_side(layers, input_size)
             self._head_units = spec.hidden[-1] if spec.hidden else channels * side * side
-            self.head = _head(spec, channels * side * side, classes)
+            self.head = _head(spec, channels * side * side, num_classes)
             self.aux_names, self._taps = [], {}
             if spec.aux_head is not None:
                 self._add_aux_heads(spec, input_size)
@@ -91,6 +91,19 @@ class StagedNet(Backbone, HybridBlock):
         self._aux_logits = self._graph_has_aux = False
         self.aux_logits = bool(self.aux_names)
         self._describe_features(spec)
+
+    @property
+    def classes(self):
+        """Deprecated: ``class_names``."""
+        warnings.warn("net.classes is now net.class_names (net.classes goes in the next release)",
+                      DeprecationWarning, stacklevel=2)
+        return self.class_names
+
+    @classes.setter
+    def classes(self, names):
+        warnings.warn("net.classes is now net.class_names (net.classes goes in the next release)",
+                      DeprecationWarning, stacklevel=2)
+        self.class_names = names
 
     @property
     def aux_logits(self):
@@ -210,7 +223,7 @@ class StagedNet(Backbone, HybridBlock):
         return self.run(F, x, with_aux=self._graph_has_aux)
 
 
-def _head(spec, units, classes):
+def _head(spec, units, num_classes):
     head = nn.HybridSequential(prefix="head_")
     with head.name_scope():
         if spec.dropout:
@@ -218,11 +231,11 @@ def _head(spec, units, classes):
         for width in spec.hidden:
             head.add(nn.Dense(width, activation="relu", in_units=units))
             units = width
-        head.add(nn.Dense(classes, in_units=units))
+        head.add(nn.Dense(num_classes, in_units=units))
     return head
 
 
-def _aux_head(spec, in_channels, pooled_side, classes, index):
+def _aux_head(spec, in_channels, pooled_side, num_classes, index):
     aux = spec.aux_head
     head = nn.HybridSequential(prefix=f"aux{index}_")
     with head.name_scope():
@@ -230,13 +243,13 @@ def _aux_head(spec, in_channels, pooled_side, classes, index):
                  conv_relu(aux.conv, 1, in_channels=in_channels, batch_norm=spec.batch_norm),
                  nn.Dense(aux.hidden, activation="relu", in_units=aux.conv * pooled_side ** 2),
                  nn.Dropout(aux.dropout),
-                 nn.Dense(classes, in_units=aux.hidden))
+                 nn.Dense(num_classes, in_units=aux.hidden))
     return head
 
 
-def staged_model(name, stages, classes, in_channels, dropout=0.0, batch_norm=True, **kwargs):
+def staged_model(name, stages, num_classes, in_channels, dropout=0.0, batch_norm=True, **kwargs):
     """A registered StagedNet: parameter names start with ``name_``, errors name the model;
     ``input_transform``, ``levels`` and ``input_size`` may come in ``kwargs``."""
     spec = NetSpec(name, stages, batch_norm, dropout, input_transform=kwargs.pop("input_transform", None),
                    levels=kwargs.pop("levels", None))
-    return StagedNet(spec, classes, in_channels, prefix=f"{name}_", **kwargs)
+    return StagedNet(spec, num_classes, in_channels, prefix=f"{name}_", **kwargs)

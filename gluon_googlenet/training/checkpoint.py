@@ -78,16 +78,27 @@ def read_checkpoint(path):
     return meta, params, None if states is None else states.asnumpy().tobytes()
 
 
+def saved_model_kwargs(meta):
+    """The keywords a checkpoint's net was built with, in today's names (files before the
+    renames say ``classes`` and ``five_by_five``; format 1 files keep classes and channels at the top)."""
+    kwargs = dict(meta.get("model_kwargs") or {"classes": meta["classes"], "in_channels": meta["in_channels"]})
+    if "classes" in kwargs:
+        kwargs["num_classes"] = kwargs.pop("classes")
+    if "five_by_five" in kwargs:
+        kwargs["k3"] = 5 if kwargs.pop("five_by_five") else 3
+    return kwargs
+
+
 def check_compatible(meta, path, model, model_kwargs=None):
     """CheckpointError unless ``meta`` is for ``model`` built with the same ``model_kwargs``."""
-    saved_kwargs = meta.get("model_kwargs") or {}
+    saved_kwargs = saved_model_kwargs(meta)
     expected = [("model", meta.get("model"), model)]
     expected += [(k, saved_kwargs.get(k), v) for k, v in (model_kwargs or {}).items()]
     for key, saved, wanted in expected:
         if saved != wanted:
             raise CheckpointError(
                 f"{path} was saved for {key}={saved!r}, this run has {key}={wanted!r} "
-                f"(a checkpoint of {meta.get('model')} with {saved_kwargs.get('classes')} classes)")
+                f"(a checkpoint of {meta.get('model')} with {saved_kwargs.get('num_classes')} classes)")
 
 
 def load_weights(net, params, ctx, path="checkpoint"):
@@ -112,8 +123,7 @@ def load_model(path, ctx=None):
     """Rebuild the model a checkpoint was saved from and load its weights; return (net, meta)."""
     meta, params, _ = read_checkpoint(path)
     ctx = ctx or [mx.cpu()]
-    kwargs = meta.get("model_kwargs") or {"classes": meta["classes"], "in_channels": meta["in_channels"]}
-    net = build_model(meta["model"], **kwargs)
+    net = build_model(meta["model"], **saved_model_kwargs(meta))
     load_weights(net, params, ctx, path)
-    net.classes = tuple(meta["class_names"]) if meta.get("class_names") else None
+    net.class_names = tuple(meta["class_names"]) if meta.get("class_names") else None
     return net, meta

@@ -97,7 +97,7 @@ def predict_pretrained(name, weights, files, ctx="cpu", top=5):
     ctxs = parse_ctx(ctx)
     net = get_model(name, pretrained=weights, ctx=ctxs[0])
     transform = eval_transform(net.pretrained_cfg)
-    names = net.classes or [str(i) for i in range(net.num_classes)]
+    names = net.class_names or [str(i) for i in range(net.num_classes)]
     rows = []
     for file in files:
         try:

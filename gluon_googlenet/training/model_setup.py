@@ -58,13 +58,13 @@ def make_trainer(net, run, states=None):
     return trainer
 
 
-def build_net(run, classes, resumed=None):
-    """The run's net for ``classes`` classes, hybridized, and the keyword arguments it was
+def build_net(run, num_classes, resumed=None):
+    """The run's net for ``num_classes`` classes, hybridized, and the keyword arguments it was
     built with: Xavier-initialised from the run's seed, or started from published weights
     (``pretrained``), or the checkpoint's weights (``resumed``: a trainer.Resumed); the stages in
     ``freeze`` kept fixed."""
     config = run.config
-    model_kwargs = {"classes": classes, "in_channels": run.channels, "input_size": run.size}
+    model_kwargs = {"num_classes": num_classes, "in_channels": run.channels, "input_size": run.size}
     if config.aux_logits:
         model_kwargs["aux_logits"] = True
     if config.pretrained:

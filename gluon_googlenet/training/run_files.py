@@ -62,7 +62,7 @@ def resume_command(config):
 
 def checkpoint_meta(run, data, model_kwargs):
     """What a checkpoint records besides weights and position: enough to rebuild, evaluate and resume."""
-    return {"model": run.config.model, "model_kwargs": model_kwargs, "classes": model_kwargs["classes"],
+    return {"model": run.config.model, "model_kwargs": model_kwargs, "classes": model_kwargs["num_classes"],
             "in_channels": run.channels, "input_size": run.size, "dataset": data.name,
             "class_names": data.class_names, "mean": run.norm[0], "std": run.norm[1],
             "config": dataclasses.asdict(run.config), "mxnet_version": mx.__version__}

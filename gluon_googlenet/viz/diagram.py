@@ -12,7 +12,7 @@ def _describe(layers):
     """'2 x Inception, MaxPool 3/2' for a stage's table entries."""
     names = []
     for layer in layers:
-        name = type(layer).__name__.replace("InceptionSpec", "Inception").replace("Mix", "Mixed")
+        name = type(layer).__name__.removesuffix("Spec")
         if name in ("Conv", "MaxPool", "AvgPool"):
             k = getattr(layer, "kernel", None) or layer.size
             s = layer.stride

@@ -8,7 +8,7 @@ from collections import namedtuple
 from ..nn.registry import build_model, get_spec, list_models
 from .summary import layer_summary
 
-ZooRow = namedtuple("ZooRow", "name params mult_adds input_size classes min_size description")
+ZooRow = namedtuple("ZooRow", "name params mult_adds input_size num_classes min_size description")
 
 
 def measure(name):
@@ -29,7 +29,7 @@ def zoo_rows(names=None):
         facts = (spec.num_params, spec.mult_adds, spec.min_size)
         if None in facts:
             facts = measure(name)
-        rows.append(ZooRow(name, facts[0], facts[1], spec.input_size, spec.classes, facts[2],
+        rows.append(ZooRow(name, facts[0], facts[1], spec.input_size, spec.num_classes, facts[2],
                            spec.description))
     return rows
 
@@ -38,7 +38,7 @@ def format_zoo(rows, markdown=False):
     """The rows as a plain-text table, or as the Markdown table in the README."""
     header = ("model", "params", "mult-adds (G)", "input", "classes", "min side", "description")
     table = [(r.name, f"{r.params:,}", f"{r.mult_adds / 1e9:.3f}", "x".join(map(str, r.input_size)),
-              str(r.classes), str(r.min_size), r.description) for r in rows]
+              str(r.num_classes), str(r.min_size), r.description) for r in rows]
     if markdown:
         lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
         lines += ["| " + " | ".join(f"`{c}`" if i == 0 else c for i, c in enumerate(row)) + " |"

@@ -1,16 +1,18 @@
 """``get_model``: a registered model, built fresh or with published weights, whole or as a
 feature pyramid."""
+from ..base.compat import renamed_keywords
 from ..nn.backbone import FeatureNet
 from ..nn.registry import build_model
 from .pretrained import get_pretrained
 
 
+@renamed_keywords
 def get_model(name, pretrained=None, features_only=False, out_indices=None, **kwargs):
-    """Build a registered model, e.g. ``get_model('googlenet_d2l', classes=10)``.
+    """Build a registered model, e.g. ``get_model('googlenet_d2l', num_classes=10)``.
 
     ``pretrained``: a published weights file (GluonCV .params, torchvision .pth, timm
     .safetensors) or True for GluonCV's model store; the net then comes initialised with them
-    (see ``pretrained.get_pretrained``; ``classes`` may differ from the file's).
+    (see ``pretrained.get_pretrained``; ``num_classes`` may differ from the file's).
     ``features_only``: a FeatureNet instead, whose output is the list of feature maps at the
     levels ``out_indices`` (default all; ``net.feature_info`` describes them); with
     ``pretrained`` it takes the trunk's weights and skips the classifier.

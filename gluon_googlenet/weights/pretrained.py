@@ -1,10 +1,10 @@
 """Published ImageNet weights: GluonCV ``.params``, torchvision ``.pth``, timm ``.safetensors``.
 
-``get_pretrained(name, source_file, classes=K)`` builds the model as the source built it
+``get_pretrained(name, source_file, num_classes=K)`` builds the model as the source built it
 (torchvision's GoogLeNet has its own aux-head pooling and input transform, for instance),
 reads the file, matches its tensors to ours by name (a table per model and source, kept as data
 in names/ and written by scripts/make_weight_names.py; shapes checked, BN running statistics
-included) and loads them. With ``classes``
+included) and loads them. With ``num_classes``
 other than the file's, the classifier and the aux heads keep their fresh initialisation.
 Nothing here downloads; ``source_file=True`` uses GluonCV's own model store (a file already
 in ``~/.mxnet/models``, SHA-1 checked).
@@ -18,6 +18,7 @@ from collections import namedtuple
 import mxnet as mx
 import numpy as np
 
+from ..base.compat import renamed_keywords
 from ..base.errors import CheckpointError, ConfigError, DependencyError
 from ..base.gluon_internals import structural_params
 from ..base.normalization import channel_stats
@@ -42,8 +43,8 @@ Published.__doc__ = ("A source's weights for one of our models: how the source b
                      "centre-crop share of the resized image, resize interpolation (timm's pretrained_cfg, "
                      "torchvision's Weights.transforms(), GluonCV's scripts).")
 PUBLISHED = {
-    ("googlenet", "gluoncv"): Published({"five_by_five": False}, 224, 0.875, "bilinear"),
-    ("googlenet", "torchvision"): Published({"five_by_five": False, "aux_pool": "adaptive", "transform_input": True,
+    ("googlenet", "gluoncv"): Published({"k3": 3}, 224, 0.875, "bilinear"),
+    ("googlenet", "torchvision"): Published({"k3": 3, "aux_pool": "adaptive", "transform_input": True,
                                              "dropout": 0.2}, 224, 0.875, "bilinear"),
     ("inception_v3", "gluoncv"): Published({}, 299, 0.875, "bilinear"),
     ("inception_v3", "torchvision"): Published({"transform_input": True}, 299, 0.875, "bilinear"),
@@ -249,12 +250,13 @@ def adapt_input_conv(weight, in_channels):
     return np.tile(weight, (1, repeats, 1, 1))[:, :in_channels] * (weight.shape[1] / in_channels)
 
 
-def get_pretrained(name, weights, classes=None, source=None, ctx=None, trunk_only=False, **kwargs):
+@renamed_keywords
+def get_pretrained(name, weights, num_classes=None, source=None, ctx=None, trunk_only=False, **kwargs):
     """Model ``name`` with published weights: ``weights`` a file path, or True (or 'gluoncv')
     for GluonCV's model store.
 
     The net is built as ``source`` (by default guessed from the file suffix) builds it;
-    ``classes`` other than the file's gives a new classifier (and aux heads), as does
+    ``num_classes`` other than the file's gives a new classifier (and aux heads), as does
     ``trunk_only`` (a feature extractor needs no classifier); ``in_channels`` other than 3
     adapts the first convolution (``adapt_input_conv``); other ``kwargs`` go to the model's
     factory.
@@ -272,12 +274,12 @@ def get_pretrained(name, weights, classes=None, source=None, ctx=None, trunk_onl
         first = next(iter(table.pairs.values()))  # every table starts with the first convolution
         arrays = dict(arrays, **{first: adapt_input_conv(arrays[first], in_channels)})
     saved_classes = file_classes(arrays, table)
-    classes = classes or saved_classes
-    net = build_model(name, classes=classes, **build)
+    classes = num_classes or saved_classes
+    net = build_model(name, num_classes=classes, **build)
     net.initialize(mx.init.Xavier(), ctx=ctx or mx.cpu())
     net.pretrained_cfg = pretrained_cfg(name, weights, in_channels, source.name)
     if classes == saved_classes == len(imagenet_classes()) and not trunk_only:
-        net.classes = imagenet_classes()
+        net.class_names = imagenet_classes()
     skip = _PARTS if classes != saved_classes or trunk_only else ()
     load_into(net, arrays, weights, table, skip=skip)
     if skip and not trunk_only:

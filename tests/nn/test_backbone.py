@@ -48,7 +48,7 @@ def test_a_fresh_classifier_on_the_nets_contexts(name):
     pre = net.forward_head(net.forward_features(x), pre_logits=True).asnumpy()
     net.hybridize()
     net.reset_classifier(7)
-    assert net(x).shape == (2, 7) and net.num_classes == 7 and net.classes is None
+    assert net(x).shape == (2, 7) and net.num_classes == 7 and net.class_names is None
     assert net.head[-1].weight.list_ctx() == ctxs and net(x.as_in_context(mx.cpu(1))).shape == (2, 7)
     np.testing.assert_array_equal(net.forward_features(x).asnumpy(), before)  # the trunk is untouched
     names = sorted(net.collect_params())

@@ -1,4 +1,4 @@
-"""GoogLeNet: the book's stage shapes, the paper/GluonCV variants, article 002's net."""
+"""GoogLeNet: the book's stage shapes, the paper/GluonCV variants, googlenet_bn."""
 
 from gluon_googlenet import get_model, get_spec
 from gluon_googlenet.viz.summary import count_params, stage_shapes
@@ -8,7 +8,7 @@ from conftest import D2L_SHAPES, gluoncv_param_count
 
 
 def test_googlenet_3x3_variant_matches_gluoncv():
-    ours = count_params(get_model("googlenet", five_by_five=False))
+    ours = count_params(get_model("googlenet", k3=3))
     assert ours == gluoncv_param_count("googlenet", (1, 3, 224, 224)) == 6_624_904
     # the paper's 5x5 kernels: 16 * 9 per (reduce x out) pair more in every third branch
     extra = 16 * sum(r * c for r, c in [(16, 32), (32, 96), (16, 48), (24, 64), (24, 64), (32, 64),
@@ -17,11 +17,11 @@ def test_googlenet_3x3_variant_matches_gluoncv():
 
 
 def test_googlenet_bn_matches_article_002_summary():
-    assert count_params(get_model("googlenet_bn", classes=4)) == 7_041_172
+    assert count_params(get_model("googlenet_bn", num_classes=4)) == 7_041_172
 
 
 def test_d2l_net_takes_three_channels_when_built_so():
-    net = get_model("googlenet_d2l", in_channels=3, classes=7)
+    net = get_model("googlenet_d2l", in_channels=3, num_classes=7)
     net.initialize()
     assert net(mx.nd.zeros((1, 3, 64, 64))).shape == (1, 7)
     assert count_params(net) == get_spec("googlenet_d2l").num_params - 10 * 1025 + 7 * 1025 + 2 * 64 * 49

@@ -8,9 +8,9 @@ from gluon_googlenet.nn.layers import (
     GlobalAvgPool,
     InceptionSpec,
     MaxPool,
-    Mix,
-    Residual,
-    Shortcut,
+    MixedSpec,
+    ResidualSpec,
+    ShortcutSpec,
     build_sequence,
     min_side,
     sequence_channels,
@@ -47,9 +47,9 @@ KINDS = [  # one of each kind, with strides, ceil mode and asymmetric kernels wh
     MaxPool(3, 2, 0, ceil=True), MaxPool(3, 2, 1), AvgPool(3, 1, 1, False), AvgPool(5, 3),
     GlobalAvgPool(), AdaptiveAvgPool(4), AuxTap(),
     InceptionSpec(4, (2, 6), (2, 3), 5), InceptionSpec(4, (2, 6), (2, 3), 5, k3=3, bias=True),
-    Mix(((Conv(8, 3, 2),), (Conv(4, 1), Conv(6, 3, 2)), (MaxPool(3, 2),))),
-    Residual(((Conv(4, 1),), (Conv(4, 1), Conv(6, 3, 1, 1))), 0.2),
-    Shortcut((Conv(6, 3, 1, 1), Conv(10, 3, 1, 1, act=False)), (Conv(10, 3, 1, 1, act=False),)),
+    MixedSpec(((Conv(8, 3, 2),), (Conv(4, 1), Conv(6, 3, 2)), (MaxPool(3, 2),))),
+    ResidualSpec(((Conv(4, 1),), (Conv(4, 1), Conv(6, 3, 1, 1))), 0.2),
+    ShortcutSpec((Conv(6, 3, 1, 1), Conv(10, 3, 1, 1, act=False)), (Conv(10, 3, 1, 1, act=False),)),
 ]
 
 

@@ -25,7 +25,7 @@ def test_registry_facts_are_the_built_nets(name):
     channels = spec.input_size[0]
     small = get_model(name, input_size=spec.min_size)
     small.initialize()
-    assert small(mx.nd.zeros((1, channels, spec.min_size, spec.min_size))).shape == (1, spec.classes)
+    assert small(mx.nd.zeros((1, channels, spec.min_size, spec.min_size))).shape == (1, spec.num_classes)
     if spec.min_size > 1:
         with pytest.raises(ValueError):
             tiny = get_model(name, input_size=spec.min_size - 1)
@@ -46,13 +46,13 @@ def test_registry_refuses_duplicates():
 # Published parameter counts, each from its source: the one place the tests write them down.
 PUBLISHED = [  # (model, build options, trainable parameters, where the figure comes from)
     ("googlenet_d2l", {}, 5_977_530, "d2l section 7.4"),
-    ("googlenet", {"five_by_five": False}, 6_624_904, "GluonCV googlenet / torchvision"),
-    ("googlenet_bn", {"classes": 4}, 7_041_172, "reference article 002's layer summary"),
+    ("googlenet", {"k3": 3}, 6_624_904, "GluonCV googlenet / torchvision"),
+    ("googlenet_bn", {"num_classes": 4}, 7_041_172, "the layer summary of googlenet_bn's source"),
     ("inception_v3", {}, 23_834_568, "GluonCV inceptionv3"),
     ("inception_v4", {}, 42_679_816, "timm inception_v4"),
     ("inception_resnet_v2", {}, 55_843_464, "timm inception_resnet_v2"),
-    ("mnist_inception", {}, 97_298, "reference article 004"),
-    ("mnist_resnet", {}, 14_570, "reference article 004"),
+    ("mnist_inception", {}, 97_298, "Liu's course"),
+    ("mnist_resnet", {}, 14_570, "Liu's course"),
 ]
 
 
@@ -81,3 +81,20 @@ def test_parameter_names_are_those_saved_files_use(name):
     structural = {path: params[full] for full, path in structural_names(net).items()}
     assert (len(params), _digest(params), _digest(structural)) == \
         (NAMES[name]["count"], NAMES[name]["names"], NAMES[name]["structural"])
+
+
+def test_the_old_classes_keyword_still_builds_with_a_deprecation_warning():
+    """``classes=`` (a count) is now ``num_classes=``, ``net.classes`` (the names) ``net.class_names``:
+    the old names work for one release and say so."""
+    from gluon_googlenet import GoogLeNet
+    with pytest.warns(DeprecationWarning, match=r"get_model\(\): classes= is now num_classes="):
+        net = get_model("googlenet_d2l", classes=3)
+    assert net.num_classes == 3
+    with pytest.warns(DeprecationWarning, match="classes= is now num_classes="):
+        assert GoogLeNet(classes=4).num_classes == 4
+    with pytest.warns(DeprecationWarning, match=r"net.classes is now net.class_names"):
+        assert net.classes is None
+    with pytest.warns(DeprecationWarning, match=r"ModelSpec.classes is now ModelSpec.num_classes"):
+        assert get_spec("googlenet_d2l").classes == 10
+    with pytest.raises(TypeError, match="got both classes= and num_classes="):
+        get_model("googlenet_d2l", classes=3, num_classes=3)

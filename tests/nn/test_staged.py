@@ -22,7 +22,7 @@ def test_output_shape_at_default_input(name):
     net = get_model(name)
     net.initialize(mx.init.Xavier())
     out = net(mx.nd.zeros((1,) + spec.input_size))
-    assert out.shape == (1, spec.classes)
+    assert out.shape == (1, spec.num_classes)
 
 
 @pytest.mark.parametrize("name", list_models())
@@ -76,12 +76,12 @@ def test_input_below_the_minimum_is_refused(name):
         with pytest.raises(ValueError, match=f"at least {net.min_size}x{net.min_size}"):
             net(mx.nd.zeros(shape[:2] + (net.min_size - 1,) * 2))
     else:
-        assert net(mx.nd.zeros(shape[:2] + (1, 1))).shape == (1, get_spec(name).classes)
+        assert net(mx.nd.zeros(shape[:2] + (1, 1))).shape == (1, get_spec(name).num_classes)
 
 
 def test_inception_v4_on_mnist_sized_input_names_its_minimum():
-    """Reference article 001: users feed 28x28 MNIST to Inception v4 and get stuck."""
-    net = get_model("inception_v4", in_channels=1, classes=10)
+    """Users feed 28x28 MNIST to Inception v4 (a TF2 write-up shows it failing): one line names the minimum."""
+    net = get_model("inception_v4", in_channels=1, num_classes=10)
     net.initialize()
     with pytest.raises(ValueError, match="inception_v4 needs inputs of at least 75x75 pixels, got 28x28"):
         net(mx.nd.zeros((1, 1, 28, 28)))
@@ -91,11 +91,11 @@ def test_googlenet_aux_heads_in_training_only():
     from gluon_googlenet.nn.staged import TrainOutputs
 
     from mxnet import autograd
-    net = get_model("googlenet", aux_logits=True, classes=7)
+    net = get_model("googlenet", aux_logits=True, num_classes=7)
     net.initialize(mx.init.Xavier())
     def aux(c):  # each aux head: conv 1x1 128 + BN, FC 2048->1024, FC 1024->7
         return c * 128 + 2 * 128 + 2048 * 1024 + 1024 + 1024 * 7 + 7
-    assert count_params(net) == count_params(get_model("googlenet", classes=7)) + aux(512) + aux(528)
+    assert count_params(net) == count_params(get_model("googlenet", num_classes=7)) + aux(512) + aux(528)
     assert net.min_size > 1
     x = mx.nd.random.uniform(shape=(2, 3, 224, 224))
     for hybrid in (False, True):
@@ -114,7 +114,7 @@ def test_too_small_input_names_the_minimum():
     """A stage table with valid (unpadded) layers has a real minimum; the error names it."""
     from gluon_googlenet.nn.layers import Conv, GlobalAvgPool, MaxPool
     stages = (("b1", (Conv(8, 7, 2, 0), MaxPool(3, 2, 0))), ("b2", (Conv(16, 3, 1, 0), GlobalAvgPool())))
-    net = GoogLeNet(classes=3, in_channels=1, stages=stages, model_name="tiny")
+    net = GoogLeNet(num_classes=3, in_channels=1, stages=stages, model_name="tiny")
     # backwards from out >= 1: 3x3 conv needs 3, 3x3/2 pool (3-1)*2+3 = 7, 7x7/2 conv (7-1)*2+7 = 19
     assert net.min_size == 19
     net.initialize()
@@ -171,7 +171,7 @@ def test_aux_heads_follow_one_switch_through_mode_changes():
     from gluon_googlenet.nn.staged import TrainOutputs
 
     from mxnet import autograd
-    net = get_model("googlenet", aux_logits=True, classes=4, five_by_five=False, dropout=0.0, dropout_aux=0.0,
+    net = get_model("googlenet", aux_logits=True, num_classes=4, k3=3, dropout=0.0, dropout_aux=0.0,
                     input_size=96)
     net.initialize(mx.init.Xavier())
     x = mx.nd.random.uniform(shape=(1, 3, 96, 96))

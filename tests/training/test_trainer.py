@@ -77,7 +77,7 @@ def test_aux_heads_train_with_weighted_losses(fashion_dir, tmp_path):
     from gluon_googlenet import get_model
 
     import mxnet as mx
-    start = get_model("googlenet", aux_logits=True, classes=10, in_channels=1, input_size=96)
+    start = get_model("googlenet", aux_logits=True, num_classes=10, in_channels=1, input_size=96)
     mx.random.seed(0)
     start.initialize(mx.init.Xavier())
     trained = result.net.collect_params()
@@ -135,12 +135,12 @@ def test_resume_without_checkpoint_is_an_error(tmp_path):
 
 @pytest.mark.slow
 def test_checkpoint_of_another_model_is_refused(fashion_dir, tmp_path):
-    net = get_model("googlenet_d2l", classes=5)
+    net = get_model("googlenet_d2l", num_classes=5)
     net.initialize()
     save_checkpoint(str(tmp_path / "last.ckpt"), net, None,
                     {"model": "googlenet_d2l", "history": [], "epoch": 1,
                      "model_kwargs": {"classes": 5, "in_channels": 1, "input_size": 32}})
-    with pytest.raises(CheckpointError, match="saved for classes=5, this run has classes=10"):
+    with pytest.raises(CheckpointError, match="saved for num_classes=5, this run has num_classes=10"):
         train(TrainConfig(data_dir=fashion_dir, out=str(tmp_path), resume=True, **SMALL))
 
 

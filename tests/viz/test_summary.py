@@ -34,7 +34,7 @@ def test_mult_adds_match_the_published_figures():
     assert round(d2l.mult_adds / 1e9, 3) == 0.276
     assert "Total mult-adds (G): 0.276" in format_summary(d2l)
     # torchvision lists 1.498 G for its GoogLeNet, the 3x3 variant
-    paper3 = layer_summary(get_model("googlenet", five_by_five=False), (1, 3, 224, 224))
+    paper3 = layer_summary(get_model("googlenet", k3=3), (1, 3, 224, 224))
     assert round(paper3.mult_adds / 1e9, 3) == 1.498
 
 

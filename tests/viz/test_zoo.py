@@ -22,7 +22,7 @@ def test_zoo_lists_every_model_with_its_numbers():
     assert [r.name for r in rows] == list_models()
     by_name = {r.name: r for r in rows}
     d2l = get_spec("googlenet_d2l")
-    assert by_name["googlenet_d2l"].params == d2l.num_params and by_name["googlenet_d2l"].classes == 10
+    assert by_name["googlenet_d2l"].params == d2l.num_params and by_name["googlenet_d2l"].num_classes == 10
     assert by_name["inception_v4"].min_size == 75 and by_name["inception_v4"].input_size == (3, 299, 299)
     assert by_name["mnist_inception"].min_size == 16 and by_name["mnist_resnet"].min_size == 4
     assert all(r.params == count_params(get_model(r.name)) and r.mult_adds > 0 for r in rows)

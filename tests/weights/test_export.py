@@ -92,7 +92,7 @@ def test_exported_params_of_another_class_count_are_refused(tmp_path):
     net = get_model("googlenet_d2l")
     net.initialize()
     _, params_file = export_model(net, str(tmp_path / "m"), (1, 1, 32, 32))
-    other = get_model("googlenet_d2l", classes=5)
+    other = get_model("googlenet_d2l", num_classes=5)
     other.initialize()
     with pytest.raises(CheckpointError, match="does not fit"):
         load_exported_params(other, params_file)

@@ -99,11 +99,11 @@ def test_nets_carry_class_names_where_they_are_known(gluoncv_weights):
     from gluon_googlenet.weights.pretrained import imagenet_classes
     names = imagenet_classes()
     assert len(names) == len(set(names)) == 1000 and names[:2] == ("tench", "goldfish")
-    assert get_model("googlenet", pretrained=gluoncv_weights).classes == names
-    assert get_model("googlenet", pretrained=gluoncv_weights, classes=5).classes is None
-    assert get_model("googlenet").classes is None and get_model("googlenet").num_classes == 1000
+    assert get_model("googlenet", pretrained=gluoncv_weights).class_names == names
+    assert get_model("googlenet", pretrained=gluoncv_weights, num_classes=5).class_names is None
+    assert get_model("googlenet").class_names is None and get_model("googlenet").num_classes == 1000
     net, _ = load_model(os.path.join(FIXTURES, "mnist_resnet-f4d23ed.ckpt"))
-    assert net.classes == FASHION_MNIST.class_names  # a data set keeps its own names
+    assert net.class_names == FASHION_MNIST.class_names  # a data set keeps its own names
 
 
 def test_predict_with_published_weights_prints_the_top_5_names(gluoncv_weights, tmp_path, capsys):

@@ -110,7 +110,7 @@ def test_new_classes_keep_everything_but_the_classifier(tmp_path):
     path = str(tmp_path / "googlenet.params")
     source.save_parameters(path)
     full = get_model("googlenet", pretrained=path)
-    net = get_model("googlenet", pretrained=path, classes=4)
+    net = get_model("googlenet", pretrained=path, num_classes=4)
     assert net(mx.nd.zeros((1, 3, 224, 224))).shape == (1, 4)
     compared = 0
     for (name, new), old in zip(net.collect_params().items(), full.collect_params().values()):
@@ -230,9 +230,9 @@ def test_finetuning_keeps_frozen_stages_and_learns_a_new_head(tmp_path):
     history = train(config).history
     assert history[-1]["train_loss"] < history[0]["train_loss"]
     tuned, meta = load_model(str(tmp_path / "run" / "last.ckpt"))
-    assert meta["mean"] == [0.485, 0.456, 0.406] and meta["model_kwargs"]["five_by_five"] is False
+    assert meta["mean"] == [0.485, 0.456, 0.406] and meta["model_kwargs"]["k3"] == 3
     mx.random.seed(config.seed)
-    start = get_model("googlenet", pretrained=weights, classes=2, input_size=64)
+    start = get_model("googlenet", pretrained=weights, num_classes=2, input_size=64)
     frozen = moved = 0
     for (name, after), before in zip(tuned.collect_params().items(), start.collect_params().values()):
         same = np.array_equal(after.data().asnumpy(), before.data().asnumpy())
