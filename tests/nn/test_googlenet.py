@@ -9,15 +9,11 @@ from conftest import D2L_SHAPES, gluoncv_param_count
 
 def test_googlenet_3x3_variant_matches_gluoncv():
     ours = count_params(get_model("googlenet", k3=3))
-    assert ours == gluoncv_param_count("googlenet", (1, 3, 224, 224)) == 6_624_904
+    assert ours == gluoncv_param_count("googlenet", (1, 3, 224, 224))
     # the paper's 5x5 kernels: 16 * 9 per (reduce x out) pair more in every third branch
     extra = 16 * sum(r * c for r, c in [(16, 32), (32, 96), (16, 48), (24, 64), (24, 64), (32, 64),
                                         (32, 128), (32, 128), (48, 128)])
-    assert count_params(get_model("googlenet")) == ours + extra == get_spec("googlenet").num_params == 7_005_832
-
-
-def test_googlenet_bn_matches_article_002_summary():
-    assert count_params(get_model("googlenet_bn", num_classes=4)) == 7_041_172
+    assert count_params(get_model("googlenet")) == ours + extra == get_spec("googlenet").num_params
 
 
 def test_d2l_net_takes_three_channels_when_built_so():
