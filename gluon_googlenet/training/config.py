@@ -14,10 +14,11 @@ OPTIMIZERS = ("sgd", "nag", "adam")
 PRECISIONS = ("fp32", "bf16", "fp16")
 KVSTORES = ("local", "device", "dist_sync")
 BAD_IMAGES = ("error", "skip")
-# Settings that define the run; --resume takes them from the checkpoint.
+# Settings that define the run; --resume takes them from the checkpoint. The others (epochs,
+# checkpoint interval, contexts, progress, data folder, MD5 check) may change on a resume.
 RUN_DEFINING = ("model", "dataset", "image_folder", "test_fraction", "bad_images", "aux_logits",
                 "aux_weight", "batch_size", "lr", "optimizer", "momentum", "lr_schedule", "wd",
-                "resize", "limit_train", "limit_test", "seed", "pretrained", "freeze")
+                "resize", "limit_train", "limit_test", "seed", "pretrained", "freeze", "precision")
 
 
 @dataclasses.dataclass

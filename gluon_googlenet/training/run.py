@@ -65,15 +65,11 @@ def run_folder(out, kv=None):
 
 
 def resolve_run(config, saved_config=None, kv=None):
-    """The Run of ``config``; with ``saved_config`` (a resumed checkpoint's), its run-defining
-    settings win over ``config``'s (each change is logged). ``kv``: a distributed kvstore.
+    """The Run of ``config``; with ``saved_config`` (a resumed checkpoint's), the run's own settings
+    (config.RUN_DEFINING) come from it (``resumed_config``). ``kv``: a distributed kvstore.
     ConfigError (one line) for settings that cannot work, before anything is read or written."""
     if saved_config:
-        kept = {k: saved_config[k] for k in RUN_DEFINING if k in saved_config}
-        for key, value in kept.items():
-            if value != getattr(config, key):
-                log.info("resume: keeping the checkpoint's %s=%r (not %r)", key, value, getattr(config, key))
-        config = dataclasses.replace(config, **kept)
+        config = resumed_config(config, saved_config)
     validate(config)
     spec = get_spec(config.model)
     size = input_side(config, spec.input_size[1])
@@ -86,6 +82,21 @@ def resolve_run(config, saved_config=None, kv=None):
                norm=_normalisation(config, channels), ctxs=tuple(parse_ctx(config.ctx)),
                paths=RunPaths(run_folder(config.out, kv)), rank=kv.rank if kv else 0,
                workers=kv.num_workers if kv else 1, kv=kv)
+
+
+def resumed_config(config, saved):
+    """``config`` with the run-defining settings of ``saved`` (a checkpoint's config). A setting
+    left at TrainConfig's default takes the run's; one set otherwise that differs from the run's is
+    a ConfigError naming both values (a run keeps its model, data, recipe and precision)."""
+    defaults, kept = TrainConfig(), {}
+    for key in (k for k in RUN_DEFINING if k in saved):
+        given, theirs = getattr(config, key), saved[key]
+        if given != theirs and given != getattr(defaults, key):
+            flag = "--" + key.replace("_", "-")
+            raise ConfigError(f"--resume: the run in {config.out} has {key}={theirs!r}, {flag} asks for {given!r}; "
+                              "a resumed run keeps its settings (train into a new --out to change them)")
+        kept[key] = theirs
+    return dataclasses.replace(config, **kept)
 
 
 def _normalisation(config, channels):
