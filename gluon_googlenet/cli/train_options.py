@@ -74,5 +74,8 @@ def _run_options(group, d):
                             f"(default: {d.checkpoint_every:g}; 0: only at epoch ends). SIGTERM or Ctrl-C "
                             "always saves the current batch and stops (exit 143 / 130)")
     group.add_argument("--no-progress", dest="progress", action="store_false", default=None,
-                       help="no progress bar")
+                       help="no progress bar or quarter-epoch lines")
+    group.add_argument("--verbose", type=int, choices=(0, 1, 2),
+                       help="0 silent, 1 progress and one line per epoch, 2 the epoch lines only "
+                            f"(default: {d.verbose})")
     group.add_argument("--report", action="store_true", help="write OUT/report.html at the end")

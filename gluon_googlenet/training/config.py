@@ -52,7 +52,8 @@ class TrainConfig:
     resume: bool = False
     checkpoint_every: float = 10.0  # minutes between mid-epoch checkpoints (0: only at epoch ends)
     verify_data: bool = True
-    progress: bool = True
+    progress: bool = True          # False: no bar or quarter-epoch lines (as verbose=2)
+    verbose: int = 1               # 0 silent, 1 progress and one line per epoch, 2 the epoch lines only
 
 
 # Named overrides of TrainConfig; explicit CLI flags override a preset.
@@ -111,6 +112,7 @@ def validate(config):
          f"--checkpoint-every must be >= 0 minutes, got {config.checkpoint_every}"),
         (not config.limit_train or config.limit_train >= 1, "--limit-train must be >= 1"),
         (not config.limit_test or config.limit_test >= 1, "--limit-test must be >= 1"),
+        (config.verbose in (0, 1, 2), f"--verbose must be 0, 1 or 2, got {config.verbose!r}"),
     ]
     for ok, message in checks:
         if not ok:

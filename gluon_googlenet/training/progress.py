@@ -10,6 +10,7 @@ import logging
 import math
 import sys
 import time
+from contextlib import contextmanager
 
 from tqdm import tqdm
 
@@ -21,6 +22,31 @@ ETA_AFTER = 20     # batches timed before the run's finish time is estimated
 WARMUP = 3         # first batches left out of that estimate (graph build, memory allocation)
 LINES_PER_EPOCH = 4
 EVAL_COST = 1 / 3  # a test batch costs about a third of a training step (forward only)
+
+
+@contextmanager
+def run_output(verbose):
+    """While a run trains, its lines (start, estimate, one per epoch) go to stdout as the command
+    line prints them, unless the caller has configured logging (a handler on the root or the
+    package's logger): then they go where the caller said, once. ``verbose`` 0: warnings only."""
+    logger = logging.getLogger("gluon_googlenet")
+    saved = logger.level, logger.propagate
+    handler = None
+    if verbose == 0:
+        logger.setLevel(logging.WARNING)
+    elif not (logger.handlers or logging.getLogger().handlers):
+        handler = logging.StreamHandler(sys.stdout)
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+        logger.propagate = False  # once, even after MXNet's AMP adds a root handler mid-run
+    try:
+        yield
+    finally:
+        if handler is not None:
+            logger.removeHandler(handler)
+        logger.setLevel(saved[0])
+        logger.propagate = saved[1]
 
 
 def progress_mode(enabled, stream=None):

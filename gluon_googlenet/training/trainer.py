@@ -26,7 +26,7 @@ from .data import load_run_data
 from .loop import EpochWatch, evaluate, train_epoch
 from .model_setup import build_net, enable_amp, make_trainer
 from .position import RunPosition
-from .progress import RunProgress, progress_mode
+from .progress import RunProgress, progress_mode, run_output
 from .run import RunPaths, resolve_run, run_folder
 from .run_files import RunSaver, checkpoint_meta, read_resume, resume_command
 from .sampling import EpochSampler, make_loader
@@ -40,16 +40,20 @@ RunResult = namedtuple("RunResult", "net history out")
 def train(config):
     """Train ``config.model`` as ``config`` says; return RunResult(net, history, out folder).
 
+    It prints as the command line does (progress, one line per epoch; ``config.verbose``), or logs
+    through the caller's logging where that is configured (progress.run_output).
+
     With ``config.resume`` the run's own settings come from its checkpoint (run.resolve_run).
     SIGTERM or SIGINT stops it after the current batch with a checkpoint to resume from
     (Stopped, exit code 143 or 130 on the command line)."""
-    kv = mx.kv.create("dist_sync") if config.kvstore == "dist_sync" else None  # DMLC_*: distributed.py
-    resumed = read_resume(RunPaths(run_folder(config.out, kv))) if config.resume else None
-    run = resolve_run(config, resumed.meta.get("config") if resumed else None, kv)
-    if run.config.precision != "fp32":
-        enable_amp(run.config.precision, run.ctxs)  # refuses a precision this device lacks, before any file
-    with lock_run_folder(run.paths.out), StopRequests() as stop:
-        return _train(run, resumed, stop)
+    with run_output(config.verbose):
+        kv = mx.kv.create("dist_sync") if config.kvstore == "dist_sync" else None  # DMLC_*: distributed.py
+        resumed = read_resume(RunPaths(run_folder(config.out, kv))) if config.resume else None
+        run = resolve_run(config, resumed.meta.get("config") if resumed else None, kv)
+        if run.config.precision != "fp32":
+            enable_amp(run.config.precision, run.ctxs)  # refuses a precision this device lacks, before any file
+        with lock_run_folder(run.paths.out), StopRequests() as stop:
+            return _train(run, resumed, stop)
 
 
 def _train(run, resumed, stop):
@@ -63,7 +67,7 @@ def _train(run, resumed, stop):
     write_json(paths.config, dataclasses.asdict(config))
     position, train_loader, test_loader = _position_and_loaders(data, run, resumed)
     progress = RunProgress(config.epochs - position.epoch, len(train_loader), len(test_loader),
-                           progress_mode(config.progress), position.history)
+                           progress_mode(config.progress and config.verbose == 1), position.history)
     saver = RunSaver(paths, net, None if run.distributed else trainer,  # dist: servers hold state
                      checkpoint_meta(run, data, model_kwargs), position)
     watch = _RunWatch(run, position, saver, progress, stop)

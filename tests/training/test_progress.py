@@ -91,3 +91,32 @@ def test_a_run_stopped_after_any_batch_resumes_with_or_without_progress(small_id
         stop_at["batch"] = None
         result = train(TrainConfig(**dict(vars(config), resume=True)))
         assert len(result.history) == 1, k
+
+
+SCRIPT = """
+import logging, sys
+from gluon_googlenet import TrainConfig, train
+if sys.argv[2] == "logging":
+    logging.basicConfig(level=logging.INFO, format="LOG %(message)s")
+train(TrainConfig(model="mnist_resnet", data_dir=sys.argv[1], verify_data=False, resize=0, epochs=2,
+                  batch_size=16, out=sys.argv[3], verbose=int(sys.argv[4])))
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("setup, verbose", [("plain", 1), ("plain", 2), ("plain", 0), ("logging", 1)])
+def test_train_from_python_prints_each_epoch_once(small_idx, tmp_path, setup, verbose):
+    """train(TrainConfig(...)) in a script prints what the command line prints: one line per epoch
+    (verbose 1 and 2), nothing at 0; once, through the caller's handler, when it configured logging."""
+    import subprocess
+    import sys
+    result = subprocess.run([sys.executable, "-c", SCRIPT, small_idx, setup, str(tmp_path / "run"), str(verbose)],
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    text = result.stdout + result.stderr
+    for epoch in (1, 2):
+        lines = [line for line in text.splitlines() if f"epoch {epoch}, loss" in line]
+        assert len(lines) == (0 if verbose == 0 else 1), text
+        if setup == "logging":
+            assert lines[0].startswith("LOG epoch")
+    assert ("estimated time to finish" in text) == (verbose != 0)
