@@ -41,6 +41,16 @@ def check_input_shape(shape, net):
 class Backbone:
     """Mixed into StagedNet, which provides layers(), walk(), head, feature_info, num_features."""
 
+    @property
+    def head_hidden_size(self):
+        """Width of the vector the classifier reads (``forward_head(f, pre_logits=True)``): the last
+        hidden layer's, else the pooled features' (``num_features``), else the flattened map's."""
+        return self._head_units
+
+    def get_classifier(self):
+        """The classifier block (a Dense; a Flatten after ``reset_classifier(0)``), as timm's."""
+        return self.head[-1]
+
     def forward_features(self, x):
         """The feature map before global pooling (the whole trunk for nets without it)."""
         if isinstance(x, nd.NDArray):
@@ -113,7 +123,7 @@ class FeatureNet(HybridBlock):
                               f"(0..{count - 1})")
         self.model_name, self.in_channels, self.min_size, self.fixed_size = \
             net.model_name, net.in_channels, net.min_size, net.fixed_size
-        self.feature_info = [net.feature_info[i] for i in indices]
+        self.feature_info = type(net.feature_info)(net.feature_info[i] for i in indices)
         self._levels = [net.feature_levels[i] for i in indices]
         self._walk = net.walk  # a bound method, not a Block: the net is not made a child
         for name, block in net.stages()[:-1]:

@@ -75,14 +75,15 @@ class GoogLeNet(StagedNet):
     table (default d2l's); batch_norm: BN after every conv; dropout: rate before the
     head; hidden: Dense+ReLU widths before the classifier; aux_logits: build the
     paper's auxiliary classifiers at the table's AuxTap marks (sized for input_size).
-    Parameter names start with ``prefix``, so exported files load into a fresh net.
+    Parameter names start with ``prefix``, so exported files load into a fresh net; by default
+    it is the d2l net under the d2l net's names (``get_model('googlenet_d2l')`` loads its exports).
     """
 
     # The public keyword options of the class (README); model factories pass them through.
     @renamed_keywords
     def __init__(self, num_classes=10, in_channels=1, stages=D2L_STAGES, batch_norm=False,  # noqa: PLR0913
-                 dropout=0.0, hidden=(), aux_logits=False, input_size=96, prefix="googlenet_",
-                 model_name="googlenet", aux_head=None, input_transform=None, levels=None, **kwargs):
+                 dropout=0.0, hidden=(), aux_logits=False, input_size=96, prefix="googlenet_d2l_",
+                 model_name="googlenet_d2l", aux_head=None, input_transform=None, levels=None, **kwargs):
         spec = NetSpec(model_name, stages, batch_norm, dropout, tuple(hidden),
                        (aux_head or AuxHeadSpec()) if aux_logits else None, input_transform, levels)
         super().__init__(spec, num_classes, in_channels, input_size, prefix=prefix, **kwargs)

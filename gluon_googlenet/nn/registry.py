@@ -5,6 +5,7 @@ without importing MXNet (the command line answers at once); a factory's module i
 when the model is first built. ``register_model`` adds a model of your own. Published weights
 are the weights layer's business: ``gluon_googlenet.get_model(name, pretrained=...)``.
 """
+import fnmatch
 import importlib
 import warnings
 from collections import namedtuple
@@ -96,9 +97,10 @@ def register_model(name, input_size, num_classes, description, min_size=1):
     return decorate
 
 
-def list_models():
-    """Names of all registered models, sorted."""
-    return sorted(_REGISTRY)
+def list_models(pattern=None):
+    """Names of the registered models, sorted; ``pattern``: only those it matches, shell-style as
+    timm's ``list_models`` ('inception*', '*resnet*')."""
+    return sorted(n for n in _REGISTRY if pattern is None or fnmatch.fnmatchcase(n, pattern))
 
 
 def get_spec(name):

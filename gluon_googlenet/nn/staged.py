@@ -34,10 +34,27 @@ NetSpec = namedtuple("NetSpec", "name stages batch_norm dropout hidden aux_head 
 NetSpec.__doc__ = ("A net as data: its name, stage table ((name, layers) pairs), BN after every conv, "
                    "head (dropout rate, Dense+ReLU widths before the classifier), an AuxHeadSpec built "
                    "at each AuxTap (None: no aux heads), a per-channel input transform "
-                   "((scale, shift) per channel, or None) and its feature levels: for each, how many "
-                   "layers of the table (AuxTaps not counted) give that feature map (None: the stage ends).")
+                   "((mean, std) for base.normalization.normalize, or None) and its feature levels: the "
+                   "name of the layer each ends at, as layers() names them ('b4.4'; None: the stage ends).")
 FeatureInfo = namedtuple("FeatureInfo", "num_chs reduction module")
 FeatureInfo.__doc__ = "A feature level (timm's feature_info): channels, reduction of the input side, layer name."
+
+
+class FeatureInfoList(tuple):
+    """A net's FeatureInfo per level, with timm's accessors: ``channels()``, ``reduction()``,
+    ``module_name()`` (a list, or one level's value for ``idx``)."""
+
+    def _get(self, field, idx):
+        return getattr(self[idx], field) if idx is not None else [getattr(i, field) for i in self]
+
+    def channels(self, idx=None):
+        return self._get("num_chs", idx)
+
+    def reduction(self, idx=None):
+        return self._get("reduction", idx)
+
+    def module_name(self, idx=None):
+        return self._get("module", idx)
 
 TrainOutputs = namedtuple("TrainOutputs", "main aux")
 TrainOutputs.__doc__ = "Training-mode output of a net with auxiliary heads: main logits, tuple of aux logits."
@@ -127,7 +144,7 @@ class StagedNet(Backbone, HybridBlock):
         ends = [sum(len(layers) for _, layers in built[:i + 1]) for i in range(len(built))]
         self.feature_levels = tuple(self._level_count(name) for name in spec.levels) if spec.levels else \
             tuple(min(end, self._feature_count) for end in ends)
-        self.feature_info = tuple(FeatureInfo(sequence_channels(flat[:n], self.in_channels),
+        self.feature_info = FeatureInfoList(FeatureInfo(sequence_channels(flat[:n], self.in_channels),
                                               sequence_reduction(flat[:n]), self._layer_names[n - 1])
                                   for n in self.feature_levels)
         self.num_features = sequence_channels(flat[:self._feature_count], self.in_channels)

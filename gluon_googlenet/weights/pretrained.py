@@ -221,16 +221,89 @@ def pretrained_build_kwargs(name, weights):
     return dict(_published(name, source_of(weights)).build)
 
 
-def pretrained_cfg(name, weights, in_channels=3, source=None):
+# timm's weights of one architecture differ in their preprocessing by tag (timm's pretrained_cfg,
+# read from timm 1.0.31): (mean, std) of each tag; a file's tag is in its name
+# ('inception_v3.gluon_in1k.safetensors', or 'model.safetensors' in a folder of that name).
+_HALF = ((0.5, 0.5, 0.5), (0.5, 0.5, 0.5))
+TIMM_TAGS = {
+    "inception_v3": {"gluon_in1k": (IMAGENET_MEAN, IMAGENET_STD), "tf_adv_in1k": _HALF, "tf_in1k": _HALF,
+                     "tv_in1k": _HALF},
+    "inception_v4": {"tf_in1k": _HALF},
+    "inception_resnet_v2": {"tf_ens_adv_in1k": _HALF, "tf_in1k": _HALF},
+}
+Preprocessing = namedtuple("Preprocessing", "mean std crop_pct interpolation input_size how")
+Preprocessing.__doc__ = "What a weights file expects, and how that was found out (for messages and list_pretrained)."
+
+
+def timm_preprocessing(name, path, mean=None, std=None):
+    """The preprocessing of a timm weights file: ``mean``/``std`` given by the caller, else its
+    ``config.json`` beside it (as model hubs store timm weights: its pretrained_cfg), else the
+    tag in its name (TIMM_TAGS); ConfigError, one line, when none of them says."""
+    published = _published(name, SOURCES["timm"])
+    base = Preprocessing(None, None, published.crop_pct, published.interpolation, published.input_size, None)
+    if mean is not None or std is not None:
+        if mean is None or std is None:
+            raise ConfigError("give both mean= and std= (per channel, RGB in [0, 1])")
+        return base._replace(mean=tuple(mean), std=tuple(std), how="given")
+    config_file = os.path.join(os.path.dirname(os.path.abspath(str(path))), "config.json")
+    if os.path.isfile(config_file):
+        try:
+            with open(config_file, encoding="utf-8") as handle:
+                cfg = json.load(handle).get("pretrained_cfg") or {}
+            return base._replace(mean=tuple(cfg["mean"]), std=tuple(cfg["std"]),
+                                 crop_pct=cfg.get("crop_pct", base.crop_pct),
+                                 interpolation=cfg.get("interpolation", base.interpolation),
+                                 input_size=cfg.get("input_size", (3, base.input_size))[-1], how=config_file)
+        except (ValueError, KeyError, TypeError, AttributeError):
+            raise ConfigError(f"{config_file} has no readable pretrained_cfg with mean and std") from None
+    where = os.path.abspath(str(path))
+    tags = [tag for tag in TIMM_TAGS.get(name, {}) if f".{tag}" in where or f"{os.sep}{tag}" in where
+            or f"_{tag}" in where]
+    if len(tags) == 1:
+        tag_mean, tag_std = TIMM_TAGS[name][tags[0]]
+        return base._replace(mean=tag_mean, std=tag_std, how=f"timm tag {tags[0]}")
+    known = ", ".join(f"{name}.{t}" for t in TIMM_TAGS.get(name, {}))
+    raise ConfigError(f"cannot tell the preprocessing of {path}: no config.json beside it and no timm tag in its "
+                      f"name ({known}); put the file's config.json beside it or pass mean= and std=")
+
+
+def pretrained_cfg(name, weights, in_channels=3, source=None, mean=None, std=None):
     """The PretrainedCfg of ``name`` with ``weights`` (a file, or 'gluoncv'/True; ``source``
     names its publisher where the file name does not), for ``in_channels`` inputs
-    (base.normalization.channel_stats)."""
+    (base.normalization.channel_stats). timm files: timm_preprocessing (``mean``, ``std``, the
+    file's config.json or its tag); other sources publish one preprocessing per model."""
     source = source_of(weights, source)
     published = _published(name, source)
-    mean, std = channel_stats(source.mean, source.std, in_channels)
-    side = published.input_size
-    return PretrainedCfg(source.name, (in_channels, side, side), mean, std, published.interpolation,
-                         published.crop_pct, "imagenet-1k")
+    if source.name == "timm":
+        prep = timm_preprocessing(name, weights, mean, std)
+    else:
+        prep = Preprocessing(mean or source.mean, std or source.std, published.crop_pct, published.interpolation,
+                             published.input_size, source.name)
+    mean, std = channel_stats(prep.mean, prep.std, in_channels)
+    side = prep.input_size
+    return PretrainedCfg(source.name, (in_channels, side, side), mean, std, prep.interpolation,
+                         prep.crop_pct, "imagenet-1k")
+
+
+PretrainedEntry = namedtuple("PretrainedEntry", "model source tag input_size mean std interpolation crop_pct suffixes")
+PretrainedEntry.__doc__ = ("A published weights file the package loads: model, source, timm tag (None for others), "
+                           "input (C, H, W), mean, std, resize interpolation, centre-crop share, file suffixes.")
+
+
+def list_pretrained(pattern=None):
+    """Every published weights file that loads into a registered model (one per timm tag), with
+    its input size and preprocessing; ``pattern`` filters the model names as list_models does."""
+    import fnmatch
+    rows = []
+    for (model, source), published in sorted(PUBLISHED.items()):
+        if pattern is not None and not fnmatch.fnmatchcase(model, pattern):
+            continue
+        tags = TIMM_TAGS.get(model, {}).items() if source == "timm" else [(None, (SOURCES[source].mean,
+                                                                                   SOURCES[source].std))]
+        for tag, (mean, std) in sorted(tags, key=lambda item: item[0] or ""):
+            rows.append(PretrainedEntry(model, source, tag, (3, published.input_size, published.input_size), mean,
+                                        std, published.interpolation, published.crop_pct, SOURCES[source].suffixes))
+    return rows
 
 
 @functools.lru_cache(maxsize=1)
@@ -251,14 +324,16 @@ def adapt_input_conv(weight, in_channels):
 
 
 @renamed_keywords
-def get_pretrained(name, weights, num_classes=None, source=None, ctx=None, trunk_only=False, **kwargs):
+def get_pretrained(name, weights, num_classes=None, source=None, ctx=None, trunk_only=False,  # noqa: PLR0913
+                   mean=None, std=None, **kwargs):
     """Model ``name`` with published weights: ``weights`` a file path, or True (or 'gluoncv')
     for GluonCV's model store.
 
     The net is built as ``source`` (by default guessed from the file suffix) builds it;
     ``num_classes`` other than the file's gives a new classifier (and aux heads), as does
     ``trunk_only`` (a feature extractor needs no classifier); ``in_channels`` other than 3
-    adapts the first convolution (``adapt_input_conv``); other ``kwargs`` go to the model's
+    adapts the first convolution (``adapt_input_conv``); ``mean``, ``std``: the preprocessing of
+    a timm file that says nothing of it (timm_preprocessing); other ``kwargs`` go to the model's
     factory.
     """
     if weights is True or weights == "gluoncv":
@@ -269,6 +344,7 @@ def get_pretrained(name, weights, num_classes=None, source=None, ctx=None, trunk
     if in_channels != 3 and build.get("transform_input"):
         raise ConfigError(f"{source.name}'s {name} weights take RGB through a per-channel input transform; "
                           f"for in_channels={in_channels} use GluonCV or timm weights")
+    cfg = pretrained_cfg(name, weights, in_channels, source.name, mean, std)  # before reading: fail at once
     arrays, table = read_weights(weights, source), name_table(name, source.name)
     if in_channels != 3:
         first = next(iter(table.pairs.values()))  # every table starts with the first convolution
@@ -277,7 +353,7 @@ def get_pretrained(name, weights, num_classes=None, source=None, ctx=None, trunk
     classes = num_classes or saved_classes
     net = build_model(name, num_classes=classes, **build)
     net.initialize(mx.init.Xavier(), ctx=ctx or mx.cpu())
-    net.pretrained_cfg = pretrained_cfg(name, weights, in_channels, source.name)
+    net.pretrained_cfg = cfg
     if classes == saved_classes == len(imagenet_classes()) and not trunk_only:
         net.class_names = imagenet_classes()
     skip = _PARTS if classes != saved_classes or trunk_only else ()

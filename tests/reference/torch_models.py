@@ -4,7 +4,7 @@ BN running statistics, save it in its native format, and save an input and its o
     python torch_models.py SOURCE MODEL OUT_DIR [--train-aux]
 
 Writes OUT_DIR/weights.pth and weights_legacy.pth (torchvision; PyTorch's current and legacy
-formats) or weights.safetensors (timm), x.npy and out.npy
+formats) or weights.safetensors and timm's config.json (timm), x.npy and out.npy
 (inference mode; with --train-aux: training mode, dropout off, main and aux outputs).
 For timm models also features.npz: the feature maps timm's features_only=True returns (the
 outputs of the modules its feature_info names), feature_info.json: their channels and reductions.
@@ -78,6 +78,8 @@ def main(source, model, out, train_aux=False):
     if source == "timm":
         from safetensors.torch import save_file
         save_file({k: v.contiguous() for k, v in state.items()}, os.path.join(out, "weights.safetensors"))
+        from timm.models._hub import save_config_for_hf  # config.json beside it, as the model hubs keep it
+        save_config_for_hf(net, os.path.join(out, "config.json"))
     else:
         torch.save(state, os.path.join(out, "weights.pth"))
         torch.save(state, os.path.join(out, "weights_legacy.pth"), _use_new_zipfile_serialization=False)

@@ -27,12 +27,18 @@ EXPECTED = {
     ("inception_resnet_v2", "timm"): (299, 0.8975, "bicubic", ((0.5,) * 3, (0.5,) * 3)),
 }
 SUFFIX = {"gluoncv": ".params", "torchvision": ".pth", "timm": ".safetensors"}
+TIMM_DEFAULT_TAG = {"inception_v3": "tv_in1k", "inception_v4": "tf_in1k", "inception_resnet_v2": "tf_in1k"}
+
+
+def _file(model, source):
+    """A weights file name as its publisher gives it (timm's with its tag)."""
+    return f"{model}.{TIMM_DEFAULT_TAG[model]}.safetensors" if source == "timm" else f"weights{SUFFIX[source]}"
 
 
 def test_each_published_pair_carries_its_preprocessing():
     assert set(PUBLISHED) == set(EXPECTED)
     for (model, source), (side, crop, interpolation, (mean, std)) in EXPECTED.items():
-        cfg = pretrained_cfg(model, f"weights{SUFFIX[source]}")
+        cfg = pretrained_cfg(model, _file(model, source))
         assert cfg == (source, (3, side, side), mean, std, interpolation, crop, "imagenet-1k"), (model, source)
     grey = pretrained_cfg("googlenet", "w.params", in_channels=1)
     assert grey.input_size == (1, 224, 224) and grey.mean == pytest.approx((sum(IMAGENET[0]) / 3,))
@@ -50,7 +56,7 @@ def test_a_loaded_net_knows_its_preprocessing(gluoncv_weights):
 
 
 def test_transforms_resize_crop_and_normalise_as_the_config_says():
-    cfg = pretrained_cfg("inception_resnet_v2", "w.safetensors")
+    cfg = pretrained_cfg("inception_resnet_v2", _file("inception_resnet_v2", "timm"))
     image = np.full((400, 600, 3), 200, dtype=np.uint8)
     image[:, :100] = 0  # only the left sixth is dark: the centre crop of a 299/0.8975 resize leaves it out
     out = eval_transform(cfg)(mx.nd.array(image, dtype="uint8")).asnumpy()

@@ -316,3 +316,53 @@ def test_torchvision_weights_with_other_channels_are_refused_in_one_line(tmp_pat
         from gluon_googlenet.weights.pretrained import get_pretrained
         (tmp_path / "w.pth").write_bytes(b"")
         get_pretrained("googlenet", str(tmp_path / "w.pth"), in_channels=1)
+
+
+def _images(folder):
+    """Three smooth RGB pictures of different sizes (PNG: decoded alike by PIL and MXNet; smooth, so
+    OpenCV's and PIL's resampling differ little)."""
+    from PIL import Image, ImageDraw
+    paths = []
+    for i, size in enumerate([(400, 320), (333, 500), (640, 480)]):
+        y, x = np.mgrid[0:size[1], 0:size[0]] / max(size)
+        rgb = np.stack([80 + 120 * x, 60 + 150 * y * (i + 1) / 3, 200 - 120 * x * y], axis=-1)
+        image = Image.fromarray(rgb.astype(np.uint8))
+        draw = ImageDraw.Draw(image)
+        draw.ellipse([size[0] // 5, size[1] // 4, size[0] // 2, size[1] // 2 + 40 * i], fill=(220, 40 * i, 30))
+        draw.rectangle([size[0] // 2, size[1] // 3, size[0] - 20, size[1] - 30], fill=(10, 90, 200 - 50 * i))
+        paths.append(str(folder / f"image{i}.png"))
+        image.save(paths[-1])
+    return paths
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("tag", ["gluon_in1k", "tf_adv_in1k", "tf_in1k", "tv_in1k"])
+def test_every_timm_tag_gets_its_own_preprocessing(torch_python, tmp_path, tag):
+    """inception_v3's timm tags differ in mean and std (gluon_in1k: ImageNet's, the others 0.5): the
+    top 5 classes through our pipeline equal timm's own (resolve_data_config + create_transform),
+    for the tag in the file's name and for timm's config.json beside a file that has none."""
+    from gluon_googlenet.weights.preprocess import eval_transform
+    images = _images(tmp_path)
+    subprocess.run([torch_python, os.path.join(TESTS, "reference", "timm_pipeline.py"), f"inception_v3.{tag}",
+                    str(tmp_path), *images], check=True, capture_output=True, timeout=600)
+    want, timm_inputs = json.load(open(tmp_path / "top5.json")), np.load(tmp_path / "inputs.npy")
+    assert len({tuple(t) for t in want}) == len(images)  # the classes depend on the image
+    for weights in (tmp_path / f"inception_v3.{tag}.safetensors", tmp_path / "hub" / "model.safetensors"):
+        net = get_model("inception_v3", pretrained=str(weights))
+        transform = eval_transform(net.pretrained_cfg)
+        inputs = mx.nd.stack(*[transform(mx.image.imread(p)) for p in images])
+        # the same resize, crop and normalisation as timm's, to float rounding
+        assert np.abs(inputs.asnumpy() - timm_inputs).max() < 1e-4, (weights, net.pretrained_cfg)
+        got = [np.argsort(row)[::-1][:5].tolist() for row in net(inputs).asnumpy()]
+        assert got == want, (weights, net.pretrained_cfg)
+    expected_mean = (0.485, 0.456, 0.406) if tag == "gluon_in1k" else (0.5, 0.5, 0.5)
+    assert tuple(net.pretrained_cfg.mean) == pytest.approx(expected_mean)
+
+
+def test_a_timm_file_of_unknown_preprocessing_is_one_line(tmp_path):
+    """No config.json, no tag in the name, no mean=/std=: the loader says so before reading it."""
+    path = tmp_path / "weights.safetensors"
+    path.write_bytes(b"not read")
+    with pytest.raises(ConfigError, match=r"^cannot tell the preprocessing of .*weights.safetensors: no config.json "
+                                          r"beside it and no timm tag in its name \(inception_v3.gluon_in1k, "):
+        get_model("inception_v3", pretrained=str(path))
