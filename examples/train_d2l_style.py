@@ -13,6 +13,7 @@ from gluon_googlenet.base.context import parse_ctx
 from gluon_googlenet.training.data import load_dataset
 
 import mxnet as mx
+import numpy as np
 from mxnet import autograd, gluon, init
 from mxnet.gluon.data.vision import transforms
 
@@ -74,8 +75,10 @@ if __name__ == "__main__":
     parser.add_argument("--resize", type=int, default=96)
     parser.add_argument("--ctx", default="cpu", help="cpu, gpu, gpu:0,1 (data split over them)")
     parser.add_argument("--limit", type=int, help="first N images of each split (a quick look)")
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seed", type=int, default=0,
+                        help="seeds the initialisation (MXNet) and the batch order (numpy: Gluon's shuffle)")
     args = parser.parse_args()
     mx.random.seed(args.seed)
+    np.random.seed(args.seed)  # gluon.data.DataLoader(shuffle=True) draws its order from numpy
     train_iter, test_iter = load_data_fashion_mnist(args.batch_size, args.resize, args.limit)
     train(GoogLeNet(num_classes=10, in_channels=1), train_iter, test_iter, args.epochs, args.lr, parse_ctx(args.ctx))

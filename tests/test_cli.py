@@ -37,6 +37,7 @@ def test_shared_options_have_one_help_text():
                                   ["train", "--test-fraction", "1.5"], ["train", "--lr-schedule", "step:x"],
                                   ["train", "--aux-weight", "-0.1"], ["train", "--checkpoint-every", "-2"],
                                   ["predict", "x.png"], ["predict", "--checkpoint", "a.ckpt"],
+                                  ["train", "--momentum", "0.5"], ["train", "--optimizer", "adam", "--momentum", "0.9"],
                                   ["predict", "x.png", "--checkpoint", "a.ckpt", "--pretrained", "gluoncv"]])
 def test_bad_values_are_usage_errors_at_parse_time(args, capsys):
     with pytest.raises(SystemExit) as done:

@@ -89,6 +89,9 @@ def cmd_train(args):
 
     from ..training.config import PRESETS, TrainConfig
     from ..training.trainer import train
+    if args.momentum is not None and (args.optimizer or TrainConfig.optimizer) != "nag":
+        args.parser.error(f"--momentum is for --optimizer nag; {args.optimizer or TrainConfig.optimizer} "
+                          "takes none (sgd is the book's plain SGD)")
     fields = {f.name for f in dataclasses.fields(TrainConfig)}
     values = dict(PRESETS[args.preset])
     values.update({k: v for k, v in vars(args).items() if k in fields and v is not None})

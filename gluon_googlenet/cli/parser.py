@@ -251,5 +251,5 @@ def build_parser():
         p = sub.add_parser(verb.name, help=verb.help, description=verb.help,
                            parents=[parents[name] for name in verb.parents])
         verb.own(p)
-        p.set_defaults(func=verb.run)
+        p.set_defaults(func=verb.run, parser=p)
     return parser

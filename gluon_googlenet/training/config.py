@@ -101,6 +101,9 @@ def validate(config):
         (math.isfinite(config.lr) and config.lr > 0, f"--lr must be a positive number, got {config.lr}"),
         (config.wd >= 0, f"--wd must be >= 0, got {config.wd}"),
         (config.optimizer in OPTIMIZERS, f"--optimizer must be one of {', '.join(OPTIMIZERS)}"),
+        (config.optimizer == "nag" or config.momentum == TrainConfig.momentum,
+         f"--momentum {config.momentum:g} is for --optimizer nag; {config.optimizer} takes none "
+         "(sgd is the book's plain SGD)"),
         (config.precision in PRECISIONS, f"--precision must be one of {', '.join(PRECISIONS)}"),
         (config.kvstore in (None, *KVSTORES),
          f"--kvstore must be one of {', '.join(KVSTORES)}, got {config.kvstore!r}"),

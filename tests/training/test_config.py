@@ -22,3 +22,13 @@ def test_lr_schedules():
     assert [round(lr_at(step, e), 6) for e in range(4)] == [0.1, 0.01, 0.01, 0.001]
     cosine = dict_replace(config, lr_schedule="cosine")
     assert lr_at(cosine, 0) == 0.1 and lr_at(cosine, 2) == pytest.approx(0.05)
+
+
+def test_momentum_for_an_optimizer_that_takes_none_is_one_line():
+    from gluon_googlenet import TrainConfig
+    from gluon_googlenet.base.errors import ConfigError
+    from gluon_googlenet.training.config import validate
+    validate(TrainConfig(optimizer="nag", momentum=0.5))
+    for optimizer in ("sgd", "adam"):
+        with pytest.raises(ConfigError, match=f"^--momentum 0.5 is for --optimizer nag; {optimizer} takes none"):
+            validate(TrainConfig(optimizer=optimizer, momentum=0.5))
