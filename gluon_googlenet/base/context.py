@@ -1,7 +1,32 @@
-"""Device selection: ``parse_ctx('cpu' | 'gpu' | 'gpu:0,1' | 'cpu:0,1')``."""
+"""Device selection: ``parse_ctx('cpu' | 'gpu' | 'gpu:0,1' | 'cpu:0,1')``, GPUs checked before any kernel.
+
+MXNet 1.9.1's CUDA wheels (mxnet-cu110 .. mxnet-cu117) carry kernels for sm_50 .. sm_86 and no
+PTX. A GPU runs them when its architecture is one of those or a later minor of the same major
+(Ada, sm_89, runs sm_86 code); on Hopper (sm_90) and newer MXNet still lists the device and its
+first kernel crashes, so such a GPU is refused in one line. The wheels also load CUDA 11's
+runtime and math libraries (cudart, cuBLAS, cuFFT, cuRAND, cuSOLVER, NVRTC), cuDNN 8
+(libcudnn.so.8) and NCCL 2 (libnccl.so.2) of their CUDA version, and the driver's libcuda.so.
+"""
 import mxnet as mx
 
 from .errors import ContextError
+
+WHEEL_ARCHS = (50, 86)  # sm_50 .. sm_86: the kernels MXNet 1.9.1's CUDA wheels carry
+
+
+def gpu_capability(index):
+    """Compute capability of GPU ``index`` as an int (86 for sm_86), from the driver: no kernel runs."""
+    return mx.util.get_cuda_compute_capability(mx.gpu(index))
+
+
+def check_gpu_capability(index, capability):
+    """ContextError naming the GPU's compute capability unless MXNet 1.9.1's kernels run on it."""
+    low, high = WHEEL_ARCHS
+    if capability < low or capability // 10 > high // 10:
+        raise ContextError(
+            f"GPU {index} has compute capability {capability // 10}.{capability % 10} (sm_{capability}); MXNet "
+            f"1.9.1's CUDA wheels carry kernels for sm_{low}..sm_{high} only and no PTX, so no MXNet 1.9.1 wheel "
+            "runs on it (its first kernel would crash): use a GPU from Maxwell to Ada (sm_50..sm_89), or --ctx cpu")
 
 
 def parse_ctx(spec="cpu", gpus=None):
@@ -31,4 +56,6 @@ def parse_ctx(spec="cpu", gpus=None):
     missing = [i for i in indices if i >= available]
     if missing:
         raise ContextError(f"--ctx {spec}: GPU {missing[0]} does not exist; MXNet sees {available} GPU(s)")
+    for i in indices:
+        check_gpu_capability(i, gpu_capability(i))
     return [mx.gpu(i) for i in indices]
