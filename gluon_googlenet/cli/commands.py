@@ -198,6 +198,11 @@ def cmd_cam(args):
     print(plot_cam([image], rows, args.output, f"{meta['model']} Grad-CAM at {layer}: {args.image}{truth}"))
 
 
+def cmd_data(args):
+    from ..training.fetch import fetch_dataset
+    print(fetch_dataset(args.dataset, args.dir))
+
+
 def cmd_report(args):
     from ..viz.report import build_report
     print(build_report(args.run_dir, args.output, args.data_dir, args.checkpoint))

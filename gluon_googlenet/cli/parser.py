@@ -206,6 +206,14 @@ def _predict(p):
     p.add_argument("--model", default="googlenet", help="the model of --pretrained (default: %(default)s)")
 
 
+def _data(p):
+    from ..training.datasets import DATASETS
+    p.add_argument("action", choices=("fetch",), help="fetch: download a data set and check its MD5s")
+    p.add_argument("dataset", choices=sorted(DATASETS), help="the data set")
+    p.add_argument("--dir", help="folder to put the files in (default: MXNet's data set cache, "
+                                 "$MXNET_HOME/datasets/NAME, where the package looks)")
+
+
 def _train(p):
     from .train_options import add_train_options
     add_train_options(p)
@@ -234,6 +242,8 @@ VERBS = (
     Verb("cam", "Grad-CAM: where a trained net looks for a class (image, heat map, overlay)", commands.cmd_cam,
          ("checkpoint", "image", "ctx", "data"), _cam),
     Verb("report", "one self-contained HTML page about a training run", commands.cmd_report, ("data",), _report),
+    Verb("data", "fetch Fashion-MNIST or MNIST from MXNet's data set repository (MXNET_GLUON_REPO)",
+         commands.cmd_data, (), _data),
 )
 
 

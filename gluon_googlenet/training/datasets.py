@@ -24,7 +24,8 @@ FASHION_MNIST = DatasetSpec(
                  "sandal", "shirt", "sneaker", "bag", "ankle boot"),
     env_var="GLUON_GOOGLENET_FASHION_MNIST",
     system_dir="/usr/share/datasets/fashion-mnist",
-    install_hint="install it with 'apt-get install dataset-fashion-mnist' or pass --data-dir DIR",
+    install_hint="install it with 'apt-get install dataset-fashion-mnist' or 'gluon-googlenet data fetch "
+                 "fashion-mnist', or pass --data-dir DIR",
 )
 
 MNIST = DatasetSpec(
@@ -38,7 +39,8 @@ MNIST = DatasetSpec(
     class_names=tuple(str(d) for d in range(10)),
     env_var="GLUON_GOOGLENET_MNIST",
     system_dir=None,
-    install_hint="pass --data-dir DIR holding the four MNIST IDX files (gzipped or not)",
+    install_hint="fetch it with 'gluon-googlenet data fetch mnist', or pass --data-dir DIR holding the four "
+                 "MNIST IDX files (gzipped or not)",
 )
 
 DATASETS = {spec.name: spec for spec in (FASHION_MNIST, MNIST)}
