@@ -114,6 +114,63 @@ def load_structural(net, arrays, ctx):
 
 
 @contextmanager
+def calibration_collectors(record):
+    """While active, MXNet's INT8 calibration collectors (mxnet.contrib.quantization, naive and
+    entropy) append themselves to ``record``, and the min/max one reads each layer output through a
+    copy, as MXNet's histogram collector does, and keeps the names of outputs it cannot read in
+    ``unreadable`` instead of raising inside MXNet's monitor callback (there an error is printed,
+    ignored and the layer left uncalibrated). Whether every quantised layer got its range is
+    ``calibration_counts``'s to say."""
+    import ctypes
+
+    import mxnet as mx
+    from mxnet.base import NDArrayHandle, py_str
+    from mxnet.contrib import quantization
+    from mxnet.ndarray import NDArray
+    originals = quantization._LayerOutputMinMaxCollector, quantization._LayerHistogramCollector
+
+    class MinMax(originals[0]):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            record.append(self)
+
+        def collect(self, name, arr):
+            name = py_str(name)
+            if name not in self.include_layer:
+                return
+            try:
+                values = NDArray(ctypes.cast(arr, NDArrayHandle), writable=False).copyto(mx.cpu()).asnumpy()
+            except mx.base.MXNetError:  # a oneDNN-layout view MXNet 1.9.1 cannot copy out
+                self.unreadable = getattr(self, "unreadable", set()) | {name}
+                return
+            low, high = float(values.min()), float(values.max())
+            seen = self.min_max_dict.get(name, (low, high))
+            self.min_max_dict[name] = (min(seen[0], low), max(seen[1], high))
+
+    class Histogram(originals[1]):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            record.append(self)
+
+    quantization._LayerOutputMinMaxCollector, quantization._LayerHistogramCollector = MinMax, Histogram
+    try:
+        yield record
+    finally:
+        quantization._LayerOutputMinMaxCollector, quantization._LayerHistogramCollector = originals
+
+
+def calibration_counts(block):
+    """(quantised layers that carry their calibrated range, quantised layers that need one) in a
+    quantised SymbolBlock's graph; a layer with float output (``enable_float_output``) needs none."""
+    import json
+    nodes = json.loads(block._cached_graph[1].tojson())["nodes"]
+    needed = [n.get("attrs", {}) for n in nodes
+              if (n["op"] == "_contrib_quantize_v2" or str(n.get("attrs", {}).get("quantized")).lower() == "true")
+              and str(n.get("attrs", {}).get("enable_float_output")).lower() != "true"]
+    return sum("min_calib_range" in attrs for attrs in needed), len(needed)
+
+
+@contextmanager
 def inference_in_training_mode(net):
     """While active, ``net`` runs imperatively and computes its inference function even while
     autograd records in training mode: BatchNorm normalises with its running statistics (and

@@ -10,6 +10,7 @@ import mxnet as mx
 
 from ..base.cpu import require_bf16
 from ..base.errors import ConfigError
+from ..base.gluon_internals import calibration_collectors, calibration_counts
 
 
 def fused(net, input_shape, ctx=None):
@@ -39,7 +40,11 @@ def bfloat16(net, input_shape, ctx=None):
 def int8(net, calib_images, batch_size=64, calib_mode="naive", ctx=None, to_input=None):
     """Post-training INT8 quantisation with calibration on ``calib_images`` (uint8 NCHW numpy),
     through ``mxnet.contrib.quantization.quantize_net_v2``; ``to_input`` maps a uint8 batch
-    to the net's float input (default: scale to [0, 1])."""
+    to the net's float input (default: scale to [0, 1]).
+
+    ``block.calibration`` is (quantised layers with their calibrated range, quantised layers that
+    need one; gluon_internals.calibration_counts): every range comes from the calibration images
+    (gluon_internals.calibration_collectors); ConfigError, one line, should one be missed."""
     from mxnet.contrib.quantization import quantize_net_v2
     if calib_mode not in ("naive", "entropy"):
         raise ConfigError(f"calib_mode must be naive or entropy, got {calib_mode!r}")
@@ -50,9 +55,13 @@ def int8(net, calib_images, batch_size=64, calib_mode="naive", ctx=None, to_inpu
         mx.gluon.data.ArrayDataset(images, mx.nd.zeros((len(images),))), batch_size=batch_size)
     net.hybridize(static_alloc=True, static_shape=True)
     net(images[:batch_size].as_in_context(ctx))
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), calibration_collectors([]):
         warnings.simplefilter("ignore")
         block = quantize_net_v2(net, quantized_dtype="auto", calib_mode=calib_mode, calib_data=loader,
                                 num_calib_examples=len(images), ctx=ctx)
+    block.calibration = calibration_counts(block)
+    if block.calibration[0] < block.calibration[1]:
+        raise ConfigError(f"INT8 calibration gave {block.calibration[0]} of {block.calibration[1]} quantised layers "
+                          "their range; the others would quantise at run time")
     block.hybridize(static_alloc=True, static_shape=True)
     return block
