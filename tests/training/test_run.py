@@ -16,8 +16,11 @@ from conftest import SMALL, dict_replace
 def test_resume_keeps_the_checkpoint_settings(fashion_dir, tmp_path):
     config = TrainConfig(data_dir=fashion_dir, epochs=1, out=str(tmp_path / "r"), **SMALL)
     train(config)
-    resumed = train(dict_replace(config, epochs=2, lr=0.5, resume=True))
+    with pytest.raises(ConfigError, match=r"has lr=0.1, --lr asks for 0.5; a resumed run keeps its settings"):
+        train(dict_replace(config, epochs=2, lr=0.5, resume=True))
+    resumed = train(TrainConfig(data_dir=fashion_dir, epochs=2, out=config.out, resume=True, progress=False))
     assert [h["lr"] for h in resumed.history] == [0.1, 0.1]
+    assert resumed.net.num_classes == 10 and len(resumed.history) == 2  # SMALL's size and limits came back
 
 
 def test_too_small_resize_for_the_model_fails_before_loading(tmp_path):
@@ -38,15 +41,20 @@ def test_image_folders_and_published_weights_set_channels_and_normalisation(tmp_
     run = resolve_run(TrainConfig(model="googlenet", image_folder=str(tmp_path), resize=64))
     assert (run.size, run.channels, run.dataset) == (64, 3, None)
     assert run.norm == ((0.485, 0.456, 0.406), (0.229, 0.224, 0.225))
-    timm = resolve_run(TrainConfig(model="inception_v3", image_folder=str(tmp_path), pretrained="w.safetensors"))
+    timm = resolve_run(TrainConfig(model="inception_v3", image_folder=str(tmp_path), pretrained="inception_v3.tv_in1k.safetensors"))
     assert timm.size == 299 and timm.norm == ((0.5,) * 3, (0.5,) * 3)
     assert timm.data.image_folder == str(tmp_path) and timm.data.verify is True
 
 
 def test_a_saved_config_keeps_its_run_defining_settings(tmp_path):
-    saved = dataclasses.asdict(TrainConfig(lr=0.05, resize=32, seed=3))
-    run = resolve_run(TrainConfig(lr=0.5, resize=64, seed=1, epochs=12, out=str(tmp_path)), saved)
+    """Settings left at their defaults take the run's; ones that may change mid-run change; a
+    run-defining one set otherwise is one line naming both values."""
+    saved = dataclasses.asdict(TrainConfig(lr=0.05, resize=32, seed=3, model="mnist_resnet"))
+    run = resolve_run(TrainConfig(epochs=12, ctx="cpu:0,1", out=str(tmp_path)), saved)
     assert (run.config.lr, run.size, run.config.seed, run.config.epochs) == (0.05, 32, 3, 12)
+    assert run.config.model == "mnist_resnet" and len(run.ctxs) == 2
+    with pytest.raises(ConfigError, match=r"has seed=3, --seed asks for 1"):
+        resolve_run(TrainConfig(seed=1, out=str(tmp_path)), saved)
 
 
 def test_two_cpu_contexts_are_resolved_before_any_work(tmp_path):

@@ -12,6 +12,7 @@ from gluon_googlenet.weights.torchfile import read_torch_state_dict
 import mxnet as mx
 import numpy as np
 import pytest
+from conftest import save_gluoncv_googlenet
 
 TESTS = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -123,11 +124,7 @@ def test_new_classes_keep_everything_but_the_classifier(tmp_path):
 
 
 def test_a_misfit_tensor_is_named_in_one_line(tmp_path):
-    from gluoncv.model_zoo import get_model as gluoncv_model
-    source = gluoncv_model("googlenet", pretrained=False)
-    source.initialize()
-    path = str(tmp_path / "googlenet.params")
-    source.save_parameters(path)
+    path = save_gluoncv_googlenet(tmp_path / "googlenet.params")
     arrays = mx.nd.load(path)
     arrays["inception4a.1.0.0.weight"] = mx.nd.zeros((96, 512, 1, 1))  # 4a's p2 reduce: 96x480x1x1
     mx.nd.save(path, arrays)
@@ -139,11 +136,7 @@ def test_a_misfit_tensor_is_named_in_one_line(tmp_path):
 
 def test_a_renamed_tensor_is_named_on_both_sides_in_one_line(tmp_path):
     """Weights are matched by name: one renamed tensor is the error, not a shape clash elsewhere."""
-    from gluoncv.model_zoo import get_model as gluoncv_model
-    source = gluoncv_model("googlenet", pretrained=False)
-    source.initialize()
-    path = str(tmp_path / "googlenet.params")
-    source.save_parameters(path)
+    path = save_gluoncv_googlenet(tmp_path / "googlenet.params")
     arrays = mx.nd.load(path)
     arrays["inception4a.p2.0.weight"] = arrays.pop("inception4a.1.0.0.weight")
     mx.nd.save(path, arrays)
