@@ -41,7 +41,8 @@ def test_image_folders_and_published_weights_set_channels_and_normalisation(tmp_
     run = resolve_run(TrainConfig(model="googlenet", image_folder=str(tmp_path), resize=64))
     assert (run.size, run.channels, run.dataset) == (64, 3, None)
     assert run.norm == ((0.485, 0.456, 0.406), (0.229, 0.224, 0.225))
-    timm = resolve_run(TrainConfig(model="inception_v3", image_folder=str(tmp_path), pretrained="inception_v3.tv_in1k.safetensors"))
+    timm = resolve_run(TrainConfig(model="inception_v3", image_folder=str(tmp_path),
+                                   pretrained="inception_v3.tv_in1k.safetensors"))
     assert timm.size == 299 and timm.norm == ((0.5,) * 3, (0.5,) * 3)
     assert timm.data.image_folder == str(tmp_path) and timm.data.verify is True
 
