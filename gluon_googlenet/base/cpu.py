@@ -33,6 +33,7 @@ ISA_CAPS = {
     "AVX512_CORE": ("AVX2", "AVX-512"),
     "AVX512_CORE_VNNI": ("AVX2", "AVX-512", "AVX512_VNNI", "AVX-VNNI"),
     "AVX512_CORE_BF16": ("AVX2", "AVX-512", "AVX512_VNNI", "AVX-VNNI", "AVX512_BF16"),
+    "AVX512_CORE_AMX": ("AVX2", "AVX-512", "AVX512_VNNI", "AVX-VNNI", "AVX512_BF16", "AMX"),
 }
 # The variable MXNet's oneDNN 2.4.4 reads (measured: it ignores ONEDNN_MAX_CPU_ISA, which only
 # newer oneDNN builds such as PyTorch's read).

@@ -134,6 +134,7 @@ def cmd_predict(args):
 def cmd_info(args):
     import json
 
+    from ..base.amx import precision_advice
     from ..base.cpu import FEATURES, cpu_info, machine_record
     record = machine_record()
     if args.json:
@@ -152,6 +153,9 @@ def cmd_info(args):
           f"{'available' if record['bf16'] else 'not supported on this CPU'}")
     vnni = "VNNI" if {"AVX512_VNNI", "AVX-VNNI"} & info.features else "no VNNI: slower"
     print(f"INT8 inference (fast.int8): available ({vnni})")
+    advice = precision_advice(info)
+    print(f"native here: bf16 {advice.bf16}, INT8 {advice.int8}; fastest for training: {advice.training}, "
+          f"for inference: {advice.inference}" + (f"; {advice.note}" if advice.note else ""))
     print(f"GPUs seen by MXNet: {record['gpus']}")
 
 

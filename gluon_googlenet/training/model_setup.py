@@ -1,14 +1,19 @@
 """A run's net and optimizer: built (fresh, from published weights or from a checkpoint), frozen
 where asked, hybridized; the Gluon Trainer with its kvstore; MXNet's AMP for bf16 / fp16."""
+import logging
+
 import mxnet as mx
 from mxnet import gluon
 
+from ..base.amx import precision_advice
 from ..base.cpu import require_bf16
 from ..base.errors import ConfigError
 from ..base.gluon_internals import freeze
 from ..weights.factory import get_model
 from ..weights.pretrained import pretrained_build_kwargs
 from .checkpoint import check_compatible, load_states, load_weights
+
+log = logging.getLogger("gluon_googlenet.train")
 
 _AMP_DTYPE = None  # the low precision MXNet's AMP was switched on for in this process
 
@@ -29,6 +34,9 @@ def enable_amp(precision, ctxs):
         raise ConfigError("--precision bf16 is MXNet's CPU path (oneDNN); on GPUs use fp16")
     if precision == "bf16":
         require_bf16("--precision bf16")
+        note = precision_advice().note
+        if note:
+            log.warning("%s", note)
     target = "bfloat16" if precision == "bf16" else "float16"
     if _AMP_DTYPE is not None:
         if _AMP_DTYPE != target:

@@ -18,6 +18,7 @@ from collections import namedtuple
 import mxnet as mx
 from mxnet import gluon
 
+from ..base.amx import refuse_amx
 from ..base.errors import DivergedError, Stopped
 from ..base.fileio import lock_run_folder, write_json
 from ..weights.export import export_model
@@ -46,6 +47,7 @@ def train(config):
     With ``config.resume`` the run's own settings come from its checkpoint (run.resolve_run).
     SIGTERM or SIGINT stops it after the current batch with a checkpoint to resume from
     (Stopped, exit code 143 or 130 on the command line)."""
+    refuse_amx("training")
     with run_output(config.verbose):
         kv = mx.kv.create("dist_sync") if config.kvstore == "dist_sync" else None  # DMLC_*: distributed.py
         resumed = read_resume(RunPaths(run_folder(config.out, kv))) if config.resume else None

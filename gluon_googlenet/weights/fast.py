@@ -8,6 +8,7 @@ import warnings
 
 import mxnet as mx
 
+from ..base.amx import refuse_amx
 from ..base.cpu import require_bf16
 from ..base.errors import ConfigError
 from ..base.gluon_internals import calibration_collectors, calibration_counts
@@ -46,6 +47,7 @@ def int8(net, calib_images, batch_size=64, calib_mode="naive", ctx=None, to_inpu
     need one; gluon_internals.calibration_counts): every range comes from the calibration images
     (gluon_internals.calibration_collectors); ConfigError, one line, should one be missed."""
     from mxnet.contrib.quantization import quantize_net_v2
+    refuse_amx("INT8 quantisation")
     if calib_mode not in ("naive", "entropy"):
         raise ConfigError(f"calib_mode must be naive or entropy, got {calib_mode!r}")
     ctx = ctx or mx.cpu()

@@ -1,0 +1,92 @@
+"""AMX, with the detection faked where the CPU has none (this project's machines so far): the
+switch refuses in one line where it cannot work, training and INT8 refuse to run under it, and the
+precision advice follows the documented rule."""
+import subprocess
+import sys
+
+from gluon_googlenet.base import amx, cpu
+from gluon_googlenet.base.errors import CpuFeatureError
+
+import pytest
+
+ZEN3 = cpu.CpuInfo("AMD EPYC (fake Zen 3)", 2, frozenset({"AVX2"}))
+ZEN4 = cpu.CpuInfo("AMD EPYC (fake Zen 4)", 2, frozenset({"AVX2", "AVX-512", "AVX512_BF16", "AVX512_VNNI"}))
+SAPPHIRE = cpu.CpuInfo("Intel Xeon (fake)", 2, frozenset({"AVX2", "AVX-512", "AVX512_BF16", "AVX512_VNNI", "AMX"}))
+
+ENABLE = """
+import sys
+from gluon_googlenet.base import amx, cpu
+info = cpu.CpuInfo("Intel Xeon (fake)", 2, frozenset({"AVX2", "AVX-512", "AVX512_BF16", "AVX512_VNNI", "AMX"}))
+amx.enable_amx(info, permission=lambda: True)
+import os
+print(os.environ["DNNL_MAX_CPU_ISA"], "mxnet" in sys.modules)
+"""
+
+
+def test_enable_amx_sets_the_cap_before_mxnet_loads_on_a_cpu_with_amx():
+    result = subprocess.run([sys.executable, "-c", ENABLE], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["AVX512_CORE_AMX", "False"]
+
+
+def test_enable_amx_refuses_in_one_line_where_it_cannot_work(monkeypatch):
+    import mxnet  # noqa: F401  (loaded: the cap can no longer take effect)
+    with pytest.raises(CpuFeatureError, match=r"^enable_amx\(\) must run before MXNet loads"):
+        amx.enable_amx(SAPPHIRE, permission=lambda: True)
+    monkeypatch.delitem(sys.modules, "mxnet")  # as if not loaded: the CPU decides
+    for info, permission in ((ZEN4, lambda: True), (SAPPHIRE, lambda: False)):
+        with pytest.raises(CpuFeatureError, match="AMX needs a CPU with AMX and Linux 5.16"):
+            amx.enable_amx(info, permission=permission)
+    assert not amx.amx_on()
+
+
+def test_training_and_int8_refuse_to_run_with_amx_on(monkeypatch, tmp_path):
+    from gluon_googlenet import TrainConfig, get_model, train
+    from gluon_googlenet.weights import fast
+
+    import numpy as np
+    monkeypatch.setenv("DNNL_MAX_CPU_ISA", "AVX512_CORE_AMX")
+    with pytest.raises(CpuFeatureError, match="^training cannot run with DNNL_MAX_CPU_ISA=AVX512_CORE_AMX"):
+        train(TrainConfig(out=str(tmp_path / "run")))
+    with pytest.raises(CpuFeatureError, match="^INT8 quantisation cannot run with DNNL_MAX_CPU_ISA"):
+        fast.int8(get_model("mnist_resnet"), np.zeros((4, 1, 28, 28), np.uint8))
+    assert not (tmp_path / "run").exists()
+
+
+@pytest.mark.slow
+def test_the_training_guard_is_one_line_from_the_command_line(tmp_path):
+    from conftest import run_cli
+    result = run_cli("train", "--epochs", "1", "--out", str(tmp_path / "run"),
+                     env={"DNNL_MAX_CPU_ISA": "AVX512_CORE_AMX"})
+    assert result.returncode == 1 and len(result.stderr.strip().splitlines()) == 1
+    assert "training cannot run with DNNL_MAX_CPU_ISA=AVX512_CORE_AMX" in result.stderr
+
+
+@pytest.mark.parametrize("info, bf16, int8, training, slower", [
+    (ZEN3, "none", "none", "fp32", False), (ZEN4, "AVX512_BF16", "VNNI", "bf16", False),
+    (SAPPHIRE, "AMX", "AMX", "fp32", True)])
+def test_precision_advice_per_cpu(info, bf16, int8, training, slower):
+    advice = amx.precision_advice(info)
+    assert (advice.bf16, advice.int8, advice.training) == (bf16, int8, training)
+    assert advice.inference.startswith("int8")
+    assert (advice.note is not None) == slower
+
+
+def test_info_says_what_runs_natively_here(capsys):
+    from gluon_googlenet import cli
+    assert cli.main(["info"]) == 0
+    line = next(line for line in capsys.readouterr().out.splitlines() if line.startswith("native here:"))
+    advice = amx.precision_advice()
+    assert line.startswith(f"native here: bf16 {advice.bf16}, INT8 {advice.int8}; fastest for training: "
+                           f"{advice.training}")
+
+
+def test_bf16_training_on_an_amx_cpu_says_it_is_slower_in_one_line(monkeypatch, caplog):
+    from gluon_googlenet.training import model_setup
+    monkeypatch.setattr(model_setup, "precision_advice", lambda: amx.precision_advice(SAPPHIRE))
+    monkeypatch.setattr(model_setup, "require_bf16", lambda what: None)
+    monkeypatch.setattr(model_setup, "_AMP_DTYPE", "bfloat16")  # AMP itself stays off in this process
+    import mxnet as mx
+    with caplog.at_level("WARNING", logger="gluon_googlenet.train"):
+        model_setup.enable_amp("bf16", [mx.cpu()])
+    assert [r.getMessage() for r in caplog.records] == [amx.precision_advice(SAPPHIRE).note]
