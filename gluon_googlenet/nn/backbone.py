@@ -6,6 +6,8 @@ features the classifier reads), so ``net(x)`` equals ``forward_head(forward_feat
 ``net.num_features``; ``net.reset_classifier(num_classes)``. ``FeatureNet(net, out_indices)``: one
 graph with a feature map per level (``net.feature_info``: channels, reduction, layer of each).
 """
+import warnings
+
 import mxnet as mx
 from mxnet import nd
 from mxnet.gluon import nn
@@ -132,7 +134,9 @@ class FeatureNet(HybridBlock):
     def forward(self, x, *args):
         if isinstance(x, nd.NDArray):
             check_input_shape(x.shape, self)
-        return super().forward(x, *args)
+        with warnings.catch_warnings():  # levels before the last leave the later stages out on purpose
+            warnings.filterwarnings("ignore", message=r"Parameter .* is not used by any computation")
+            return super().forward(x, *args)
 
     def hybrid_forward(self, F, x):
         outs = self._walk(F, x, max(self._levels), taps=set(self._levels))[1]
