@@ -114,49 +114,31 @@ def load_structural(net, arrays, ctx):
 
 
 @contextmanager
-def calibration_collectors(record):
-    """While active, MXNet's INT8 calibration collectors (mxnet.contrib.quantization, naive and
-    entropy) append themselves to ``record``, and the min/max one reads each layer output through a
-    copy, as MXNet's histogram collector does, and keeps the names of outputs it cannot read in
-    ``unreadable`` instead of raising inside MXNet's monitor callback (there an error is printed,
-    ignored and the layer left uncalibrated). Whether every quantised layer got its range is
-    ``calibration_counts``'s to say."""
-    import ctypes
-
-    import mxnet as mx
-    from mxnet.base import NDArrayHandle, py_str
+def tolerant_calibration():
+    """While active, MXNet's INT8 calibration collectors (mxnet.contrib.quantization's min/max and
+    histogram ones) skip a layer output they cannot read (MXNet 1.9.1 cannot read some oneDNN-layout
+    views, a final FullyConnected's output among them) instead of raising inside MXNet's monitor
+    callback, where the error is printed, ignored and the layer left without its range. Whether
+    every quantised layer still got its range is ``calibration_counts``'s to say."""
+    from mxnet.base import MXNetError
     from mxnet.contrib import quantization
-    from mxnet.ndarray import NDArray
-    originals = quantization._LayerOutputMinMaxCollector, quantization._LayerHistogramCollector
+    classes = quantization._LayerOutputMinMaxCollector, quantization._LayerHistogramCollector
+    originals = [cls.collect for cls in classes]
 
-    class MinMax(originals[0]):
-        def __init__(self, *args, **kwargs):
-            super().__init__(*args, **kwargs)
-            record.append(self)
-
-        def collect(self, name, arr):
-            name = py_str(name)
-            if name not in self.include_layer:
-                return
+    def skipping_unreadable(collect):
+        def call(self, name, arr):
             try:
-                values = NDArray(ctypes.cast(arr, NDArrayHandle), writable=False).copyto(mx.cpu()).asnumpy()
-            except mx.base.MXNetError:  # a oneDNN-layout view MXNet 1.9.1 cannot copy out
-                self.unreadable = getattr(self, "unreadable", set()) | {name}
-                return
-            low, high = float(values.min()), float(values.max())
-            seen = self.min_max_dict.get(name, (low, high))
-            self.min_max_dict[name] = (min(seen[0], low), max(seen[1], high))
-
-    class Histogram(originals[1]):
-        def __init__(self, *args, **kwargs):
-            super().__init__(*args, **kwargs)
-            record.append(self)
-
-    quantization._LayerOutputMinMaxCollector, quantization._LayerHistogramCollector = MinMax, Histogram
+                collect(self, name, arr)
+            except MXNetError:
+                pass
+        return call
+    for cls, collect in zip(classes, originals):
+        cls.collect = skipping_unreadable(collect)
     try:
-        yield record
+        yield
     finally:
-        quantization._LayerOutputMinMaxCollector, quantization._LayerHistogramCollector = originals
+        for cls, collect in zip(classes, originals):
+            cls.collect = collect
 
 
 def calibration_counts(block):

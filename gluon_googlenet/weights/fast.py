@@ -11,7 +11,7 @@ import mxnet as mx
 from ..base.amx import refuse_amx
 from ..base.cpu import require_bf16
 from ..base.errors import ConfigError
-from ..base.gluon_internals import calibration_collectors, calibration_counts
+from ..base.gluon_internals import calibration_counts, tolerant_calibration
 
 
 def fused(net, input_shape, ctx=None):
@@ -45,7 +45,7 @@ def int8(net, calib_images, batch_size=64, calib_mode="naive", ctx=None, to_inpu
 
     ``block.calibration`` is (quantised layers with their calibrated range, quantised layers that
     need one; gluon_internals.calibration_counts): every range comes from the calibration images
-    (gluon_internals.calibration_collectors); ConfigError, one line, should one be missed."""
+    (gluon_internals.tolerant_calibration); ConfigError, one line, should one be missed."""
     from mxnet.contrib.quantization import quantize_net_v2
     refuse_amx("INT8 quantisation")
     if calib_mode not in ("naive", "entropy"):
@@ -57,7 +57,7 @@ def int8(net, calib_images, batch_size=64, calib_mode="naive", ctx=None, to_inpu
         mx.gluon.data.ArrayDataset(images, mx.nd.zeros((len(images),))), batch_size=batch_size)
     net.hybridize(static_alloc=True, static_shape=True)
     net(images[:batch_size].as_in_context(ctx))
-    with warnings.catch_warnings(), calibration_collectors([]):
+    with warnings.catch_warnings(), tolerant_calibration():
         warnings.simplefilter("ignore")
         block = quantize_net_v2(net, quantized_dtype="auto", calib_mode=calib_mode, calib_data=loader,
                                 num_calib_examples=len(images), ctx=ctx)
