@@ -29,11 +29,6 @@ class RunPosition:
         self.epoch, self.batch, self.history = state["epoch"], state.get("batch", 0), list(state["history"])
         self._saved_totals = state.get("epoch_totals") if self.batch else None
 
-    @property
-    def started_mid_epoch(self):
-        """True while the current epoch goes on from a mid-epoch checkpoint."""
-        return self.batch > 0
-
     def begin_epoch(self, desc):
         """Set the sampler to this epoch's order, less the batches already done; return the
         epoch's EpochTotals (going on from the checkpoint's, mid-epoch)."""

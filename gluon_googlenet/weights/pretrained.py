@@ -135,17 +135,17 @@ def table_names(net):
     return renamed
 
 
-def match_tensors(net, arrays, path, table, skip=()):
-    """{our table name (table_names): the file's tensor name} for every parameter of ``net`` outside the
-    parts in ``skip`` (head, aux1, aux2). CheckpointError, one line naming the tensor on both sides,
-    for a tensor the file lacks, a shape that differs, or a file tensor no parameter takes. Aux
-    heads the file has none of keep their initialisation."""
+def match_tensors(net, params, arrays, path, table, skip=()):
+    """{our table name: the file's tensor name} for every parameter of ``net`` (``params``: its
+    table_names) outside the parts in ``skip`` (head, aux1, aux2). CheckpointError, one line
+    naming the tensor on both sides, for a tensor the file lacks, a shape that differs, or a file
+    tensor no parameter takes. Aux heads the file has none of keep their initialisation."""
     model, file = getattr(net, "model_name", type(net).__name__), os.path.basename(str(path))
-    stray = sorted(n for n in arrays if n not in table.unused and n not in set(table.pairs.values())
-                   and not n.endswith("num_batches_tracked"))
+    known = table.unused | set(table.pairs.values())
+    stray = sorted(n for n in arrays if n not in known and not n.endswith("num_batches_tracked"))
     in_file = {_part(ours) for ours, theirs in table.pairs.items() if theirs in arrays}
     matched, kept = {}, set()
-    for ours, param in table_names(net).items():
+    for ours, param in params.items():
         part, theirs = _part(ours), table.pairs.get(ours)
         if part in skip or (part.startswith("aux") and part not in in_file):
             kept.add(part)
@@ -173,7 +173,7 @@ def load_into(net, arrays, path, table, skip=()):
     """Set ``net``'s parameters from ``arrays`` (a file's tensors) as ``match_tensors`` pairs them;
     parts in ``skip`` keep their values. Returns how many were set."""
     params = table_names(net)
-    matched = match_tensors(net, arrays, path, table, skip)
+    matched = match_tensors(net, params, arrays, path, table, skip)
     for ours, theirs in matched.items():
         params[ours].set_data(mx.nd.array(arrays[theirs], dtype=params[ours].dtype))
     return len(matched)
@@ -231,8 +231,8 @@ TIMM_TAGS = {
     "inception_v4": {"tf_in1k": _HALF},
     "inception_resnet_v2": {"tf_ens_adv_in1k": _HALF, "tf_in1k": _HALF},
 }
-Preprocessing = namedtuple("Preprocessing", "mean std crop_pct interpolation input_size how")
-Preprocessing.__doc__ = "What a weights file expects, and how that was found out (for messages and list_pretrained)."
+Preprocessing = namedtuple("Preprocessing", "mean std crop_pct interpolation input_size")
+Preprocessing.__doc__ = "What a weights file expects: mean, std, centre-crop share, resize interpolation, side."
 
 
 def timm_preprocessing(name, path, mean=None, std=None):
@@ -240,11 +240,11 @@ def timm_preprocessing(name, path, mean=None, std=None):
     ``config.json`` beside it (as model hubs store timm weights: its pretrained_cfg), else the
     tag in its name (TIMM_TAGS); ConfigError, one line, when none of them says."""
     published = _published(name, SOURCES["timm"])
-    base = Preprocessing(None, None, published.crop_pct, published.interpolation, published.input_size, None)
+    base = Preprocessing(None, None, published.crop_pct, published.interpolation, published.input_size)
     if mean is not None or std is not None:
         if mean is None or std is None:
             raise ConfigError("give both mean= and std= (per channel, RGB in [0, 1])")
-        return base._replace(mean=tuple(mean), std=tuple(std), how="given")
+        return base._replace(mean=tuple(mean), std=tuple(std))
     config_file = os.path.join(os.path.dirname(os.path.abspath(str(path))), "config.json")
     if os.path.isfile(config_file):
         try:
@@ -253,7 +253,7 @@ def timm_preprocessing(name, path, mean=None, std=None):
             return base._replace(mean=tuple(cfg["mean"]), std=tuple(cfg["std"]),
                                  crop_pct=cfg.get("crop_pct", base.crop_pct),
                                  interpolation=cfg.get("interpolation", base.interpolation),
-                                 input_size=cfg.get("input_size", (3, base.input_size))[-1], how=config_file)
+                                 input_size=cfg.get("input_size", (3, base.input_size))[-1])
         except (ValueError, KeyError, TypeError, AttributeError):
             raise ConfigError(f"{config_file} has no readable pretrained_cfg with mean and std") from None
     where = os.path.abspath(str(path))
@@ -261,7 +261,7 @@ def timm_preprocessing(name, path, mean=None, std=None):
             or f"_{tag}" in where]
     if len(tags) == 1:
         tag_mean, tag_std = TIMM_TAGS[name][tags[0]]
-        return base._replace(mean=tag_mean, std=tag_std, how=f"timm tag {tags[0]}")
+        return base._replace(mean=tag_mean, std=tag_std)
     known = ", ".join(f"{name}.{t}" for t in TIMM_TAGS.get(name, {}))
     raise ConfigError(f"cannot tell the preprocessing of {path}: no config.json beside it and no timm tag in its "
                       f"name ({known}); put the file's config.json beside it or pass mean= and std=")
@@ -278,7 +278,7 @@ def pretrained_cfg(name, weights, in_channels=3, source=None, mean=None, std=Non
         prep = timm_preprocessing(name, weights, mean, std)
     else:
         prep = Preprocessing(mean or source.mean, std or source.std, published.crop_pct, published.interpolation,
-                             published.input_size, source.name)
+                             published.input_size)
     mean, std = channel_stats(prep.mean, prep.std, in_channels)
     side = prep.input_size
     return PretrainedCfg(source.name, (in_channels, side, side), mean, std, prep.interpolation,
