@@ -3,7 +3,6 @@
 Each imports what it uses when it runs, so parsing (``--help``, usage errors) needs no MXNet.
 Importing the package has set OMP_NUM_THREADS before any verb loads MXNet.
 """
-import sys
 
 from .. import __version__
 from ..base.errors import GluonGoogLeNetError
@@ -64,40 +63,21 @@ def cmd_export(args):
     print("\n".join(paths))
 
 
-class _PrintLog:
-    """While active, the package's log messages (epoch lines) go to stdout."""
-
-    def __enter__(self):
-        import logging
-        self.logger = logging.getLogger("gluon_googlenet")
-        self.handler = logging.StreamHandler(sys.stdout)
-        self.handler.setFormatter(logging.Formatter("%(message)s"))
-        self.logger.addHandler(self.handler)
-        self.level, self.propagate = self.logger.level, self.logger.propagate
-        self.logger.setLevel(logging.INFO)
-        self.logger.propagate = False  # once, even where a root handler exists (MXNet's AMP adds one)
-        return self
-
-    def __exit__(self, *exc):
-        self.logger.removeHandler(self.handler)
-        self.logger.setLevel(self.level)
-        self.logger.propagate = self.propagate
-
-
 def cmd_train(args):
     import dataclasses
 
-    from ..training.config import PRESETS, TrainConfig
+    from ..training.config import PRESETS, TrainConfig, momentum_problem
+    from ..training.progress import run_output
     from ..training.trainer import train
     if args.momentum is not None and (args.optimizer or TrainConfig.optimizer) != "nag":
-        args.parser.error(f"--momentum is for --optimizer nag; {args.optimizer or TrainConfig.optimizer} "
-                          "takes none (sgd is the book's plain SGD)")
+        args.parser.error(momentum_problem(args.optimizer or TrainConfig.optimizer))
     fields = {f.name for f in dataclasses.fields(TrainConfig)}
     values = dict(PRESETS[args.preset])
     values.update({k: v for k, v in vars(args).items() if k in fields and v is not None})
     values.setdefault("out", f"runs/{values.get('model', TrainConfig.model)}")
-    with _PrintLog():
-        result = train(TrainConfig(**values))
+    config = TrainConfig(**values)
+    with run_output(config.verbose, to_stdout=True):  # the command line prints, whatever logging says
+        result = train(config)
     if args.report:
         from ..viz.report import build_report
         print(f"report: {build_report(result.out)}")

@@ -93,6 +93,12 @@ def lr_at(config, epoch):
     raise ConfigError(f"unknown --lr-schedule {schedule!r}; use constant, cosine or step:E1,E2")
 
 
+def momentum_problem(optimizer, momentum=None):
+    """Why --momentum (``momentum``, where known) does not go with ``optimizer``: only nag takes it."""
+    given = "" if momentum is None else f" {momentum:g}"
+    return f"--momentum{given} is for --optimizer nag; {optimizer} takes none (sgd is the book's plain SGD)"
+
+
 def validate(config):
     """ConfigError for settings that cannot work, before anything is loaded or written."""
     checks = [
@@ -102,8 +108,7 @@ def validate(config):
         (config.wd >= 0, f"--wd must be >= 0, got {config.wd}"),
         (config.optimizer in OPTIMIZERS, f"--optimizer must be one of {', '.join(OPTIMIZERS)}"),
         (config.optimizer == "nag" or config.momentum == TrainConfig.momentum,
-         f"--momentum {config.momentum:g} is for --optimizer nag; {config.optimizer} takes none "
-         "(sgd is the book's plain SGD)"),
+         momentum_problem(config.optimizer, config.momentum)),
         (config.precision in PRECISIONS, f"--precision must be one of {', '.join(PRECISIONS)}"),
         (config.kvstore in (None, *KVSTORES),
          f"--kvstore must be one of {', '.join(KVSTORES)}, got {config.kvstore!r}"),

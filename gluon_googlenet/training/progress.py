@@ -25,16 +25,17 @@ EVAL_COST = 1 / 3  # a test batch costs about a third of a training step (forwar
 
 
 @contextmanager
-def run_output(verbose):
+def run_output(verbose, to_stdout=False):
     """While a run trains, its lines (start, estimate, one per epoch) go to stdout as the command
     line prints them, unless the caller has configured logging (a handler on the root or the
-    package's logger): then they go where the caller said, once. ``verbose`` 0: warnings only."""
+    package's logger): then they go where the caller said, once. ``to_stdout``: to stdout even
+    then (the command line). ``verbose`` 0: warnings only."""
     logger = logging.getLogger("gluon_googlenet")
     saved = logger.level, logger.propagate
     handler = None
     if verbose == 0:
         logger.setLevel(logging.WARNING)
-    elif not (logger.handlers or logging.getLogger().handlers):
+    elif to_stdout or not (logger.handlers or logging.getLogger().handlers):
         handler = logging.StreamHandler(sys.stdout)
         handler.setFormatter(logging.Formatter("%(message)s"))
         logger.addHandler(handler)
