@@ -1,18 +1,21 @@
 """The command line's parser, built from shared parts: one parent parser per option group
-(model, devices, data, checkpoint, image, output), one help text per option, and a table of
-verbs from which the sub-commands and the description are made. Parsing needs no MXNet."""
+(model, devices, data, checkpoint, image, output), one help text per option (options.py), and a
+table of verbs from which the sub-commands and the description are made. Parsing needs no MXNet."""
 import argparse
-import math
 from collections import namedtuple
 
 from .. import __version__
 from . import commands
-
-CTX_HELP = "device(s): cpu, gpu, gpu:0,1 or cpu:0,1 (default: cpu); verbs that run one image use the first"
-DATA_DIR_HELP = "folder with the IDX files (default: the run's, else the usual places)"
-NO_VERIFY_HELP = "skip the MD5 check of the data files (default: check, as the run did)"
-MODEL_HELP = "registered model (default: googlenet_d2l; all: %(choices)s)"
-LIMIT_TEST_HELP = "use the first N test images (0: all; default: the run's)"
+from .options import (
+    CTX_HELP,
+    DATA_DIR_HELP,
+    LIMIT_TEST_HELP,
+    MODEL_HELP,
+    NO_VERIFY_HELP,
+    optional_positive,
+    positive,
+)
+from .train_options import add_train_options
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -22,76 +25,20 @@ class OneLineParser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
 
 
-# --- value types: a bad value is a usage error (exit 2) before anything is loaded ---------------
-def _number(text, kind):
-    try:
-        return kind(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"invalid {kind.__name__} value: {text!r}") from None
-
-
-def positive(text):
-    """An int >= 1."""
-    value = _number(text, int)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
-    return value
-
-
-def optional_positive(text):
-    """An int >= 1, or 0 / none / all for no limit (None)."""
-    return None if text in ("0", "none", "all") else positive(text)
-
-
-def positive_float(text):
-    """A finite float > 0."""
-    value = _number(text, float)
-    if not (math.isfinite(value) and value > 0):
-        raise argparse.ArgumentTypeError(f"must be a positive number, got {text}")
-    return value
-
-
-def nonnegative_float(text):
-    """A finite float >= 0."""
-    value = _number(text, float)
-    if not (math.isfinite(value) and value >= 0):
-        raise argparse.ArgumentTypeError(f"must be >= 0, got {text}")
-    return value
-
-
-def fraction(text):
-    """A float strictly between 0 and 1."""
-    value = _number(text, float)
-    if not 0 < value < 1:
-        raise argparse.ArgumentTypeError(f"must be between 0 and 1, got {text}")
-    return value
-
-
-def lr_schedule(text):
-    """constant, cosine or step:E1,E2,... with whole epochs."""
-    if text in ("constant", "cosine"):
-        return text
-    epochs = text[5:].split(",") if text.startswith("step:") else []
-    if not epochs or not all(e.strip().isdigit() for e in epochs):
-        raise argparse.ArgumentTypeError(f"use constant, cosine or step:E1,E2 (e.g. step:5,8), got {text!r}")
-    return text
-
-
 # --- shared option groups, one parent parser each --------------------------------------------
 def _parent():
     return argparse.ArgumentParser(add_help=False)
 
 
-def model_options(size=True):
-    """--model, --classes, --channels (and --size): the net to build."""
+def model_options():
+    """--model, --classes, --channels and --size: the net to build."""
     from ..nn.registry import list_models
     p = _parent()
     group = p.add_argument_group("model")
     group.add_argument("--model", default="googlenet_d2l", choices=list_models(), metavar="NAME", help=MODEL_HELP)
     group.add_argument("--classes", type=positive, help="number of classes (default: the model's)")
     group.add_argument("--channels", type=positive, help="input channels (default: the model's)")
-    if size:
-        group.add_argument("--size", type=positive, help="input height and width (default: the model's)")
+    group.add_argument("--size", type=positive, help="input height and width (default: the model's)")
     return p
 
 
@@ -214,11 +161,6 @@ def _data(p):
                                  "$MXNET_HOME/datasets/NAME, where the package looks)")
 
 
-def _train(p):
-    from .train_options import add_train_options
-    add_train_options(p)
-
-
 Verb = namedtuple("Verb", "name help run parents own")
 VERBS = (
     Verb("shapes", "print the output shape of every stage", commands.cmd_shapes, ("model", "ctx"), _shapes),
@@ -230,7 +172,8 @@ VERBS = (
     Verb("zoo", "table of every model: parameters, mult-adds, input sizes", commands.cmd_zoo, (), _zoo),
     Verb("diagram", "draw the network with mx.viz.plot_network (Graphviz)", commands.cmd_diagram,
          ("model", "ctx"), _diagram),
-    Verb("train", "train on Fashion-MNIST, MNIST or an image folder (d2l defaults)", commands.cmd_train, (), _train),
+    Verb("train", "train on Fashion-MNIST, MNIST or an image folder (d2l defaults)", commands.cmd_train, (),
+         add_train_options),
     Verb("launch", "train on the distributed kvstore with local worker processes", commands.cmd_launch, (),
          _launch),
     Verb("evaluate", "test accuracy, per-class accuracy, confusion matrix PNG", commands.cmd_evaluate,

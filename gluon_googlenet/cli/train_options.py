@@ -3,7 +3,7 @@
 Their defaults are None, so a --preset sits below explicit flags and --resume can tell a flag given
 on the command line from one left alone; the help shows each TrainConfig default.
 """
-from . import parser as shared
+from . import options as shared
 
 
 def add_train_options(p):
