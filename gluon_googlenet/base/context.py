@@ -9,7 +9,7 @@ runtime and math libraries (cudart, cuBLAS, cuFFT, cuRAND, cuSOLVER, NVRTC), cuD
 """
 import mxnet as mx
 
-from .errors import ContextError
+from .errors import ConfigError, ContextError
 
 WHEEL_ARCHS = (50, 86)  # sm_50 .. sm_86: the kernels MXNet 1.9.1's CUDA wheels carry
 
@@ -27,6 +27,20 @@ def check_gpu_capability(index, capability):
             f"GPU {index} has compute capability {capability // 10}.{capability % 10} (sm_{capability}); MXNet "
             f"1.9.1's CUDA wheels carry kernels for sm_{low}..sm_{high} only and no PTX, so no MXNet 1.9.1 wheel "
             "runs on it (its first kernel would crash): use a GPU from Maxwell to Ada (sm_50..sm_89), or --ctx cpu")
+
+
+def check_precision(precision, ctxs):
+    """ConfigError (one line) unless ``ctxs`` can run ``precision``: fp16 (AMP's float16) on GPUs,
+    bf16 on a CPU whose oneDNN has it (base.cpu.require_bf16), fp32 anywhere."""
+    from .cpu import require_bf16
+    on_gpu = all(c.device_type == "gpu" for c in ctxs)
+    if precision == "fp16" and not on_gpu:
+        raise ConfigError("--precision fp16 (float16 AMP) needs GPU contexts (--ctx gpu); "
+                          "on a CPU use --precision bf16")
+    if precision == "bf16" and on_gpu:
+        raise ConfigError("--precision bf16 is MXNet's CPU path (oneDNN); on GPUs use fp16")
+    if precision == "bf16":
+        require_bf16("--precision bf16")
 
 
 def parse_ctx(spec="cpu", gpus=None):

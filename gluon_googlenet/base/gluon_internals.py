@@ -7,6 +7,8 @@ fails loudly if an MXNet release changes them. Everything else here uses public 
 import functools
 from contextlib import contextmanager
 
+from .errors import CheckpointError
+
 
 def child_blocks(block):
     """(name, child) pairs of ``block``'s registered children, in registration order."""
@@ -98,19 +100,24 @@ def named_as(block_class, alias):
     return type(f"{block_class.__name__}As{alias.title()}", (block_class,), {"_alias": lambda self: alias})
 
 
-def load_structural(net, arrays, ctx):
+def load_structural(net, arrays, ctx, source="checkpoint"):
     """Set ``net``'s parameters from ``arrays`` ({dotted path: NDArray}, the names
     ``save_parameters`` writes) on ``ctx``, as ``load_parameters`` does, but from memory: no
-    file is written. ValueError names a parameter missing from ``arrays`` or not in ``net``;
-    a shape that differs raises MXNet's AssertionError."""
+    file is written. CheckpointError, one line naming ``source`` (a file), for a parameter
+    missing from ``arrays`` or not in ``net``, or a shape that differs."""
+    from mxnet.base import MXNetError
     params = structural_params(net)
     missing = [name for name in params if name not in arrays]
     extra = [name for name in arrays if name not in params]
-    if missing or extra:
-        raise ValueError(f"parameter {missing[0]!r} is missing" if missing else
-                         f"it has parameter {extra[0]!r}, which this model has not")
-    for name, value in arrays.items():
-        params[name]._load_init(value, ctx)
+    problem = (f"parameter {missing[0]!r} is missing" if missing else
+               f"it has parameter {extra[0]!r}, which this model has not" if extra else None)
+    try:
+        for name, value in ({} if problem else arrays).items():
+            params[name]._load_init(value, ctx)
+    except (AssertionError, ValueError, MXNetError) as err:
+        problem = str(err).split("\n")[0][:200]
+    if problem:
+        raise CheckpointError(f"{source} does not fit this model: {problem}")
 
 
 @contextmanager

@@ -101,15 +101,6 @@ def check_compatible(meta, path, model, model_kwargs=None):
                 f"(a checkpoint of {meta.get('model')} with {saved_kwargs.get('num_classes')} classes)")
 
 
-def load_weights(net, params, ctx, path="checkpoint"):
-    """Load ``params`` (structural names) into ``net`` on ``ctx``; CheckpointError on mismatch."""
-    try:
-        load_structural(net, params, ctx)
-    except (AssertionError, ValueError, mx.base.MXNetError) as err:
-        first = str(err).split("\n")[0][:200]
-        raise CheckpointError(f"{path} does not fit this model: {first}") from None
-
-
 def load_states(trainer, states):
     """Restore a Gluon Trainer's optimizer state from bytes saved by ``save_checkpoint``."""
     with tempfile.TemporaryDirectory() as scratch:
@@ -124,6 +115,6 @@ def load_model(path, ctx=None):
     meta, params, _ = read_checkpoint(path)
     ctx = ctx or [mx.cpu()]
     net = build_model(meta["model"], **saved_model_kwargs(meta))
-    load_weights(net, params, ctx, path)
+    load_structural(net, params, ctx, path)
     net.class_names = tuple(meta["class_names"]) if meta.get("class_names") else None
     return net, meta

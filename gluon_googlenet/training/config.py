@@ -131,9 +131,9 @@ def validate(config):
         raise ConfigError(f"bad --lr-schedule {config.lr_schedule!r}; write e.g. step:5,8") from None
 
 
-def input_side(config, default_side):
-    """Side of the square images fed to the net: --resize, else ``default_side`` (the model's);
+def input_side(config):
+    """Side of the square images --resize asks for, or None for the model's own;
     --resize 0 keeps the IDX files' 28."""
     if config.resize is None:
-        return default_side
+        return None
     return config.resize or 28

@@ -6,37 +6,29 @@ import mxnet as mx
 from mxnet import gluon
 
 from ..base.amx import precision_advice
-from ..base.cpu import require_bf16
 from ..base.errors import ConfigError
-from ..base.gluon_internals import freeze
+from ..base.gluon_internals import freeze, load_structural
 from ..weights.factory import get_model
-from ..weights.pretrained import pretrained_build_kwargs
-from .checkpoint import check_compatible, load_states, load_weights
+from .checkpoint import check_compatible, load_states
 
 log = logging.getLogger("gluon_googlenet.train")
 
 _AMP_DTYPE = None  # the low precision MXNet's AMP was switched on for in this process
 
 
-def enable_amp(precision, ctxs):
-    """Turn on MXNet AMP for ``precision`` ('bf16' on CPU, 'fp16' on GPU) in this process.
+def enable_amp(precision):
+    """Turn on MXNet AMP for ``precision`` ('bf16' on CPU, 'fp16' on GPU; the devices are checked
+    by base.context.check_precision) in this process.
 
     AMP patches MXNet's operators for the whole process, before the net is built; a process
-    can use one low precision only. bf16 is refused at once on a CPU whose oneDNN lacks it.
+    can use one low precision only. On a CPU where bf16 training is slower than fp32 (amx.py's
+    precision_advice) a warning says so.
     """
     global _AMP_DTYPE
     from mxnet.contrib import amp
-    on_gpu = all(c.device_type == "gpu" for c in ctxs)
-    if precision == "fp16" and not on_gpu:
-        raise ConfigError("--precision fp16 (float16 AMP) needs GPU contexts (--ctx gpu); "
-                          "on a CPU use --precision bf16")
-    if precision == "bf16" and on_gpu:
-        raise ConfigError("--precision bf16 is MXNet's CPU path (oneDNN); on GPUs use fp16")
-    if precision == "bf16":
-        require_bf16("--precision bf16")
-        note = precision_advice().note
-        if note:
-            log.warning("%s", note)
+    note = precision_advice().note if precision == "bf16" else None
+    if note:
+        log.warning("%s", note)
     target = "bfloat16" if precision == "bf16" else "float16"
     if _AMP_DTYPE is not None:
         if _AMP_DTYPE != target:
@@ -69,37 +61,29 @@ def make_trainer(net, run, states=None):
 def build_net(run, num_classes, resumed=None):
     """The run's net for ``num_classes`` classes, hybridized, and the keyword arguments it was
     built with: Xavier-initialised from the run's seed, or started from published weights
-    (``pretrained``), or the checkpoint's weights (``resumed``: a trainer.Resumed); the stages in
-    ``freeze`` kept fixed."""
+    (``pretrained``), or the checkpoint's weights (``resumed``: a run_files.Resumed); the stages
+    in ``freeze`` kept fixed (ConfigError, one line, for a stage the net has not)."""
     config = run.config
     model_kwargs = {"num_classes": num_classes, "in_channels": run.channels, "input_size": run.size}
     if config.aux_logits:
         model_kwargs["aux_logits"] = True
-    if config.pretrained:
-        model_kwargs.update(pretrained_build_kwargs(config.model, config.pretrained))
+    model_kwargs.update(run.build)
     if resumed:
         check_compatible(resumed.meta, resumed.path, model=config.model, model_kwargs=model_kwargs)
-        net = get_model(config.model, **model_kwargs)
-        load_weights(net, resumed.params, run.ctxs, resumed.path)
-    elif config.pretrained:
-        mx.random.seed(config.seed)  # the new classifier's initialisation
-        weights = True if config.pretrained == "gluoncv" else config.pretrained
-        net = get_model(config.model, pretrained=weights, ctx=list(run.ctxs), **model_kwargs)
-    else:
-        net = get_model(config.model, **model_kwargs)
-        mx.random.seed(config.seed)
+    weights = None if resumed or not config.pretrained else (
+        True if config.pretrained == "gluoncv" else config.pretrained)
+    mx.random.seed(config.seed)  # the initialisation of a new net or of a new classifier
+    net = get_model(config.model, pretrained=weights, ctx=list(run.ctxs), **model_kwargs)
+    if resumed:
+        load_structural(net, resumed.params, run.ctxs, resumed.path)
+    elif not weights:
         net.initialize(mx.init.Xavier(), ctx=list(run.ctxs))
-    for stage in _frozen_stages(net, config.freeze):
-        freeze(getattr(net, stage))
-    net.hybridize(static_alloc=True, static_shape=True)
-    return net, model_kwargs
-
-
-def _frozen_stages(net, freeze_list):
-    """Stage names of ``--freeze`` (comma-separated), checked against the net's stages."""
-    names = [n.strip() for n in (freeze_list or "").split(",") if n.strip()]
-    unknown = [n for n in names if n not in net.stage_names]
+    frozen = [n.strip() for n in (config.freeze or "").split(",") if n.strip()]
+    unknown = [n for n in frozen if n not in net.stage_names]
     if unknown:
         raise ConfigError(f"--freeze: {net.model_name} has no stage {unknown[0]!r}; its stages: "
                           f"{', '.join(net.stage_names)}")
-    return names
+    for stage in frozen:
+        freeze(getattr(net, stage))
+    net.hybridize(static_alloc=True, static_shape=True)
+    return net, model_kwargs

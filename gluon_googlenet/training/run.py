@@ -1,17 +1,18 @@
 """A training run resolved once: ``resolve_run`` turns a TrainConfig (and a resumed
 checkpoint's saved settings) into a ``Run``: settings checked, the model spec and the data
-set spec looked up, the input side settled as one number, the input normalisation, devices,
-the run folder's paths and this worker's place. Nothing is read or written here.
+set spec looked up, the input side settled as one number, the input normalisation and build
+settings of published weights, the devices (checked for the precision), the run folder's paths
+and this worker's place. Nothing is read or written here.
 """
 import dataclasses
 import logging
 import os
 from typing import Optional
 
-from ..base.context import parse_ctx
+from ..base.context import check_precision, parse_ctx
 from ..base.errors import ConfigError
 from ..nn.registry import ModelSpec, get_spec
-from ..weights.pretrained import IMAGENET_MEAN, IMAGENET_STD, pretrained_cfg
+from ..weights.pretrained import IMAGENET_MEAN, IMAGENET_STD, pretrained_build_kwargs, pretrained_cfg
 from .config import RUN_DEFINING, DataSource, TrainConfig, data_source, input_side, validate
 from .datasets import DatasetSpec, get_dataset_spec
 
@@ -43,6 +44,7 @@ class Run:
     dataset: Optional[DatasetSpec]   # None: an image folder
     channels: int
     norm: tuple                      # (mean, std) per channel, or (None, None): [0, 1] inputs
+    build: dict                      # the model's build settings published weights ask for
     ctxs: tuple
     paths: RunPaths
     rank: int = 0
@@ -71,17 +73,20 @@ def resolve_run(config, saved_config=None, kv=None):
     if saved_config:
         config = resumed_config(config, saved_config)
     validate(config)
+    dataset = None if config.image_folder else get_dataset_spec(config.dataset)
+    channels = 1 if dataset else 3
+    paths, side = RunPaths(run_folder(config.out, kv)), input_side(config)
+    norm, build = _from_weights(config, channels)
     spec = get_spec(config.model)
-    size = input_side(config, spec.input_size[1])
+    size = side or spec.input_size[1]
     if size < (spec.min_size or 1):
         raise ConfigError(f"{config.model} needs inputs of at least {spec.min_size}x{spec.min_size}; "
                           f"images of {size}x{size} are too small (--resize)")
-    dataset = None if config.image_folder else get_dataset_spec(config.dataset)
-    channels = 1 if dataset else 3
-    return Run(config=config, spec=spec, size=size, dataset=dataset, channels=channels,
-               norm=_normalisation(config, channels), ctxs=tuple(parse_ctx(config.ctx)),
-               paths=RunPaths(run_folder(config.out, kv)), rank=kv.rank if kv else 0,
-               workers=kv.num_workers if kv else 1, kv=kv)
+    ctxs = tuple(parse_ctx(config.ctx))
+    check_precision(config.precision, ctxs)  # before any file is read or written
+    return Run(config=config, spec=spec, size=size, dataset=dataset, channels=channels, norm=norm,
+               build=build, ctxs=ctxs, paths=paths,
+               rank=kv.rank if kv else 0, workers=kv.num_workers if kv else 1, kv=kv)
 
 
 def resumed_config(config, saved):
@@ -99,13 +104,15 @@ def resumed_config(config, saved):
     return dataclasses.replace(config, **kept)
 
 
-def _normalisation(config, channels):
-    """(mean, std) of the net's input: the weights source's when starting from published
-    weights (averaged over RGB for grey images, as timm does), ImageNet's for image folders,
-    none ([0, 1] inputs) for the IDX data sets."""
+def _from_weights(config, channels):
+    """The input normalisation (mean, std) and the model's build settings that published weights
+    ask for: the weights source's (averaged over RGB for grey images, as timm does) when starting
+    from them; else ImageNet's statistics for image folders and none ([0, 1] inputs) for the IDX
+    data sets, with no build settings."""
     if config.pretrained:
+        build = pretrained_build_kwargs(config.model, config.pretrained)
         cfg = pretrained_cfg(config.model, config.pretrained, channels)
-        return cfg.mean, cfg.std
+        return (cfg.mean, cfg.std), build
     if config.image_folder:
-        return IMAGENET_MEAN, IMAGENET_STD
-    return None, None
+        return (IMAGENET_MEAN, IMAGENET_STD), {}
+    return (None, None), {}

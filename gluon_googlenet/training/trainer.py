@@ -52,44 +52,51 @@ def train(config):
         kv = mx.kv.create("dist_sync") if config.kvstore == "dist_sync" else None  # DMLC_*: distributed.py
         resumed = read_resume(RunPaths(run_folder(config.out, kv))) if config.resume else None
         run = resolve_run(config, resumed.meta.get("config") if resumed else None, kv)
-        if run.config.precision != "fp32":
-            enable_amp(run.config.precision, run.ctxs)  # refuses a precision this device lacks, before any file
         with lock_run_folder(run.paths.out), StopRequests() as stop:
+            write_json(run.paths.config, dataclasses.asdict(run.config))
             return _train(run, resumed, stop)
 
 
 def _train(run, resumed, stop):
-    """train()'s work inside the run's locked folder: the d2l loop with checkpoints."""
+    """train()'s work inside the run's locked folder: data, position and net, then the epochs."""
     config, paths = run.config, run.paths
     if resumed and resumed.path != paths.last and os.path.exists(paths.last):  # damaged: keep it aside
         os.replace(paths.last, paths.last + ".damaged")
+    if config.precision != "fp32":
+        enable_amp(config.precision)  # before the net is built
     data = load_run_data(run.size, run.data)
-    net, model_kwargs = build_net(run, len(data.class_names), resumed)
-    trainer = make_trainer(net, run, resumed.states if resumed else None)
-    write_json(paths.config, dataclasses.asdict(config))
     position, train_loader, test_loader = _position_and_loaders(data, run, resumed)
     progress = RunProgress(config.epochs - position.epoch, len(train_loader), len(test_loader),
                            progress_mode(config.progress and config.verbose == 1), position.history)
+    net, model_kwargs = build_net(run, len(data.class_names), resumed)
+    trainer = make_trainer(net, run, resumed.states if resumed else None)
     saver = RunSaver(paths, net, None if run.distributed else trainer,  # dist: servers hold state
                      checkpoint_meta(run, data, model_kwargs), position)
     watch = _RunWatch(run, position, saver, progress, stop)
+    return _epochs(net, trainer, (train_loader, test_loader), run, watch, f"{config.model} on {data.name}")
+
+
+def _epochs(net, trainer, loaders, run, watch, what):
+    """The d2l loop from the watch's position to the last epoch (train, test, record, save); then
+    the export of the trained net."""
+    config, position, saver, stop = run.config, watch.position, watch.saver, watch.stop
     loss_fn = gluon.loss.SoftmaxCrossEntropyLoss()
     while position.epoch < config.epochs:
-        result = _train_one_epoch(net, trainer, train_loader, loss_fn, run, watch)
+        result = _train_one_epoch(net, trainer, loaders[0], loss_fn, run, watch)
         if result.stopped:
             raise _stopped(run, stop, position)
-        record = _test(net, test_loader, run, result, position.epoch + 1, trainer.learning_rate)
+        record = _test(net, loaders[1], run, result, position.epoch + 1, trainer.learning_rate)
         position.end_epoch(record)
-        progress.tested(record)
-        saver.end_epoch(f"{config.model} on {data.name}")
+        watch.progress.tested(record)
+        saver.end_epoch(what)
         if stop.requested and position.epoch < config.epochs:  # it came while testing or saving
             raise _stopped(run, stop, position)
     if position.history:
-        symbol_file, params_file = export_model(net, paths.export_prefix(config.model),
+        symbol_file, params_file = export_model(net, run.paths.export_prefix(config.model),
                                                 (1, run.channels, run.size, run.size), len(position.history),
                                                 run.ctxs[0])
         log.info("best test acc %.3f; exported %s and %s", saver.best, symbol_file, params_file)
-    return RunResult(net, position.history, paths.out)
+    return RunResult(net, position.history, run.paths.out)
 
 
 def _position_and_loaders(data, run, resumed):

@@ -21,9 +21,9 @@ def export_model(net, prefix, input_shape, epoch=0, ctx=None, preprocess=None):
     ``preprocess``: True (the net's pretrained_cfg) or a (mean, std) pair puts the input
     normalisation inside the graph, which then takes RGB (or grey) in [0, 1].
     """
+    net = _with_preprocess(net, preprocess)
     folder = ensure_writable_dir(os.path.dirname(os.path.abspath(prefix)))
     ctx = ctx or mx.cpu()
-    net = _with_preprocess(net, preprocess)
     net.hybridize()
     net(mx.nd.zeros(input_shape, ctx=ctx))
     paths = f"{prefix}-symbol.json", f"{prefix}-{epoch:04d}.params"
