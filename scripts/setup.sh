@@ -45,12 +45,17 @@ if [ "$(cat "$STAMP" 2>/dev/null)" != "$WANT" ]; then
 fi
 
 # Debian packages, where apt is available and we are root: Fashion-MNIST (MIT licence),
-# Graphviz (for 'gluon-googlenet diagram') and any extra the caller names in APT_EXTRA
-# (scripts/test.sh adds chromium for the report test).
+# Graphviz (for 'gluon-googlenet diagram'), ssh, sshd, Open MPI and iproute2 (for 'launch' on
+# several hosts and its tests) and any extra the caller names in APT_EXTRA (scripts/test.sh adds
+# chromium for the report test).
 DATA_DIR=/usr/share/datasets/fashion-mnist
 WANT_APT=()
 [ -f "$DATA_DIR/train-images-idx3-ubyte.gz" ] || WANT_APT+=(dataset-fashion-mnist)
 command -v dot >/dev/null 2>&1 || WANT_APT+=(graphviz)
+command -v ssh >/dev/null 2>&1 || WANT_APT+=(openssh-client)
+[ -x /usr/sbin/sshd ] || WANT_APT+=(openssh-server)
+command -v mpirun >/dev/null 2>&1 || WANT_APT+=(openmpi-bin)
+command -v ip >/dev/null 2>&1 || WANT_APT+=(iproute2)
 for extra in ${APT_EXTRA:-}; do command -v "$extra" >/dev/null 2>&1 || WANT_APT+=("$extra"); done
 if [ "${#WANT_APT[@]}" -gt 0 ] && command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
   echo "setup: installing Debian packages: ${WANT_APT[*]}"

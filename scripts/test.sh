@@ -8,9 +8,10 @@ cd "$ROOT"
 # Each layer imports only those below it (.importlinter); the code passes ruff (ruff.toml).
 .venv/bin/lint-imports --no-cache
 .venv/bin/ruff check .
-# Where set-up could install the data and the browser, tests needing them must not be skipped.
+# Where set-up could install the data, the browser, sshd and Open MPI (and, as root, can make
+# network namespaces), tests needing them must not be skipped.
 if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
-  export GLUON_GOOGLENET_REQUIRE_DATA=1 GLUON_GOOGLENET_REQUIRE_BROWSER=1
+  export GLUON_GOOGLENET_REQUIRE_DATA=1 GLUON_GOOGLENET_REQUIRE_BROWSER=1 GLUON_GOOGLENET_REQUIRE_HOSTS=1
 fi
 # The PyTorch venv holds the torchvision / timm reference models for the pretrained-weights tests.
 if bash "$ROOT/benchmarks/setup_torch.sh"; then

@@ -193,10 +193,33 @@ def cmd_report(args):
 
 
 def cmd_launch(args):
-    from ..training.distributed import launch_local
+    import os
+
+    from ..base.errors import Stopped
+    from ..training.launcher import LaunchError, launch
+    from .parser import build_parser
     train_args = args.train_args[1:] if args.train_args[:1] == ["--"] else args.train_args
-    code = launch_local(train_args, args.workers, args.servers, args.host, args.port, args.timeout)
-    if code:
-        raise GluonGoogLeNetError(f"a worker exited with code {code}")
+    train = build_parser().parse_args(["train", *train_args])  # usage errors before any process starts
+    out = train.out or f"runs/{train.model or 'googlenet_d2l'}"
+    relaunch = relaunch_command(args, train_args)
+    try:
+        launch(train_args, os.path.join(out, "logs"), args.launcher, args.hostfile, args.workers, args.servers,
+               args.scheduler_host, args.port, args.timeout, args.start_timeout)
+    except (LaunchError, Stopped) as err:  # processes ran: the run may have checkpoints to go on from
+        err.args = (f"{err}; relaunch the whole job with: {relaunch}",)
+        raise
+    print(f"run folder: {out} (on the host of the writing worker; logs in {os.path.join(out, 'logs')})")
+
+
+def relaunch_command(args, train_args):
+    """The launch command line of ``args`` that resumes its run (--resume added)."""
+    import shlex
+    words = ["gluon-googlenet", "launch", "--launcher", args.launcher, "--workers", str(args.workers),
+             "--servers", str(args.servers)]
+    for flag, value in (("-H", args.hostfile), ("--scheduler-host", args.scheduler_host), ("--port", args.port)):
+        if value:
+            words += [flag, str(value)]
+    words += ["--", *train_args] + ([] if "--resume" in train_args else ["--resume"])
+    return " ".join(shlex.quote(w) for w in words)
 
 

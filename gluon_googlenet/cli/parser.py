@@ -127,12 +127,20 @@ def _report(p):
 
 
 def _launch(p):
+    p.add_argument("--launcher", choices=("local", "ssh", "mpi"), default="local",
+                   help="how processes start: on this machine, over ssh, or by mpirun (default: %(default)s)")
+    p.add_argument("-H", "--hostfile", metavar="HOSTFILE",
+                   help="hosts for ssh and mpi, one host[:port] per line (port: ssh's)")
     p.add_argument("--workers", type=positive, default=2, help="worker processes (default: %(default)s)")
     p.add_argument("--servers", type=positive, default=1, help="parameter servers (default: %(default)s)")
-    p.add_argument("--host", default="127.0.0.1", help="scheduler address (default: %(default)s)")
+    p.add_argument("--scheduler-host", "--host", dest="scheduler_host", metavar="ADDRESS",
+                   help="this machine's address the scheduler binds to (default: 127.0.0.1 for local, "
+                        "else the one on the route to the first host)")
     p.add_argument("--port", type=positive, help="scheduler port (default: a free one)")
     p.add_argument("--timeout", type=positive, default=3600,
                    help="seconds before all are stopped (default: %(default)s)")
+    p.add_argument("--start-timeout", type=positive, default=300,
+                   help="seconds for every worker to join ps-lite before all are stopped (default: %(default)s)")
     p.add_argument("train_args", nargs=argparse.REMAINDER, help="-- then 'train' options")
 
 
@@ -174,7 +182,8 @@ VERBS = (
          ("model", "ctx"), _diagram),
     Verb("train", "train on Fashion-MNIST, MNIST or an image folder (d2l defaults)", commands.cmd_train, (),
          add_train_options),
-    Verb("launch", "train on the distributed kvstore with local worker processes", commands.cmd_launch, (),
+    Verb("launch", "train on the distributed kvstore: scheduler, servers and workers on this or several hosts",
+         commands.cmd_launch, (),
          _launch),
     Verb("evaluate", "test accuracy, per-class accuracy, confusion matrix PNG", commands.cmd_evaluate,
          ("checkpoint", "ctx", "data"), _evaluate),

@@ -1,68 +1,58 @@
-"""Multi-process training on MXNet's distributed kvstore (ps-lite ``dist_sync``), on one host.
+"""What a worker of a distributed run (MXNet's ``dist_sync`` kvstore) agrees with the others on,
+through the kvstore itself, since the hosts share no file system.
 
-``launch_local`` starts a scheduler, servers and workers as the DMLC_* variables say and
-waits for the workers; on several machines the same variables are set by hand (README).
+One worker writes the run folder (checkpoints, history, the export) on its host: rank 0 on a
+fresh run; on ``--resume``, the worker whose host holds the newest checkpoint (ps-lite orders
+ranks by address and a random port, so rank 0 may land on another host than the one before).
+That worker's checkpoint goes to every worker (``share_weights``) before the Trainer starts.
+Keys used here are far above the Trainer's (one per parameter, from 0).
 """
-import os
-import signal
-import socket
-import subprocess
-import sys
-import time
+from collections import namedtuple
 
-from ..base.errors import ConfigError, GluonGoogLeNetError
+import mxnet as mx
+import numpy as np
 
+from ..base.errors import CheckpointError
+from ..base.gluon_internals import structural_params
 
-def free_port(host="127.0.0.1"):
-    """A TCP port on ``host`` that nothing listens on right now."""
-    with socket.socket() as sock:
-        sock.bind((host, 0))
-        return sock.getsockname()[1]
+_EPOCHS_KEY, _WEIGHTS_KEY = 1 << 24, (1 << 24) + 1
+Start = namedtuple("Start", "writer epoch")
+Start.__doc__ = "Rank of the worker that writes the run folder; epochs done by the checkpoint resumed (0: none)."
 
 
-def dmlc_env(role, workers, servers, host, port):
-    """Environment of one ps-lite process."""
-    env = dict(os.environ, DMLC_ROLE=role, DMLC_PS_ROOT_URI=host, DMLC_PS_ROOT_PORT=str(port),
-               DMLC_NUM_WORKER=str(workers), DMLC_NUM_SERVER=str(servers), DMLC_NODE_HOST=host)
-    if host.startswith("127."):
-        env["DMLC_INTERFACE"] = "lo"
-    env.setdefault("OMP_NUM_THREADS", "1")
-    return env
+def _sum_over_workers(kv, key, value):
+    """The sum of every worker's ``value`` (an NDArray): a server without an optimizer stores the
+    sum of the pushes of one round (dist_sync), and a pull waits for it."""
+    kv.init(key, mx.nd.zeros(value.shape))
+    kv.push(key, value)
+    total = mx.nd.zeros(value.shape)
+    kv.pull(key, out=total)
+    return total
 
 
-def launch_local(train_args, workers=2, servers=1, host="127.0.0.1", port=None, timeout=3600):
-    """Run ``gluon-googlenet train TRAIN_ARGS --kvstore dist_sync`` as ``workers`` processes
-    with ``servers`` parameter servers and a scheduler on ``host``; return the exit code.
+def agree_on_start(kv, resumed):
+    """Start of this run, agreed by all workers: each says the epochs of the checkpoint its host
+    holds (``resumed``, or None); the newest wins, the lowest rank on a tie. CheckpointError, on
+    every worker, when ``--resume`` finds a checkpoint on no host."""
+    mine = np.zeros(kv.num_workers, dtype=np.float32)
+    mine[kv.rank] = resumed.meta["epoch"] + 1 if resumed else 0
+    epochs = _sum_over_workers(kv, _EPOCHS_KEY, mx.nd.array(mine)).asnumpy()
+    if epochs.max() == 0:
+        raise CheckpointError("--resume: no worker's host holds a checkpoint of this run (last.ckpt in --out)")
+    writer = int(np.argmax(epochs))
+    return Start(writer, int(epochs[writer]) - 1)
 
-    Every process is stopped when the workers end, fail or run past ``timeout`` seconds.
-    """
-    if workers < 1 or servers < 1:
-        raise ConfigError("--workers and --servers must be >= 1")
-    port = port or free_port(host)
-    args = list(train_args)
-    if "--kvstore" not in args:
-        args += ["--kvstore", "dist_sync"]
-    serve = [sys.executable, "-c", "import mxnet"]  # importing MXNet in these roles serves
-    procs = [subprocess.Popen(serve, env=dmlc_env("scheduler", workers, servers, host, port))]
-    procs += [subprocess.Popen(serve, env=dmlc_env("server", workers, servers, host, port))
-              for _ in range(servers)]
-    worker_procs = [subprocess.Popen([sys.executable, "-m", "gluon_googlenet", "train", *args],
-                                     env=dmlc_env("worker", workers, servers, host, port))
-                    for _ in range(workers)]
-    deadline = time.time() + timeout
-    try:
-        codes = []
-        for proc in worker_procs:
-            codes.append(proc.wait(timeout=max(1, deadline - time.time())))
-    except subprocess.TimeoutExpired:
-        raise GluonGoogLeNetError(f"distributed training ran past {timeout} s; all processes stopped") from None
-    finally:
-        for proc in worker_procs + procs:
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGTERM)
-        for proc in worker_procs + procs:
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-    return max(codes, default=0)
+
+def share_weights(kv, net, start):
+    """Every parameter of ``net`` (running statistics included) set to the writer's, whose net
+    holds the resumed checkpoint; the others' are replaced."""
+    params = list(structural_params(net).values())
+    own = kv.rank == start.writer
+    flat = mx.nd.concat(*[p.data().reshape(-1) * (1 if own else 0) for p in params], dim=0)
+    flat = _sum_over_workers(kv, _WEIGHTS_KEY, flat)
+    offset = 0
+    for p in params:
+        size = int(np.prod(p.shape))
+        p.set_data(flat[offset:offset + size].reshape(p.shape))
+        offset += size
+    mx.nd.waitall()  # every copy done before the Trainer's kvstore reads the parameters

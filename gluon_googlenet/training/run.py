@@ -50,6 +50,7 @@ class Run:
     rank: int = 0
     workers: int = 1
     kv: object = None                # a distributed kvstore, or None
+    writer: int = 0                  # rank of the worker that writes the run folder (distributed.py)
 
     @property
     def data(self) -> DataSource:
@@ -60,22 +61,23 @@ class Run:
     def distributed(self):
         return self.kv is not None
 
+    @property
+    def writes(self):
+        """Whether this process writes the run folder (of a distributed run's workers, one does)."""
+        return self.rank == self.writer
 
-def run_folder(out, kv=None):
-    """The folder a process writes: ``out``, or ``out/worker<rank>`` on a distributed kvstore."""
-    return os.path.join(out, f"worker{kv.rank}") if kv is not None else out
 
-
-def resolve_run(config, saved_config=None, kv=None):
+def resolve_run(config, saved_config=None, kv=None, writer=0):
     """The Run of ``config``; with ``saved_config`` (a resumed checkpoint's), the run's own settings
-    (config.RUN_DEFINING) come from it (``resumed_config``). ``kv``: a distributed kvstore.
-    ConfigError (one line) for settings that cannot work, before anything is read or written."""
+    (config.RUN_DEFINING) come from it (``resumed_config``). ``kv``: a distributed kvstore, whose
+    worker ``writer`` writes the run folder. ConfigError (one line) for settings that cannot
+    work, before anything is read or written."""
     if saved_config:
         config = resumed_config(config, saved_config)
     validate(config)
     dataset = None if config.image_folder else get_dataset_spec(config.dataset)
     channels = 1 if dataset else 3
-    paths, side = RunPaths(run_folder(config.out, kv)), input_side(config)
+    paths, side = RunPaths(config.out), input_side(config)
     norm, build = _from_weights(config, channels)
     spec = get_spec(config.model)
     size = side or spec.input_size[1]
@@ -86,7 +88,7 @@ def resolve_run(config, saved_config=None, kv=None):
     check_precision(config.precision, ctxs)  # before any file is read or written
     return Run(config=config, spec=spec, size=size, dataset=dataset, channels=channels, norm=norm,
                build=build, ctxs=ctxs, paths=paths,
-               rank=kv.rank if kv else 0, workers=kv.num_workers if kv else 1, kv=kv)
+               rank=kv.rank if kv else 0, workers=kv.num_workers if kv else 1, kv=kv, writer=writer)
 
 
 def resumed_config(config, saved):

@@ -72,15 +72,18 @@ class RunSaver:
     """Checkpoints of a run at its ``position``: last.ckpt after each epoch, at a stop and on the timer
     (the one it replaces kept as previous.ckpt, a hard link); at an epoch's end also best.ckpt when
     the test accuracy improved (a hard link to last.ckpt: no second copy), history.json and curves.png.
-    ``trainer`` None: no optimizer state (a distributed run's servers hold it)."""
+    ``trainer`` None: no optimizer state (a distributed run's servers hold it). ``writes`` False:
+    nothing is written (a distributed run's other workers), the best accuracy is still followed."""
 
-    def __init__(self, paths, net, trainer, meta, position):
+    def __init__(self, paths, net, trainer, meta, position, writes=True):  # noqa: PLR0913
         self.paths, self.net, self.trainer, self.meta, self.position = paths, net, trainer, meta, position
         self.best = max((h["test_acc"] for h in position.history), default=-1.0)
-        self.written = time.monotonic()
+        self.written, self.writes = time.monotonic(), writes
 
     def save(self):
         """last.ckpt at the position as it is now."""
+        if not self.writes:
+            return
         save_checkpoint(self.paths.last, self.net, self.trainer, dict(self.meta, **self.position.state_dict()),
                         previous=self.paths.previous)
         self.written = time.monotonic()
@@ -89,8 +92,10 @@ class RunSaver:
         """After position.end_epoch: last.ckpt, best.ckpt if better, history and curves."""
         self.save()
         history = self.position.history
-        if history[-1]["test_acc"] > self.best:
-            self.best = history[-1]["test_acc"]
+        better, self.best = history[-1]["test_acc"] > self.best, max(self.best, history[-1]["test_acc"])
+        if not self.writes:
+            return
+        if better:
             link_atomically(self.paths.last, self.paths.best)
         write_json(self.paths.history, history)
         plot_history(history, self.paths.curves, title)

@@ -14,21 +14,23 @@ import logging
 import os
 import time
 from collections import namedtuple
+from contextlib import nullcontext
 
 import mxnet as mx
 from mxnet import gluon
 
 from ..base.amx import refuse_amx
-from ..base.errors import DivergedError, Stopped
+from ..base.errors import CheckpointError, DivergedError, Stopped
 from ..base.fileio import lock_run_folder, write_json
 from ..weights.export import export_model
 from .config import lr_at
 from .data import load_run_data
+from .distributed import Start, agree_on_start, share_weights
 from .loop import EpochWatch, evaluate, train_epoch
 from .model_setup import build_net, enable_amp, make_trainer
 from .position import RunPosition
 from .progress import RunProgress, progress_mode, run_output
-from .run import RunPaths, resolve_run, run_folder
+from .run import RunPaths, resolve_run
 from .run_files import RunSaver, checkpoint_meta, read_resume, resume_command
 from .sampling import EpochSampler, make_loader
 from .stopping import StopRequests
@@ -49,29 +51,46 @@ def train(config):
     (Stopped, exit code 143 or 130 on the command line)."""
     refuse_amx("training")
     with run_output(config.verbose):
-        kv = mx.kv.create("dist_sync") if config.kvstore == "dist_sync" else None  # DMLC_*: distributed.py
-        resumed = read_resume(RunPaths(run_folder(config.out, kv))) if config.resume else None
-        run = resolve_run(config, resumed.meta.get("config") if resumed else None, kv)
-        with lock_run_folder(run.paths.out), StopRequests() as stop:
-            write_json(run.paths.config, dataclasses.asdict(run.config))
-            return _train(run, resumed, stop)
+        kv = mx.kv.create("dist_sync") if config.kvstore == "dist_sync" else None  # DMLC_*: launcher.py
+        resumed = _read_resume(config, kv) if config.resume else None
+        start = agree_on_start(kv, resumed) if kv and config.resume else Start(0, 0)
+        resumed = resumed if not kv or kv.rank == start.writer else None  # the writer's checkpoint only
+        run = resolve_run(config, resumed.meta.get("config") if resumed else None, kv, start.writer)
+        with lock_run_folder(run.paths.out) if run.writes else nullcontext(), StopRequests() as stop:
+            if run.writes:
+                write_json(run.paths.config, dataclasses.asdict(run.config))
+            return _train(run, resumed, stop, start)
 
 
-def _train(run, resumed, stop):
-    """train()'s work inside the run's locked folder: data, position and net, then the epochs."""
+def _read_resume(config, kv):
+    """The newest checkpoint in the run folder; for a distributed run's worker, None when its
+    host has none (another host's may: distributed.agree_on_start)."""
+    try:
+        return read_resume(RunPaths(config.out))
+    except CheckpointError:
+        if kv is None:
+            raise
+        return None
+
+
+def _train(run, resumed, stop, start):
+    """train()'s work inside the run's locked folder: data, position and net, then the epochs.
+    ``start``: where a distributed run starts (distributed.Start)."""
     config, paths = run.config, run.paths
     if resumed and resumed.path != paths.last and os.path.exists(paths.last):  # damaged: keep it aside
         os.replace(paths.last, paths.last + ".damaged")
     if config.precision != "fp32":
         enable_amp(config.precision)  # before the net is built
     data = load_run_data(run.size, run.data)
-    position, train_loader, test_loader = _position_and_loaders(data, run, resumed)
+    position, train_loader, test_loader = _position_and_loaders(data, run, resumed, start.epoch)
     progress = RunProgress(config.epochs - position.epoch, len(train_loader), len(test_loader),
                            progress_mode(config.progress and config.verbose == 1), position.history)
     net, model_kwargs = build_net(run, len(data.class_names), resumed)
+    if run.distributed and config.resume:
+        share_weights(run.kv, net, start)  # the writer's checkpoint, before the kvstore takes rank 0's
     trainer = make_trainer(net, run, resumed.states if resumed else None)
     saver = RunSaver(paths, net, None if run.distributed else trainer,  # dist: servers hold state
-                     checkpoint_meta(run, data, model_kwargs), position)
+                     checkpoint_meta(run, data, model_kwargs), position, run.writes)
     watch = _RunWatch(run, position, saver, progress, stop)
     return _epochs(net, trainer, (train_loader, test_loader), run, watch, f"{config.model} on {data.name}")
 
@@ -91,7 +110,7 @@ def _epochs(net, trainer, loaders, run, watch, what):
         saver.end_epoch(what)
         if stop.requested and position.epoch < config.epochs:  # it came while testing or saving
             raise _stopped(run, stop, position)
-    if position.history:
+    if position.history and run.writes:
         symbol_file, params_file = export_model(net, run.paths.export_prefix(config.model),
                                                 (1, run.channels, run.size, run.size), len(position.history),
                                                 run.ctxs[0])
@@ -99,9 +118,10 @@ def _epochs(net, trainer, loaders, run, watch, what):
     return RunResult(net, position.history, run.paths.out)
 
 
-def _position_and_loaders(data, run, resumed):
-    """The run's position (the checkpoint's, on resume) and its train and test loaders: the train
-    loader reads this worker's shard (several workers) in the position's order."""
+def _position_and_loaders(data, run, resumed, epochs_done=0):
+    """The run's position (the checkpoint's, on resume; a distributed run's other workers start
+    after ``epochs_done``) and its train and test loaders: the train loader reads this worker's
+    shard (several workers) in the position's order."""
     train_x, train_y = data.train
     if run.workers > 1:
         train_x, train_y = train_x[run.rank::run.workers], train_y[run.rank::run.workers]
@@ -109,6 +129,8 @@ def _position_and_loaders(data, run, resumed):
     position = RunPosition(EpochSampler(len(train_y), run.config.seed), batch_size, run.ctxs[0], run.config.seed)
     if resumed:
         position.load_state_dict(resumed.meta)
+    elif epochs_done:
+        position.load_state_dict({"epoch": epochs_done, "history": []})
     log.info("training %s on %s: %d train / %d test images at %dx%d, ctx %s, epochs %d..%d%s",
              run.config.model, data.name, len(train_y), len(data.test[1]), run.size, run.size,
              ",".join(str(c) for c in run.ctxs), position.epoch + 1, run.config.epochs,
