@@ -15,6 +15,10 @@ import sys
 import time
 
 PRECISION = "bf16" if "--precision=bf16" in sys.argv or sys.argv[-2:] == ["--precision", "bf16"] else "fp32"
+AMX = False
+if "infer-bf16" in sys.argv:  # a process of bf16 inference only: AMX where the CPU has it, before MXNet loads
+    from gluon_googlenet.base.amx import amx_for_bf16_inference
+    AMX = amx_for_bf16_inference()
 if "train-bf16" in sys.argv or PRECISION == "bf16":
     from mxnet.contrib import amp  # AMP must patch MXNet before any net is built
     amp.init(target_dtype="bfloat16")
@@ -126,7 +130,7 @@ def inference(kind, steps, checkpoint, data_dir, eval_limit, calib=None, test=No
         images = np.load(calib) if calib else load_dataset("fashion-mnist", "train", data_dir, 96, 512)[0]
         block = fast.int8(net, images, batch_size=BATCH)
     x = mx.nd.random.uniform(shape=shape)
-    result = {"images_per_sec": rate(lambda: block(x), steps)}
+    result = {"images_per_sec": rate(lambda: block(x), steps), "amx": AMX}
     if test or (checkpoint and checkpoint.endswith(".ckpt") and os.path.exists(checkpoint)):
         if test:
             saved = np.load(test)

@@ -35,7 +35,11 @@ PAIRS = [
     ("bf16 training", "train-bf16", "torch bf16 autocast", 1.2, "train"),
     ("fp32 inference", "infer-fused", "onnxruntime fp32", 1.0, "infer"),
     ("INT8 inference", "infer-int8", "onnxruntime INT8 (QDQ)", 1.2, "infer"),
+    # MXNet bf16 inference runs on AMX where the CPU has it (measure_mxnet.py): the 1.3 is for AMX CPUs
+    ("bf16 inference", "infer-bf16", "torch bf16 autocast infer", 1.3, "infer"),
+    ("bf16 inference", "infer-bf16", "onnxruntime fp32", 1.0, "infer"),
 ]
+AMX_ONLY_TARGET = "bf16 inference"
 LINE_TARGET = ("fp32 training", 0.9)  # MXNet's fraction of the SGEMM line
 MAX_ACCURACY_LOSS = 0.5  # points, INT8 against fp32
 
@@ -103,6 +107,10 @@ def case_commands(model, files, run):
         "train-hybrid": mx("train-hybrid"), "train-bf16": mx("train-bf16"),
         "infer-fused": mx("infer-fused", *weights),
         "infer-int8": mx("infer-int8", *weights, "--calib", files["calib"]),
+        "infer-bf16": mx("infer-bf16", *weights),
+        "torch bf16 autocast infer": lambda: run.peer(
+            "torch_googlenet.py", "--mode", "infer", "--model", s["torch"], "--channels-last", "--bf16",
+            "--threads", str(run.threads), "--batch", batch, *timing("infer")),
         "torch channels_last": torch(), "torch bf16 autocast": torch("--bf16"),
         "torch.compile": torch("--compile"),
         "onnxruntime fp32": ort(files["onnx"]), "onnxruntime INT8 (QDQ)": ort(files["int8"]),
@@ -174,10 +182,17 @@ def bench_model(model, args, run, bf16):
         ratios = [a / b for a, b in pairs]
         row.update(mx_rates=[a for a, _ in pairs], peer_rates=[b for _, b in pairs], ratios=ratios,
                    verdict=verdict(ratios, target))
+        if label == AMX_ONLY_TARGET and not _has_amx():
+            row["verdict"] = "no AMX here"
         rows.append(row)
     if args.compile_rounds:
         rows.append(compile_row(model, cases["torch.compile"], args.compile_rounds))
     return rows, accuracy(model, files, run) if args.accuracy else {}
+
+
+def _has_amx():
+    from gluon_googlenet.base.cpu import cpu_info
+    return "AMX" in cpu_info().os_features
 
 
 def add_limits(rows, flops, line):

@@ -63,6 +63,28 @@ def enable_amx(info=None, permission=request_amx_permission):
     os.environ[CAP_VARIABLE] = AMX_CAP
 
 
+def amx_for_bf16_inference(info=None, permission=request_amx_permission):
+    """In a process that will do bf16 inference and nothing else (``predict`` / ``evaluate
+    --precision bf16``, the benchmark's bf16 inference case): switch AMX on where this CPU and
+    kernel allow it (enable_amx), before MXNet loads; return whether it did. Elsewhere bf16 runs
+    on AVX512_BF16 and nothing changes."""
+    info = info or cpu_info()
+    if "mxnet" in sys.modules or not amx_ready(info, permission):
+        return False
+    enable_amx(info, permission)
+    return True
+
+
+def bf16_engine(info=None):
+    """Where this process's bf16 runs, in words: AMX, or AVX512_BF16 and why not AMX."""
+    info = info or cpu_info()
+    if amx_on():
+        return f"AMX ({info.describe()})"
+    why = ("AMX is off: MXNet loaded before it could be switched on" if "AMX" in info.os_features
+           else "no AMX on this CPU")
+    return f"AVX512_BF16 ({why}; {info.describe()})"
+
+
 def refuse_amx(what):
     """CpuFeatureError (one line) when AMX is on in this process: ``what`` (training, INT8) crashes
     inside MXNet 1.9.1's oneDNN under it."""

@@ -84,10 +84,20 @@ def cmd_train(args):
     print(f"run folder: {result.out}")
 
 
+def _inference_precision(args):
+    """For --precision bf16: AMX on where the CPU has it, before MXNet loads (base.amx); says which."""
+    if args.precision != "bf16":
+        return
+    from ..base.amx import amx_for_bf16_inference, bf16_engine
+    amx_for_bf16_inference()
+    print(f"precision: bf16 on {bf16_engine()}")
+
+
 def cmd_evaluate(args):
+    _inference_precision(args)
     from ..training.inference import default_confusion_path, evaluate_checkpoint
     png = args.confusion or default_confusion_path(args.checkpoint)
-    result = evaluate_checkpoint(args.checkpoint, args.ctx, args.batch_size, png, args.tta,
+    result = evaluate_checkpoint(args.checkpoint, args.ctx, args.batch_size, png, args.tta, args.precision,
                                  data_dir=args.data_dir, limit_test=args.limit_test, verify=args.verify_data)
     meta = result["meta"]
     print(f"{meta['model']} (epoch {meta['epoch']}) on {meta['dataset']} test set"
@@ -99,6 +109,9 @@ def cmd_evaluate(args):
 
 
 def cmd_predict(args):
+    if args.pretrained and args.precision != "fp32":
+        raise GluonGoogLeNetError("--precision bf16 is for --checkpoint predictions")
+    _inference_precision(args)
     from ..training.inference import predict_images, predict_pretrained
     if args.pretrained:
         for row in predict_pretrained(args.model, args.pretrained, args.images, args.ctx):
@@ -106,7 +119,8 @@ def cmd_predict(args):
             for name, prob in row["top"]:
                 print(f"  {name} {prob:.3f}")
         return
-    for row in predict_images(args.checkpoint, args.images, args.ctx, args.data_dir, args.verify_data):
+    for row in predict_images(args.checkpoint, args.images, args.ctx, args.data_dir, args.verify_data,
+                              args.precision):
         truth = f" (true: {row['true']})" if row["true"] is not None else ""
         print(f"{row['source']}: {row['class']} {row['prob']:.3f}{truth}")
 

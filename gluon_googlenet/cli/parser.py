@@ -144,7 +144,14 @@ def _launch(p):
     p.add_argument("train_args", nargs=argparse.REMAINDER, help="-- then 'train' options")
 
 
+def _inference_precision(p):
+    p.add_argument("--precision", choices=("fp32", "bf16"), default="fp32",
+                   help="bf16: MXNet's bfloat16 graph (AVX512_BF16), on AMX where the CPU has it; this "
+                        "process then does bf16 inference only (default: %(default)s)")
+
+
 def _evaluate(p):
+    _inference_precision(p)
     p.add_argument("--batch-size", type=positive, default=256, help="default: %(default)s")
     p.add_argument("--limit-test", type=optional_positive, help=LIMIT_TEST_HELP)
     p.add_argument("--confusion", metavar="PNG", help="confusion matrix file (default: beside the checkpoint)")
@@ -159,6 +166,7 @@ def _predict(p):
     source.add_argument("--pretrained", metavar="FILE|gluoncv",
                         help="published ImageNet weights instead (their own preprocessing): the top 5 classes")
     p.add_argument("--model", default="googlenet", help="the model of --pretrained (default: %(default)s)")
+    _inference_precision(p)
 
 
 def _data(p):

@@ -5,7 +5,8 @@ import mxnet as mx
 import numpy as np
 
 from ..base.context import parse_ctx
-from ..base.errors import DataError
+from ..base.errors import ConfigError, DataError
+from ..weights import fast
 from ..weights.factory import get_model
 from ..weights.preprocess import eval_transform
 from .checkpoint import load_model
@@ -28,8 +29,20 @@ def _test_data(meta, data_dir=None, limit_test=None, verify=None):
     return load_run_data(meta["input_size"], data_source(meta["config"], **changes), need_train=False)
 
 
-def evaluate_checkpoint(path, ctx="cpu", batch_size=256, confusion_png=None, tta=None, **data):
-    """Test accuracy, per-class accuracy and confusion matrix of checkpoint ``path``.
+def _for_precision(net, meta, precision, ctx):
+    """``net``, or for ``precision`` 'bf16' its bfloat16 graph (fast.bfloat16) giving float32 logits."""
+    if precision == "fp32":
+        return net
+    if precision != "bf16":
+        raise ConfigError(f"--precision must be fp32 or bf16 for inference, got {precision!r}")
+    side = meta["input_size"]
+    return fast.Float32Outputs(fast.bfloat16(net, (1, meta["in_channels"], side, side), ctx))
+
+
+def evaluate_checkpoint(path, ctx="cpu", batch_size=256, confusion_png=None, tta=None, precision="fp32",  # noqa: PLR0913
+                        **data):
+    """Test accuracy, per-class accuracy and confusion matrix of checkpoint ``path``, in
+    ``precision`` (fp32, or bf16: fast.bfloat16, on AMX where the process switched it on).
 
     The test set is the one the run used (IDX test files, limited as in training, or the image
     folder's held-out share); ``data``: ``data_dir``, ``limit_test``, ``verify`` to read it
@@ -40,6 +53,7 @@ def evaluate_checkpoint(path, ctx="cpu", batch_size=256, confusion_png=None, tta
     ctxs = parse_ctx(ctx)
     net, meta = load_model(path, ctxs)
     net.hybridize(static_alloc=True)
+    net = _for_precision(net, meta, precision, ctxs[0])
     data = _test_data(meta, **data)
     result = evaluate(net, make_loader(*data.test, batch_size), ctxs, meta["classes"],
                       norm=(meta.get("mean"), meta.get("std")), tta=tta)
@@ -71,13 +85,15 @@ def read_image(source, meta, data_dir=None, verify=None):
     return read_image_file(source, size, meta["in_channels"]), None
 
 
-def predict_images(path, sources, ctx="cpu", data_dir=None, verify=None):
-    """Classify each of ``sources`` (image files or test:INDEX) with checkpoint ``path``.
+def predict_images(path, sources, ctx="cpu", data_dir=None, verify=None, precision="fp32"):  # noqa: PLR0913
+    """Classify each of ``sources`` (image files or test:INDEX) with checkpoint ``path``, in
+    ``precision`` (fp32 or bf16, as evaluate_checkpoint).
 
     Returns dicts with source, predicted class name, probability and true class (or None).
     """
     ctxs = parse_ctx(ctx)
     net, meta = load_model(path, ctxs[:1])
+    net = _for_precision(net, meta, precision, ctxs[0])
     names = meta["class_names"]
     results = []
     for source in sources:

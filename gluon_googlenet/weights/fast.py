@@ -24,18 +24,40 @@ def fused(net, input_shape, ctx=None):
 def bfloat16(net, input_shape, ctx=None):
     """A SymbolBlock computing in bfloat16 where MXNet's AMP lists allow (AVX512_BF16 CPUs).
 
-    CpuFeatureError (one line) on a CPU whose oneDNN has no bfloat16 kernels."""
+    CpuFeatureError (one line) on a CPU whose oneDNN has no bfloat16 kernels. Where AMP leaves a
+    Concat with inputs of both types (the Inception-ResNet nets' residual branches), Concat
+    stays float32."""
     from mxnet.contrib import amp
     ctx = ctx or mx.cpu()
     if ctx.device_type == "cpu":
         require_bf16("fast.bfloat16")
     net.hybridize(static_alloc=True, static_shape=True)
-    net(mx.nd.zeros(input_shape, ctx=ctx))
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        block = amp.convert_hybrid_block(net, target_dtype="bfloat16", ctx=ctx)
-    block.hybridize(static_alloc=True, static_shape=True)
-    return block
+    x = mx.nd.zeros(input_shape, ctx=ctx)
+    net(x)
+    for fp32_ops in (None, ["Concat"]):
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                block = amp.convert_hybrid_block(net, target_dtype="bfloat16", fp32_ops=fp32_ops, ctx=ctx)
+            block.hybridize(static_alloc=True, static_shape=True)
+            block(x)
+            return block
+        except mx.base.MXNetError as err:
+            if "Non-uniform data type in Concat" not in str(err) or fp32_ops:
+                raise
+    raise AssertionError("unreachable")
+
+
+class Float32Outputs(mx.gluon.Block):
+    """``block`` (a bfloat16 one) whose outputs come back as float32, for code that reads logits."""
+
+    def __init__(self, block):
+        super().__init__()
+        self.block = block
+
+    def forward(self, x):
+        out = self.block(x)
+        return [o.astype("float32") for o in out] if isinstance(out, (list, tuple)) else out.astype("float32")
 
 
 def int8(net, calib_images, batch_size=64, calib_mode="naive", ctx=None, to_input=None):

@@ -88,3 +88,85 @@ def test_bf16_training_on_an_amx_cpu_says_it_is_slower_in_one_line(monkeypatch, 
     with caplog.at_level("WARNING", logger="gluon_googlenet.train"):
         model_setup.enable_amp("bf16")
     assert [r.getMessage() for r in caplog.records] == [amx.precision_advice(SAPPHIRE).note]
+
+
+BF16_OUTPUTS = """
+import sys
+import numpy as np
+from gluon_googlenet.base import amx, cpu
+if sys.argv[1] == "amx":  # AMX detected (faked here): the cap is set before MXNet loads
+    info = cpu.CpuInfo("Intel Xeon (fake)", 2, frozenset({"AVX2", "AVX-512", "AVX512_BF16", "AVX512_VNNI", "AMX"}))
+    assert amx.amx_for_bf16_inference(info, permission=lambda: True) and amx.amx_on()
+else:
+    assert not amx.amx_on()
+import mxnet as mx
+from gluon_googlenet import get_model, get_spec, list_models
+from gluon_googlenet.weights import fast
+outputs = {}
+for name, side in (pair.split(":") for pair in sys.argv[3:]):
+    side = int(side)
+    spec = get_spec(name)
+    net = get_model(name, input_size=side)
+    mx.random.seed(0)
+    net.initialize(mx.init.Xavier())
+    x = mx.nd.random.uniform(shape=(2, spec.input_size[0], side, side))
+    block = fast.Float32Outputs(fast.bfloat16(net, x.shape))
+    outputs[name] = block(x).asnumpy()
+np.savez(sys.argv[2], **outputs)
+"""
+
+
+@pytest.mark.slow
+def test_bf16_inference_with_amx_on_gives_the_outputs_without_it_for_every_model(tmp_path, needs_bf16):
+    """The AMX path (cap set before MXNet loads, then fast.bfloat16) against the plain bf16 path, for
+    every registered model in two processes. On a CPU without AMX the cap is a ceiling oneDNN does
+    not reach, so both run the same AVX512_BF16 kernels; on an AMX CPU this compares AMX with them."""
+    from gluon_googlenet import list_models
+
+    from conftest import cheap_side
+    models = [f"{name}:{cheap_side(name)}" for name in list_models()]
+    files = {}
+    for mode in ("amx", "plain"):
+        files[mode] = str(tmp_path / f"{mode}.npz")
+        result = subprocess.run([sys.executable, "-c", BF16_OUTPUTS, mode, files[mode], *models],
+                                capture_output=True, text=True, timeout=600)
+        assert result.returncode == 0, result.stderr[-2000:]
+    import numpy as np
+    with_amx, without = np.load(files["amx"]), np.load(files["plain"])
+    assert sorted(with_amx.files) == sorted(list_models())
+    for name in with_amx.files:
+        a, b = with_amx[name], without[name]
+        assert np.isfinite(a).all() and a.shape == b.shape
+        scale = max(float(np.abs(b).max()), 1e-3)
+        assert float(np.abs(a - b).max()) <= 2 ** -7 * 4 * scale, name  # a few bf16 steps (8-bit mantissa)
+
+
+def test_evaluate_and_predict_in_bf16_from_the_command_line(small_run, capsys, needs_bf16):
+    """--precision bf16 says where it runs (AMX where the CPU has it) and agrees with fp32."""
+    import os
+
+    from gluon_googlenet import cli
+    checkpoint = os.path.join(small_run, "best.ckpt")
+    assert cli.main(["evaluate", checkpoint, "--limit-test", "200"]) == 0
+    fp32 = capsys.readouterr().out
+    assert cli.main(["evaluate", checkpoint, "--limit-test", "200", "--precision", "bf16"]) == 0
+    bf16 = capsys.readouterr().out
+    assert bf16.startswith(f"precision: bf16 on {amx.bf16_engine()}\n")
+
+    def accuracy(text):
+        return float(text.split("accuracy ")[1].split()[0])
+    assert abs(accuracy(bf16) - accuracy(fp32)) <= 0.02
+    assert cli.main(["predict", "--checkpoint", checkpoint, "test:0", "test:1", "--precision", "bf16"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 3 and lines[1].startswith("test:0: ")
+    assert cli.main(["predict", "--pretrained", "gluoncv", "x.jpg", "--precision", "bf16"]) == 1
+    assert "--precision bf16 is for --checkpoint predictions" in capsys.readouterr().err
+
+
+def test_where_bf16_runs_is_said_in_words(monkeypatch):
+    assert amx.bf16_engine(ZEN4).startswith("AVX512_BF16 (no AMX on this CPU; ")
+    assert amx.bf16_engine(SAPPHIRE).startswith("AVX512_BF16 (AMX is off: MXNet loaded before")
+    monkeypatch.setenv("DNNL_MAX_CPU_ISA", "AVX512_CORE_AMX")
+    assert amx.bf16_engine(SAPPHIRE) == f"AMX ({SAPPHIRE.describe()})"
+    monkeypatch.delitem(sys.modules, "mxnet", raising=False)
+    assert amx.amx_for_bf16_inference(ZEN4, permission=lambda: True) is False  # nothing to switch on
