@@ -26,6 +26,7 @@ def _build(args, batch=1):
 
 
 def cmd_shapes(args):
+    """``gluon-googlenet shapes``: each stage's output shape."""
     from ..viz.summary import stage_shapes
     net, shape, ctxs = _build(args, args.batch)
     for name, out_shape in stage_shapes(net, shape, ctxs[0]):
@@ -33,12 +34,14 @@ def cmd_shapes(args):
 
 
 def cmd_summary(args):
+    """``gluon-googlenet summary``: the layer table with parameters and mult-adds."""
     from ..viz.summary import format_summary, layer_summary
     net, shape, ctxs = _build(args)
     print(format_summary(layer_summary(net, shape, ctxs[0], max_depth=args.depth)))
 
 
 def cmd_export(args):
+    """``gluon-googlenet export``: symbol/params (or ONNX) files plain MXNet loads."""
     from ..weights.export import export_model
     preprocess = None
     if args.checkpoint:
@@ -64,6 +67,7 @@ def cmd_export(args):
 
 
 def cmd_train(args):
+    """``gluon-googlenet train``: a TrainConfig from the options, then training.train."""
     import dataclasses
 
     from ..training.config import PRESETS, TrainConfig, momentum_problem
@@ -94,6 +98,7 @@ def _inference_precision(args):
 
 
 def cmd_evaluate(args):
+    """``gluon-googlenet evaluate``: a checkpoint's test accuracy, per class, and its confusion matrix."""
     _inference_precision(args)
     from ..training.inference import default_confusion_path, evaluate_checkpoint
     png = args.confusion or default_confusion_path(args.checkpoint)
@@ -109,6 +114,7 @@ def cmd_evaluate(args):
 
 
 def cmd_predict(args):
+    """``gluon-googlenet predict``: the class of each image under a checkpoint or published weights."""
     if args.pretrained and args.precision != "fp32":
         raise GluonGoogLeNetError("--precision bf16 is for --checkpoint predictions")
     _inference_precision(args)
@@ -126,6 +132,7 @@ def cmd_predict(args):
 
 
 def cmd_info(args):
+    """``gluon-googlenet info``: this machine, its CPU features and the precision advice."""
     import json
 
     from ..base.amx import precision_advice
@@ -154,6 +161,7 @@ def cmd_info(args):
 
 
 def cmd_zoo(args):
+    """``gluon-googlenet zoo``: the registered models' table."""
     from ..viz.zoo import format_features, format_zoo, zoo_rows
     if args.features:
         print(format_features(args.models or None))
@@ -162,12 +170,14 @@ def cmd_zoo(args):
 
 
 def cmd_diagram(args):
+    """``gluon-googlenet diagram``: a model's graph drawn with Graphviz."""
     from ..viz.diagram import draw_network
     net, shape, _ = _build(args)
     print(draw_network(net, shape, args.output, expanded=args.expanded, title=args.model))
 
 
 def cmd_branches(args):
+    """``gluon-googlenet branches``: an Inception block's branches and their channels."""
     from ..base.context import parse_ctx
     from ..training.checkpoint import load_model
     from ..training.inference import read_image
@@ -181,6 +191,7 @@ def cmd_branches(args):
 
 
 def cmd_cam(args):
+    """``gluon-googlenet cam``: the Grad-CAM figure of images under a checkpoint."""
     from ..base.context import parse_ctx
     from ..training.checkpoint import load_model
     from ..training.data import images_to_input
@@ -197,16 +208,19 @@ def cmd_cam(args):
 
 
 def cmd_data(args):
+    """``gluon-googlenet data fetch``: download a data set and check its MD5s."""
     from ..training.fetch import fetch_dataset
     print(fetch_dataset(args.dataset, args.dir))
 
 
 def cmd_report(args):
+    """``gluon-googlenet report``: the HTML report of a run folder."""
     from ..viz.report import build_report
     print(build_report(args.run_dir, args.output, args.data_dir, args.checkpoint))
 
 
 def cmd_launch(args):
+    """``gluon-googlenet launch``: train on the distributed kvstore (training.launcher)."""
     import os
 
     from ..base.errors import Stopped

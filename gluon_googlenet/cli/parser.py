@@ -22,6 +22,7 @@ class OneLineParser(argparse.ArgumentParser):
     """ArgumentParser whose errors are one line on stderr and exit code 2."""
 
     def error(self, message):
+        """A usage error as one line on stderr, exit code 2."""
         self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
 
 

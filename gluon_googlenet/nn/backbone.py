@@ -132,6 +132,7 @@ class FeatureNet(HybridBlock):
             setattr(self, name, block)
 
     def forward(self, x, *args):
+        """The block's computation on ``x`` (see the class docstring)."""
         if isinstance(x, nd.NDArray):
             check_input_shape(x.shape, self)
         with warnings.catch_warnings():  # levels before the last leave the later stages out on purpose
@@ -139,6 +140,7 @@ class FeatureNet(HybridBlock):
             return super().forward(x, *args)
 
     def hybrid_forward(self, F, x):
+        """The block's computation on ``x`` (see the class docstring)."""
         outs = self._walk(F, x, max(self._levels), taps=set(self._levels))[1]
         order = sorted(set(self._levels))
         return [outs[order.index(level)] for level in self._levels]

@@ -74,4 +74,5 @@ class Inception(HybridBlock):
         return [("p1", self.p1), ("p2", self.p2), ("p3", self.p3), ("p4", self.p4)]
 
     def hybrid_forward(self, F, x):
+        """The block's computation on ``x`` (see the class docstring)."""
         return F.concat(self.p1(x), self.p2(x), self.p3(x), self.p4(x), dim=1)

@@ -62,12 +62,14 @@ INCEPTION_BN_LEVELS = ("b1.0", "b2.1", "b3.1", "b4.3", "b5.1")  # reductions 2..
 
 # --- Inception v3 ---------------------------------------------------------------------------
 def v3_a(pool_features):
+    """Inception v3's block A (35x35) with ``pool_features`` channels after its pooling."""
     return MixedSpec(((Conv(64, 1),), (Conv(48, 1), Conv(64, 5, 1, 2)),
                 (Conv(64, 1), Conv(96, 3, 1, 1), Conv(96, 3, 1, 1)),
                 (AvgPool(3, 1, 1), Conv(pool_features, 1))))
 
 
 def v3_c(c7):
+    """Inception v3's block C (17x17) with ``c7`` channels in its factorised 7x7 branches."""
     return MixedSpec(((Conv(192, 1),), (Conv(c7, 1), conv17(c7), conv71(192)),
                 (Conv(c7, 1), conv71(c7), conv17(c7), conv71(c7), conv17(192)),
                 (AvgPool(3, 1, 1), Conv(192, 1))))

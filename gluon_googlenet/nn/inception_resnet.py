@@ -17,6 +17,7 @@ IRV2_BLOCK17 = ResidualSpec(((Conv(192, 1),), (Conv(128, 1), conv17(160), conv71
 
 
 def irv2_block8(scale=0.20, relu=True):
+    """Inception-ResNet-v2's Block8 (8x8) with residual ``scale``; ``relu`` after the sum."""
     return ResidualSpec(((Conv(192, 1),), (Conv(192, 1), Conv(224, (1, 3), 1, (0, 1)),
                                        Conv(256, (3, 1), 1, (1, 0)))), scale, relu)
 
@@ -45,6 +46,7 @@ IRV1_B = ResidualSpec(((Conv(128, 1),), (Conv(128, 1), conv17(128), conv71(128))
 
 
 def irv1_c(scale=0.20, relu=True):
+    """Inception-ResNet-v1's block C (8x8) with residual ``scale``; ``relu`` after the sum."""
     return ResidualSpec(((Conv(192, 1),), (Conv(192, 1), Conv(192, (1, 3), 1, (0, 1)),
                                        Conv(192, (3, 1), 1, (1, 0)))), scale, relu)
 

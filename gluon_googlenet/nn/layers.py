@@ -99,12 +99,15 @@ class Conv(namedtuple("Conv", "channels kernel stride pad bn act bias", defaults
     __slots__ = ()
 
     def window(self, dim):
+        """(kernel, stride, pad, ceil mode) along ``dim`` (0: height, 1: width)."""
         return _pair(self.kernel)[dim], _pair(self.stride)[dim], _pair(self.pad)[dim], False
 
     def out_channels(self, in_channels):
+        """Channels out of the block for ``in_channels`` in."""
         return self.channels
 
     def build(self, in_channels, batch_norm=False):
+        """The Gluon block of this spec for ``in_channels`` input channels (BN where ``batch_norm``)."""
         bn = batch_norm if self.bn is None else self.bn
         return conv_relu(self.channels, self.kernel, self.stride, self.pad, in_channels, bn, self.act,
                          self.bias)
@@ -115,9 +118,11 @@ class MaxPool(namedtuple("MaxPool", "size stride pad ceil", defaults=(0, False))
     __slots__ = ()
 
     def window(self, dim):
+        """(kernel, stride, pad, ceil mode) along ``dim`` (0: height, 1: width)."""
         return _pair(self.size)[dim], _pair(self.stride)[dim], _pair(self.pad)[dim], self.ceil
 
     def build(self, in_channels, batch_norm=False):
+        """The Gluon block of this spec for ``in_channels`` input channels (BN where ``batch_norm``)."""
         return nn.MaxPool2D(self.size, self.stride, self.pad, ceil_mode=self.ceil)
 
 
@@ -126,9 +131,11 @@ class AvgPool(namedtuple("AvgPool", "size stride pad include_pad", defaults=(0, 
     __slots__ = ()
 
     def window(self, dim):
+        """(kernel, stride, pad, ceil mode) along ``dim`` (0: height, 1: width)."""
         return _pair(self.size)[dim], _pair(self.stride)[dim], _pair(self.pad)[dim], False
 
     def build(self, in_channels, batch_norm=False):
+        """The Gluon block of this spec for ``in_channels`` input channels (BN where ``batch_norm``)."""
         return nn.AvgPool2D(self.size, self.stride, self.pad, count_include_pad=self.include_pad)
 
 
@@ -137,12 +144,15 @@ class GlobalAvgPool(namedtuple("GlobalAvgPool", ""), _SizeKeeping):
     __slots__ = ()
 
     def out_side(self, side):
+        """Side of the output for an input of side ``side``."""
         return 1
 
     def need(self, out, dim=0):
+        """Smallest input side along ``dim`` that gives an output of side ``out``."""
         return 1
 
     def build(self, in_channels, batch_norm=False):
+        """The Gluon block of this spec for ``in_channels`` input channels (BN where ``batch_norm``)."""
         return nn.GlobalAvgPool2D()
 
 
@@ -151,12 +161,15 @@ class AdaptiveAvgPool(namedtuple("AdaptiveAvgPool", "size"), _SizeKeeping):
     __slots__ = ()
 
     def out_side(self, side):
+        """Side of the output for an input of side ``side``."""
         return self.size
 
     def need(self, out, dim=0):
+        """Smallest input side along ``dim`` that gives an output of side ``out``."""
         return 1
 
     def build(self, in_channels, batch_norm=False):
+        """The Gluon block of this spec for ``in_channels`` input channels (BN where ``batch_norm``)."""
         return AdaptiveAvgPool2D(self.size)
 
 
@@ -165,6 +178,7 @@ class AuxTap(namedtuple("AuxTap", ""), _SizeKeeping):
     __slots__ = ()
 
     def build(self, in_channels, batch_norm=False):
+        """The Gluon block of this spec for ``in_channels`` input channels (BN where ``batch_norm``)."""
         return None
 
 
@@ -177,9 +191,11 @@ class InceptionSpec(namedtuple("InceptionSpec", "c1 c2 c3 c4 k3 bias alias", def
     __slots__ = ()
 
     def out_channels(self, in_channels):
+        """Channels out of the block for ``in_channels`` in."""
         return Inception.output_channels(self.c1, self.c2, self.c3, self.c4)
 
     def build(self, in_channels, batch_norm=False):
+        """The Gluon block of this spec for ``in_channels`` input channels (BN where ``batch_norm``)."""
         block_class = named_as(Inception, self.alias) if self.alias else Inception
         return block_class(self.c1, self.c2, self.c3, self.c4, in_channels=in_channels,
                            batch_norm=batch_norm, k3=self.k3, bias=self.bias)
@@ -190,12 +206,15 @@ class MixedSpec(namedtuple("MixedSpec", "branches"), _Branching):
     __slots__ = ()
 
     def branch_tables(self):
+        """The branches as layer tuples."""
         return tuple(_as_layers(b) for b in self.branches)
 
     def out_channels(self, in_channels):
+        """Channels out of the block for ``in_channels`` in."""
         return sum(sequence_channels(b, in_channels) for b in self.branch_tables())
 
     def build(self, in_channels, batch_norm=False):
+        """The Gluon block of this spec for ``in_channels`` input channels (BN where ``batch_norm``)."""
         return Mixed(self.branches, in_channels, batch_norm)
 
 
@@ -205,9 +224,11 @@ class ResidualSpec(namedtuple("ResidualSpec", "branches scale relu", defaults=(T
     __slots__ = ()
 
     def branch_tables(self):
+        """The branches as layer tuples."""
         return tuple(_as_layers(b) for b in self.branches)
 
     def build(self, in_channels, batch_norm=False):
+        """The Gluon block of this spec for ``in_channels`` input channels (BN where ``batch_norm``)."""
         return Residual(self.branches, in_channels, self.scale, self.relu, batch_norm)
 
 
@@ -216,12 +237,15 @@ class ShortcutSpec(namedtuple("ShortcutSpec", "branch shortcut"), _Branching):
     __slots__ = ()
 
     def branch_tables(self):
+        """The branches as layer tuples."""
         return (self.branch, self.shortcut)
 
     def out_channels(self, in_channels):
+        """Channels out of the block for ``in_channels`` in."""
         return sequence_channels(self.branch, in_channels)
 
     def build(self, in_channels, batch_norm=False):
+        """The Gluon block of this spec for ``in_channels`` input channels (BN where ``batch_norm``)."""
         return Shortcut(self.branch, self.shortcut, in_channels, batch_norm)
 
 
@@ -305,6 +329,7 @@ class Mixed(HybridBlock):
         return [(name, getattr(self, name)) for name in self.branch_names]
 
     def hybrid_forward(self, F, x):
+        """The block's computation on ``x`` (see the class docstring)."""
         return F.concat(*[getattr(self, name)(x) for name in self.branch_names], dim=1)
 
 
@@ -322,6 +347,7 @@ class Residual(Mixed):
         self.out_channels = in_channels
 
     def hybrid_forward(self, F, x):
+        """The block's computation on ``x`` (see the class docstring)."""
         mixed = F.concat(*[getattr(self, name)(x) for name in self.branch_names], dim=1)
         out = x + self.proj(mixed) * self.scale
         return F.relu(out) if self.relu else out
@@ -335,6 +361,7 @@ class AdaptiveAvgPool2D(HybridBlock):
         self.size = size
 
     def hybrid_forward(self, F, x):
+        """The block's computation on ``x`` (see the class docstring)."""
         return F.contrib.AdaptiveAvgPooling2D(x, output_size=self.size)
 
 
@@ -351,4 +378,5 @@ class Shortcut(HybridBlock):
             self.shortcut, _ = build_sequence(shortcut, in_channels, batch_norm, "shortcut_")
 
     def hybrid_forward(self, F, x):
+        """The block's computation on ``x`` (see the class docstring)."""
         return F.relu(self.branch(x) + self.shortcut(x))

@@ -30,6 +30,7 @@ MNIST_INCEPTION_STAGES = (
 
 
 def course_residual(in_channels, out_channels):
+    """The course's residual block: two 3x3 convolutions beside a 3x3 shortcut convolution."""
     return ShortcutSpec(branch=(Conv(in_channels, 3, 1, 1), Conv(out_channels, 3, 1, 1, act=False)),
                     shortcut=(Conv(out_channels, 3, 1, 1, act=False),))
 

@@ -32,6 +32,7 @@ class ModelSpec(namedtuple("ModelSpec", "name target input_size num_classes desc
 
     @property
     def factory(self):
+        """The callable that builds the model (``target``, imported when it is 'module:function')."""
         if callable(self.target):
             return self.target
         module, _, function = self.target.partition(":")

@@ -48,12 +48,15 @@ class FeatureInfoList(tuple):
         return getattr(self[idx], field) if idx is not None else [getattr(i, field) for i in self]
 
     def channels(self, idx=None):
+        """Channels of level ``idx``, or of every level (timm's FeatureInfo.channels)."""
         return self._get("num_chs", idx)
 
     def reduction(self, idx=None):
+        """Reduction of level ``idx``, or of every level (timm's FeatureInfo.reduction)."""
         return self._get("reduction", idx)
 
     def module_name(self, idx=None):
+        """Layer name of level ``idx``, or of every level (timm's FeatureInfo.module_name)."""
         return self._get("module", idx)
 
 TrainOutputs = namedtuple("TrainOutputs", "main aux")
@@ -237,6 +240,7 @@ class StagedNet(Backbone, HybridBlock):
         return [out, *aux] if with_aux else out
 
     def hybrid_forward(self, F, x):
+        """The block's computation on ``x`` (see the class docstring)."""
         return self.run(F, x, with_aux=self._graph_has_aux)
 
 

@@ -26,9 +26,11 @@ class TrackerThread(threading.Thread):
     """threading.Thread with the Python 2 names the tracker and its submitters call."""
 
     def isAlive(self):  # noqa: N802 (the tracker's name)
+        """Thread.is_alive under the name the tracker calls."""
         return self.is_alive()
 
     def setDaemon(self, daemonic):  # noqa: N802 (deprecated since 3.10: no warning)
+        """Set ``daemon`` (Thread.setDaemon without its deprecation warning)."""
         self.daemon = daemonic
 
 

@@ -28,6 +28,7 @@ class LivePlot:
 
     @property
     def epochs_done(self):
+        """Epochs plotted so far."""
         return len(self.test)
 
     def add_train(self, fraction, loss, acc):

@@ -126,6 +126,7 @@ class EpochTotals:
         return self._seconds_before + time.time() - self._since
 
     def add(self, step, size, losses, outs, ys):
+        """Batch ``step`` of ``size`` images: its losses and hits, summed on the device."""
         batch_loss = mx.nd.add_n(*[loss.sum().as_in_context(self.home) for loss in losses])
         batch_correct = mx.nd.add_n(*[(main_output(o).argmax(axis=1) == y.astype("float32"))
                                       .sum().as_in_context(self.home) for o, y in zip(outs, ys)])

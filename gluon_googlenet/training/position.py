@@ -42,6 +42,7 @@ class RunPosition:
         seed_batch(self.seed, self.epoch, step)
 
     def after_batch(self, step):
+        """Batch ``step`` (1-based in the epoch) is done."""
         self.batch = step
 
     def end_epoch(self, record):

@@ -119,6 +119,7 @@ class RunProgress:
                      format_duration(left))
 
     def stop(self):
+        """Close the epoch's progress bar, if there is one."""
         if self.bar is not None:
             self.bar.close()
             self.bar = None

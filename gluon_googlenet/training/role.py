@@ -69,6 +69,7 @@ def _watch_stdin(child):
 
 
 def main(argv=None):
+    """Run the role DMLC_ROLE names with the train arguments ``argv``; return its exit code."""
     argv = list(sys.argv[1:] if argv is None else argv)
     watch = "--watch-stdin" in argv[:1]
     train_args = argv[1:] if watch else argv

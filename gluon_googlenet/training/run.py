@@ -32,6 +32,7 @@ class RunPaths:
         self.config = os.path.join(out, "config.json")
 
     def export_prefix(self, model):
+        """Prefix of the exported files of ``model`` in the run folder."""
         return os.path.join(self.out, model)
 
 
@@ -59,6 +60,7 @@ class Run:
 
     @property
     def distributed(self):
+        """Whether the run trains on a distributed kvstore."""
         return self.kv is not None
 
     @property

@@ -40,12 +40,15 @@ class StopRequests:
 
     @property
     def requested(self):
+        """Whether a signal asked the run to stop."""
         return self.signal is not None
 
     @property
     def name(self):
+        """The signal's name (SIGTERM, SIGINT)."""
         return signal.Signals(self.signal).name
 
     @property
     def exit_code(self):
+        """128 + the signal, as a shell reports a process it stopped."""
         return 128 + self.signal

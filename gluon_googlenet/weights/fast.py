@@ -56,6 +56,7 @@ class Float32Outputs(mx.gluon.Block):
         self.block = block
 
     def forward(self, x):
+        """The block's computation on ``x`` (see the class docstring)."""
         out = self.block(x)
         return [o.astype("float32") for o in out] if isinstance(out, (list, tuple)) else out.astype("float32")
 

@@ -45,6 +45,7 @@ class ResizeCenterCrop(Block):
         self.resize, self.crop, self.interpolation = resize, crop, interpolation
 
     def forward(self, x):
+        """The block's computation on ``x`` (see the class docstring)."""
         from PIL import Image
         image = Image.fromarray(x.asnumpy())
         width, height = image.size
@@ -74,6 +75,7 @@ class ChannelNormalize(HybridBlock):
         self.mean, self.std = tuple(mean), tuple(std)
 
     def hybrid_forward(self, F, x):
+        """The block's computation on ``x`` (see the class docstring)."""
         return F.squeeze(normalize(F, F.expand_dims(x, axis=0), self.mean, self.std), axis=0)
 
 
@@ -86,4 +88,5 @@ class Normalized(HybridBlock):
         self.net, self.mean, self.std = net, tuple(mean), tuple(std)
 
     def hybrid_forward(self, F, x):
+        """The block's computation on ``x`` (see the class docstring)."""
         return self.net(normalize(F, x, self.mean, self.std))
