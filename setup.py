@@ -1,4 +1,14 @@
+import os
+
 from setuptools import find_packages, setup
+
+
+def _pinned(name):
+    """The requirement lines of ``name`` beside this file (comments left out)."""
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), name)
+    with open(path, encoding="utf-8") as handle:
+        return [line.strip() for line in handle if line.strip() and not line.startswith("#")]
+
 
 setup(
     name="gluon-googlenet",
@@ -17,7 +27,9 @@ setup(
     extras_require={"cpu": ["mxnet==1.9.1"], "onnx": ["onnx==1.14.1"],
                     # examples/googlenet_d2l.ipynb: Jupyter and the kernel it runs on
                     "notebook": ["notebook==7.6.5", "ipykernel==7.4.0"],
-                    "test": ["pytest", "gluoncv>=0.10.5"]},
+                    "test": ["pytest", "gluoncv>=0.10.5"],
+                    # the documentation site (docs/, scripts/docs.sh)
+                    "docs": _pinned("requirements-docs.txt")},
     entry_points={"console_scripts": ["gluon-googlenet=gluon_googlenet.cli:main"]},
     license="MIT",
 )

@@ -30,7 +30,7 @@ if [ ! -x "$VENV/bin/python" ]; then
 fi
 
 # Reinstall only when the pins or the MXNet build change.
-WANT="$(cat "$ROOT/requirements.txt" "$ROOT/constraints.txt" "$ROOT/setup.py" | sha256sum | cut -c1-16)-$MXNET_PACKAGE"
+WANT="$(cat "$ROOT/requirements.txt" "$ROOT/requirements-docs.txt" "$ROOT/constraints.txt" "$ROOT/setup.py" | sha256sum | cut -c1-16)-$MXNET_PACKAGE"
 if [ "$(cat "$STAMP" 2>/dev/null)" != "$WANT" ]; then
   echo "setup: installing pinned packages ($MXNET_PACKAGE==1.9.1)"
   # Only one MXNet build may own the 'mxnet' module.
@@ -39,7 +39,7 @@ if [ "$(cat "$STAMP" 2>/dev/null)" != "$WANT" ]; then
   done
   # One pip command: installing gluoncv on its own later pulls numpy 2.x.
   "$VENV/bin/pip" install --quiet --disable-pip-version-check \
-    -r "$ROOT/requirements.txt" -c "$ROOT/constraints.txt" "$MXNET_PACKAGE==1.9.1"
+    -r "$ROOT/requirements.txt" -r "$ROOT/requirements-docs.txt" -c "$ROOT/constraints.txt" "$MXNET_PACKAGE==1.9.1"
   "$VENV/bin/pip" install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e "$ROOT"
   echo "$WANT" > "$STAMP"
 fi

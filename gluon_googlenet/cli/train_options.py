@@ -32,7 +32,7 @@ def add_train_options(p):
     data.add_argument("--dataset", choices=sorted(DATASETS), help=f"default: {d.dataset}")
     data.add_argument("--data-dir", help=shared.DATA_DIR_HELP)
     data.add_argument("--image-folder", metavar="DIR",
-                      help="train on DIR/<class>/*.jpg|png... instead of --dataset (ImageNet normalisation)")
+                      help="train on the images in DIR/<class>/ instead of --dataset (ImageNet normalisation)")
     data.add_argument("--test-fraction", type=shared.fraction,
                       help=f"image folders: share of each class held out for testing (default: {d.test_fraction})")
     data.add_argument("--bad-images", choices=BAD_IMAGES,
@@ -59,7 +59,7 @@ def _optimizer_options(group, d, optimizers, precisions, kvstores):
                             f"GPUs (default: {d.precision})")
     group.add_argument("--kvstore", choices=kvstores,
                        help="gradient aggregation (default: device for several contexts); dist_sync across "
-                            "processes started by 'gluon-googlenet launch' or DMLC_* variables")
+                            "processes started by 'gluon-googlenet launch' or by the DMLC variables")
     group.add_argument("--seed", type=int, help=f"default: {d.seed}")
 
 

@@ -59,7 +59,7 @@ def paper_stages(k3=5):
 def bn_article_stages():
     """googlenet_bn's table: plain conv+ReLU stem; Inception convs with bias and BN.
 
-    Its blocks keep the parameter names ('mixed0_', ...) of the files saved when they were
+    Its blocks keep the parameter names (``mixed0_``, ...) of the files saved when they were
     built as generic Mixed blocks."""
     def convert(layer):
         if isinstance(layer, Conv):
