@@ -13,7 +13,6 @@ import mxnet as mx
 import numpy as np
 
 from ..base.errors import CheckpointError
-from ..base.gluon_internals import structural_params
 
 _EPOCHS_KEY, _WEIGHTS_KEY = 1 << 24, (1 << 24) + 1
 Start = namedtuple("Start", "writer epoch")
@@ -46,7 +45,7 @@ def agree_on_start(kv, resumed):
 def share_weights(kv, net, start):
     """Every parameter of ``net`` (running statistics included) set to the writer's, whose net
     holds the resumed checkpoint; the others' are replaced."""
-    params = list(structural_params(net).values())
+    params = list(net.collect_params().values())  # the same order on every worker: the same net
     own = kv.rank == start.writer
     flat = mx.nd.concat(*[p.data().reshape(-1) * (1 if own else 0) for p in params], dim=0)
     flat = _sum_over_workers(kv, _WEIGHTS_KEY, flat)
