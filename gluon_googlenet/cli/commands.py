@@ -225,9 +225,8 @@ def cmd_launch(args):
 
     from ..base.errors import Stopped
     from ..training.launcher import LaunchError, launch
-    from .parser import build_parser
     train_args = args.train_args[1:] if args.train_args[:1] == ["--"] else args.train_args
-    train = build_parser().parse_args(["train", *train_args])  # usage errors before any process starts
+    train = args.root.parse_args(["train", *train_args])  # usage errors before any process starts
     out = train.out or f"runs/{train.model or 'googlenet_d2l'}"
     relaunch = relaunch_command(args, train_args)
     try:

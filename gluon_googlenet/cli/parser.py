@@ -223,4 +223,5 @@ def build_parser():
                            parents=[parents[name] for name in verb.parents])
         verb.own(p)
         p.set_defaults(func=verb.run, parser=p)
+    parser.set_defaults(root=parser)  # launch checks its train options with the whole parser
     return parser
