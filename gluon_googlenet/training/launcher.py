@@ -20,6 +20,7 @@ from collections import namedtuple
 
 from ..base.errors import ConfigError, GluonGoogLeNetError, Stopped
 from .dmlc_shim import patched_tracker
+from .role import signal_group
 
 LAUNCHERS = ("local", "ssh", "mpi")
 # variables every process gets as the launcher has them: threads, interface, ps-lite and ours
@@ -164,26 +165,19 @@ class Supervisor:
         with self._lock:
             running = [p for p in self.processes if p.popen.poll() is None]
         for p in running:
-            _signal_group(p.popen.pid, signal.SIGTERM)
+            signal_group(p.popen.pid, signal.SIGTERM)
         deadline = time.monotonic() + grace
         for p in running:
             try:
                 p.popen.wait(max(0.1, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
-                _signal_group(p.popen.pid, signal.SIGKILL)
+                signal_group(p.popen.pid, signal.SIGKILL)
                 p.popen.wait()
 
 
 def _exported(command, name):
     found = re.search(rf"\b{name}=([^;\s'\"]+)", command)
     return found.group(1) if found else None
-
-
-def _signal_group(pid, sig):
-    try:
-        os.killpg(pid, sig)
-    except ProcessLookupError:
-        pass
 
 
 def describe_exit(code):

@@ -36,7 +36,7 @@ class _Child:
     def stop(self, why):
         if not self._stopping.acquire(blocking=False) or self.proc.poll() is not None:
             return
-        _signal_group(self.proc.pid, signal.SIGTERM)
+        signal_group(self.proc.pid, signal.SIGTERM)
         try:  # the launcher may be gone with the other end of stderr
             print(f"role: {why}; stopping {os.environ.get('DMLC_ROLE')} (pid {self.proc.pid})", file=sys.stderr,
                   flush=True)
@@ -45,7 +45,7 @@ class _Child:
         try:
             self.proc.wait(GRACE_SECONDS)
         except subprocess.TimeoutExpired:
-            _signal_group(self.proc.pid, signal.SIGKILL)
+            signal_group(self.proc.pid, signal.SIGKILL)
 
 
 def _die_with_parent():
@@ -54,7 +54,8 @@ def _die_with_parent():
     ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
 
 
-def _signal_group(pid, sig):
+def signal_group(pid, sig):
+    """Send ``sig`` to the process group ``pid`` leads, if it is still there."""
     try:
         os.killpg(pid, sig)
     except ProcessLookupError:
