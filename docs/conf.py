@@ -70,6 +70,23 @@ def _zoo_page():
     return format_zoo(zoo_rows(), markdown=True) + "\n"
 
 
+# The d2l MXNet article's reference run (test accuracy after epochs 1-5) and the book's 10-epoch figure.
+REFERENCE_RUN, BOOK_AFTER_10 = (0.511, 0.782, 0.847, 0.870, 0.875), 0.886
+
+
+def _d2l_run_table():
+    """The package's full d2l run (results/d2l_fashion_mnist/history.json) beside the reference run."""
+    import json
+    with open(os.path.join(ROOT, "results", "d2l_fashion_mnist", "history.json"), encoding="utf-8") as handle:
+        history = json.load(handle)
+    epochs = [h["epoch"] for h in history]
+    reference = [f"{v:.3f}" for v in REFERENCE_RUN] + [""] * (len(epochs) - len(REFERENCE_RUN))
+    reference[-1] = f"{BOOK_AFTER_10:.3f} (book)" if len(epochs) == 10 else reference[-1]
+    return ("| epoch | " + " | ".join(str(e) for e in epochs) + " |\n|---|" + "---|" * len(epochs) + "\n"
+            + "| test acc, this package | " + " | ".join(f"{h['test_acc']:.3f}" for h in history) + " |\n"
+            + "| test acc, d2l reference run | " + " | ".join(reference) + " |\n")
+
+
 def _stage_picture():
     """The d2l net's stages and their output shapes for a 1x1x96x96 input, as a picture."""
     import matplotlib
@@ -96,6 +113,7 @@ def _stage_picture():
 os.makedirs(GENERATED, exist_ok=True)
 shutil.copy(os.path.join(ROOT, "examples", "googlenet_d2l.ipynb"), os.path.join(GENERATED, "googlenet_d2l.ipynb"))
 _write("zoo.md", _zoo_page())
+_write("d2l_run.md", _d2l_run_table())
 _write("features.md", __import__("gluon_googlenet.viz.zoo", fromlist=["format_features"]).format_features() + "\n")
 _stage_picture()
 with open(os.path.join(HERE, "api.md"), "w", encoding="utf-8") as _handle:
