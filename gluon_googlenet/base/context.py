@@ -9,6 +9,7 @@ runtime and math libraries (cudart, cuBLAS, cuFFT, cuRAND, cuSOLVER, NVRTC), cuD
 """
 import mxnet as mx
 
+from .cpu import require_bf16
 from .errors import ConfigError, ContextError
 
 WHEEL_ARCHS = (50, 86)  # sm_50 .. sm_86: the kernels MXNet 1.9.1's CUDA wheels carry
@@ -32,7 +33,6 @@ def check_gpu_capability(index, capability):
 def check_precision(precision, ctxs):
     """ConfigError (one line) unless ``ctxs`` can run ``precision``: fp16 (AMP's float16) on GPUs,
     bf16 on a CPU whose oneDNN has it (base.cpu.require_bf16), fp32 anywhere."""
-    from .cpu import require_bf16
     on_gpu = all(c.device_type == "gpu" for c in ctxs)
     if precision == "fp16" and not on_gpu:
         raise ConfigError("--precision fp16 (float16 AMP) needs GPU contexts (--ctx gpu); "

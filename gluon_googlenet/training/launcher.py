@@ -8,6 +8,7 @@ venv's Python by absolute path. ps-lite has no authentication: its processes bin
 addresses named here (the scheduler to ``scheduler_host``, the others to their host file
 address, or ``DMLC_INTERFACE``'s), never to every interface, and belong on a private network.
 """
+import contextlib
 import os
 import re
 import signal
@@ -253,20 +254,22 @@ def _supervise(supervisor, timeout, start_timeout):
     stop = {}
     previous = {sig: signal.signal(sig, lambda number, frame: stop.setdefault("signal", number))
                 for sig in (signal.SIGTERM, signal.SIGINT)}
-    start, problem = time.monotonic(), None
+    start, problem, all_started = time.monotonic(), None, False
     try:
         while problem is None and not supervisor.workers_done():
             time.sleep(0.2)
             elapsed, failed = time.monotonic() - start, supervisor.failure()
+            if not all_started and elapsed > start_timeout:  # the logs are read until every worker is in
+                started = supervisor.workers_started()
+                all_started = started >= supervisor.workers
             if "signal" in stop:
                 problem = "signal"
             elif failed:
                 where = failed.name.replace("@", " on ", 1)
                 problem = f"{where} exited with {describe_exit(failed.popen.returncode)}; its log: {failed.log}"
-            elif elapsed > start_timeout and supervisor.workers_started() < supervisor.workers:
-                problem = (f"{supervisor.workers_started()} of {supervisor.workers} workers started within "
-                           f"{start_timeout} s (--start-timeout): a host or port is unreachable; logs in "
-                           f"{supervisor.log_dir}")
+            elif elapsed > start_timeout and not all_started:
+                problem = (f"{started} of {supervisor.workers} workers started within {start_timeout} s "
+                           f"(--start-timeout): a host or port is unreachable; logs in {supervisor.log_dir}")
             elif elapsed > timeout:
                 problem = f"the run took more than {timeout} s (--timeout); logs in {supervisor.log_dir}"
     finally:
@@ -281,21 +284,17 @@ def _supervise(supervisor, timeout, start_timeout):
         raise LaunchError(f"{problem}; every process was stopped")
 
 
-class _mpi_as_root:  # noqa: N801 (a context manager used as a with-statement)
+@contextlib.contextmanager
+def _mpi_as_root(launcher):
     """Open MPI refuses to run as root unless told twice; the launcher is root in containers."""
-
-    def __init__(self, launcher):
-        self.active = launcher == "mpi" and os.geteuid() == 0
-        self.saved = {}
-
-    def __enter__(self):
-        if self.active:
-            for key in ("OMPI_ALLOW_RUN_AS_ROOT", "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM"):
-                self.saved[key] = os.environ.get(key)
-                os.environ[key] = "1"
-
-    def __exit__(self, *exc):
-        for key, value in self.saved.items():
+    keys = ("OMPI_ALLOW_RUN_AS_ROOT", "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM")
+    saved = {key: os.environ.get(key) for key in keys}
+    if launcher == "mpi" and os.geteuid() == 0:
+        os.environ.update(dict.fromkeys(keys, "1"))
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
             if value is None:
                 os.environ.pop(key, None)
             else:

@@ -34,18 +34,21 @@ def bfloat16(net, input_shape, ctx=None):
     net.hybridize(static_alloc=True, static_shape=True)
     x = mx.nd.zeros(input_shape, ctx=ctx)
     net(x)
-    for fp32_ops in (None, ["Concat"]):
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                block = amp.convert_hybrid_block(net, target_dtype="bfloat16", fp32_ops=fp32_ops, ctx=ctx)
-            block.hybridize(static_alloc=True, static_shape=True)
-            block(x)
-            return block
-        except mx.base.MXNetError as err:
-            if "Non-uniform data type in Concat" not in str(err) or fp32_ops:
-                raise
-    raise AssertionError("unreachable")
+
+    def convert(fp32_ops=None):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            block = amp.convert_hybrid_block(net, target_dtype="bfloat16", fp32_ops=fp32_ops, ctx=ctx)
+        block.hybridize(static_alloc=True, static_shape=True)
+        block(x)
+        return block
+
+    try:
+        return convert()
+    except mx.base.MXNetError as err:
+        if "Non-uniform data type in Concat" not in str(err):
+            raise
+        return convert(fp32_ops=["Concat"])
 
 
 class Float32Outputs(mx.gluon.Block):
