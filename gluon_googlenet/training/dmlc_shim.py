@@ -41,11 +41,13 @@ def with_ssh_options(command):
 
 def _subprocess_for(spawn):
     """A stand-in for the ``subprocess`` module as the tracker uses it: check_call and call go to
-    ``spawn`` (which returns the exit code; a failure is the supervisor's to handle, so
-    check_call raises nothing); Popen and PIPE are the real ones (mpi's ``mpirun --version``)."""
+    ``spawn`` and report success whatever the process's code, since a failure is the supervisor's
+    to handle (the local submitter would retry it or raise in its thread, printing a traceback);
+    Popen and PIPE are the real ones (mpi's ``mpirun --version``)."""
     def run(command, shell=False, env=None, **_ignored):
         text = command if isinstance(command, str) else " ".join(command)
-        return spawn(with_ssh_options(text), env)
+        spawn(with_ssh_options(text), env)
+        return 0
     return types.SimpleNamespace(check_call=run, call=run, Popen=subprocess.Popen, PIPE=subprocess.PIPE)
 
 

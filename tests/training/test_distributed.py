@@ -49,13 +49,14 @@ def test_the_shim_gives_the_tracker_what_python_3_took_away_and_puts_everything_
     from dmlc_tracker import local, ssh, tracker
     originals = (tracker.Thread, ssh.subprocess, local.subprocess, tracker.get_host_ip, tracker.PSTracker)
     started = []
-    with dmlc_shim.patched_tracker(lambda command, env: started.append((command, env)) or 0, "10.1.2.3", 9123):
+    with dmlc_shim.patched_tracker(lambda command, env: started.append((command, env)) or 3, "10.1.2.3", 9123):
         thread = tracker.Thread(target=lambda: None)
         thread.setDaemon(True)
         thread.start()
         thread.join()
         assert thread.isAlive() is False  # the name tracker.submit calls; gone since Python 3.9
         assert tracker.get_host_ip("auto") == "10.1.2.3"
+        # a failure is the supervisor's to handle: the submitter is told the process succeeded
         assert ssh.subprocess.check_call("ssh -o StrictHostKeyChecking=no h -p 22 'x'", shell=True) == 0
         tracker.PSTracker(hostIP="10.1.2.3", cmd="serve", envs={"DMLC_NUM_WORKER": 1}).thread.join()
     assert (tracker.Thread, ssh.subprocess, local.subprocess, tracker.get_host_ip, tracker.PSTracker) == originals
@@ -91,6 +92,21 @@ def test_launch_usage_errors_are_one_line(capsys):
     with pytest.raises(SystemExit) as exit_info:
         cli.main(["launch", "--", "--epochs", "0x"])
     assert exit_info.value.code == 2
+
+
+@pytest.mark.slow
+def test_workers_that_do_not_start_in_time_are_one_line_and_leave_nothing(tmp_path):
+    """--start-timeout 1 s: the workers have not joined ps-lite yet; every process is stopped and
+    the submitters' threads print nothing of their own."""
+    out = tmp_path / "late"
+    result = subprocess.run(
+        [sys.executable, "-m", "gluon_googlenet", "launch", "--workers", "2", "--start-timeout", "1", "--",
+         "--epochs", "1", "--resize", "32", "--limit-train", "64", "--out", str(out), "--no-progress"],
+        capture_output=True, text=True, timeout=120)
+    assert result.returncode == 1
+    assert result.stderr.startswith("gluon-googlenet launch: error: 0 of 2 workers started within 1 s "
+                                     "(--start-timeout)") and result.stderr.count("\n") == 1, result.stderr
+    assert subprocess.run(["pgrep", "-f", str(out)], capture_output=True, text=True).stdout.strip() == ""
 
 
 @pytest.mark.slow
