@@ -93,7 +93,9 @@ def _inference_precision(args):
     if args.precision != "bf16":
         return
     from ..base.amx import amx_for_bf16_inference, bf16_engine
-    amx_for_bf16_inference()
+    from ..base.cpu import require_bf16
+    amx_for_bf16_inference()  # first: MXNet must not be loaded yet
+    require_bf16("--precision bf16")  # before saying where it runs
     print(f"precision: bf16 on {bf16_engine()}")
 
 

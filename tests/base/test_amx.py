@@ -170,3 +170,14 @@ def test_where_bf16_runs_is_said_in_words(monkeypatch):
     assert amx.bf16_engine(SAPPHIRE) == f"AMX ({SAPPHIRE.describe()})"
     monkeypatch.delitem(sys.modules, "mxnet", raising=False)
     assert amx.amx_for_bf16_inference(ZEN4, permission=lambda: True) is False  # nothing to switch on
+
+
+def test_bf16_inference_is_refused_in_one_line_before_anything_on_a_cpu_without_it(tmp_path):
+    """Under oneDNN's AVX2 cap (an AVX2 machine): one line naming the CPU, nothing on stdout."""
+    import os
+    result = subprocess.run([sys.executable, "-m", "gluon_googlenet", "evaluate", str(tmp_path / "any.ckpt"),
+                             "--precision", "bf16"], capture_output=True, text=True, timeout=120,
+                            env=dict(os.environ, DNNL_MAX_CPU_ISA="AVX2"))
+    assert result.returncode == 1 and result.stdout == ""
+    assert result.stderr.startswith("gluon-googlenet evaluate: error: --precision bf16 needs a CPU with ")
+    assert result.stderr.count("\n") == 1
