@@ -189,3 +189,14 @@ def test_evaluate_with_flip_tta(tmp_path, capsys):
         assert cli.main(["evaluate", ckpt, "--data-dir", data, "--no-verify", "--confusion", png, *extra]) == 0
         first = capsys.readouterr().out.splitlines()[0]
         assert first.startswith("mnist_resnet (epoch 1) on fashion-mnist") and words in first and "(16 images)" in first
+
+
+def test_a_reader_that_leaves_early_ends_the_verb_quietly():
+    """`gluon-googlenet zoo | head -1`: the pipe closes while the table is written; no traceback."""
+    import subprocess
+    import sys
+    proc = subprocess.Popen([sys.executable, "-m", "gluon_googlenet", "zoo"], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
+    proc.stdout.close()  # before the verb writes a line
+    stderr = proc.stderr.read().decode()
+    assert proc.wait(timeout=120) == 141 and stderr == ""

@@ -1,4 +1,5 @@
 """``gluon-googlenet`` command line: the parser (parser.py, train_options.py) and the verbs (commands.py)."""
+import os
 import sys
 
 from ..base.errors import GluonGoogLeNetError, Stopped
@@ -22,4 +23,7 @@ def main(argv=None):
     except KeyboardInterrupt:
         print(f"gluon-googlenet {args.command}: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # the reader left (`gluon-googlenet zoo | head`): stop quietly, as SIGPIPE would
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # Python's flush at exit fails no more
+        return 128 + 13
     return 0
