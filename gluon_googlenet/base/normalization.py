@@ -1,19 +1,20 @@
 """Per-channel input normalisation, in one function for arrays and graphs alike.
 
 ``normalize(F, x, mean, std)`` computes (x - mean_c) / std_c for each channel c of an N x C x H x W
-``x``, with F mxnet.nd or mxnet.sym; the constants are plain numbers, so a graph holds no extra
-parameters. Every place that normalises (training input, exported graphs, published weights'
+``x``, with F mxnet.nd or mxnet.sym (in either array mode); the constants are plain numbers, so a
+graph holds no extra parameters. Every place that normalises (training input, exported graphs, published weights'
 transforms, torchvision's input transform) calls it; ``channel_stats`` adapts RGB statistics to
 other channel counts.
 """
+from . import ops
 
 
 def normalize(F, x, mean, std):
     """(x - mean[c]) / std[c] per channel c (axis 1); one value of each stands for every channel."""
     if len(mean) == 1:
         return (x - float(mean[0])) / float(std[0])
-    channels = F.split(x, num_outputs=len(mean), axis=1)
-    return F.concat(*[(c - float(m)) / float(s) for c, m, s in zip(channels, mean, std)], dim=1)
+    channels = ops.split(F, x, len(mean), axis=1)
+    return ops.concat(F, *[(c - float(m)) / float(s) for c, m, s in zip(channels, mean, std)])
 
 
 def channel_stats(mean, std, channels):

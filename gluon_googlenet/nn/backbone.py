@@ -13,6 +13,7 @@ from mxnet import nd
 from mxnet.gluon import nn
 from mxnet.gluon.nn import HybridBlock
 
+from ..base import ops
 from ..base.compat import renamed_keywords
 from ..base.errors import ConfigError, InputShapeError
 
@@ -66,7 +67,7 @@ class Backbone:
         x = self.layers()[-1][1](features) if self._pooled else features
         if not pre_logits:
             return self.head(x)
-        x = _ops(x).flatten(x)
+        x = ops.flatten(_ops(x), x)
         for block in list(self.head)[:-1]:  # all but the classifier (or its stand-in, a Flatten)
             x = block(x)
         return x

@@ -6,6 +6,8 @@ branch. This module depends on MXNet alone; the stage tables in layers.py build 
 from mxnet.gluon import nn
 from mxnet.gluon.nn import HybridBlock
 
+from ..base import ops
+
 __all__ = ["Inception", "conv_relu"]
 
 
@@ -75,4 +77,4 @@ class Inception(HybridBlock):
 
     def hybrid_forward(self, F, x):
         """The block's computation on ``x`` (see the class docstring)."""
-        return F.concat(self.p1(x), self.p2(x), self.p3(x), self.p4(x), dim=1)
+        return ops.concat(F, self.p1(x), self.p2(x), self.p3(x), self.p4(x))

@@ -18,6 +18,7 @@ from collections import namedtuple
 from mxnet.gluon import nn
 from mxnet.gluon.nn import HybridBlock
 
+from ..base import ops
 from ..base.gluon_internals import named_as
 from .blocks import Inception, conv_relu
 
@@ -330,7 +331,7 @@ class Mixed(HybridBlock):
 
     def hybrid_forward(self, F, x):
         """The block's computation on ``x`` (see the class docstring)."""
-        return F.concat(*[getattr(self, name)(x) for name in self.branch_names], dim=1)
+        return ops.concat(F, *[getattr(self, name)(x) for name in self.branch_names])
 
 
 class Residual(Mixed):
@@ -348,9 +349,9 @@ class Residual(Mixed):
 
     def hybrid_forward(self, F, x):
         """The block's computation on ``x`` (see the class docstring)."""
-        mixed = F.concat(*[getattr(self, name)(x) for name in self.branch_names], dim=1)
+        mixed = ops.concat(F, *[getattr(self, name)(x) for name in self.branch_names])
         out = x + self.proj(mixed) * self.scale
-        return F.relu(out) if self.relu else out
+        return ops.relu(F, out) if self.relu else out
 
 
 class AdaptiveAvgPool2D(HybridBlock):
@@ -362,7 +363,7 @@ class AdaptiveAvgPool2D(HybridBlock):
 
     def hybrid_forward(self, F, x):
         """The block's computation on ``x`` (see the class docstring)."""
-        return F.contrib.AdaptiveAvgPooling2D(x, output_size=self.size)
+        return ops.adaptive_avg_pool(F, x, self.size)
 
 
 class Shortcut(HybridBlock):
@@ -379,4 +380,4 @@ class Shortcut(HybridBlock):
 
     def hybrid_forward(self, F, x):
         """The block's computation on ``x`` (see the class docstring)."""
-        return F.relu(self.branch(x) + self.shortcut(x))
+        return ops.relu(F, self.branch(x) + self.shortcut(x))

@@ -1,6 +1,7 @@
 """StagedNet: a classifier built from a net described as data (``NetSpec``): stages, head, aux heads.
 
-It checks its inputs before MXNet does and walks its stages by name. Auxiliary heads follow one
+It checks its inputs before MXNet does and walks its stages by name; like the book's
+``nn.Sequential`` it iterates over its stages and head (``len(net)``, ``net[0]``). Auxiliary heads follow one
 switch, as torchvision's: a net built with them (``net.aux_logits`` True) returns
 ``TrainOutputs(main, aux)`` while autograd records in training mode, and the main logits alone
 otherwise and in exported graphs; ``net.aux_logits = False`` turns them off.
@@ -209,6 +210,19 @@ class StagedNet(Backbone, HybridBlock):
     def stages(self):
         """(name, block) pairs in forward order, the head last (aux heads not included)."""
         return [(name, getattr(self, name)) for name in self.stage_names] + [("head", self.head)]
+
+    # The book's nets are nn.Sequential of b1..b5 and a Dense: d2l's layer_summary walks them so.
+    def __iter__(self):
+        """The stages, then the head, in forward order (as the book's ``nn.Sequential``)."""
+        return iter([block for _, block in self.stages()])
+
+    def __len__(self):
+        """How many blocks ``iter(net)`` gives: the stages and the head."""
+        return len(self.stage_names) + 1
+
+    def __getitem__(self, index):
+        """The stage or head at ``index`` (an int or a slice) of ``iter(net)``."""
+        return [block for _, block in self.stages()][index]
 
     def forward(self, x, *args):
         """Checks ``x``; the graph gives the aux heads' logits too exactly in aux training mode. MXNet

@@ -6,12 +6,13 @@ bilinearly to the input and scaled to [0, 1] per image. Any registered model, at
 ('b4') or layer ('b4.2', 'mixed6.3'), hybridized or not, on the net's context. The gradients
 are taken in autograd's training mode with the net computing its inference function
 (gluon_internals.inference_in_training_mode: MXNet's oneDNN max-pooling backward is wrong
-after an inference-mode forward).
+after an inference-mode forward). Legacy and numpy arrays alike (``npx.set_np()``).
 """
 import mxnet as mx
 import numpy as np
 from mxnet import autograd
 
+from ..base import ops
 from ..base.errors import ConfigError, InputShapeError
 from ..base.gluon_internals import inference_in_training_mode
 from ..nn.backbone import check_input_shape
@@ -63,11 +64,12 @@ def grad_cam(net, images, layer=None, class_index=None):
             x = block(x)
         logits = net.head(x)
         classes = _classes(logits, class_index, net.num_classes)
-        chosen = mx.nd.one_hot(mx.nd.array(classes, ctx=logits.context), net.num_classes, dtype=logits.dtype)
+        chosen = ops.array_like(logits, mx.nd.one_hot(mx.nd.array(classes, ctx=logits.context),
+                                                      net.num_classes, dtype=logits.dtype))
         score = (logits * chosen).sum()
     score.backward()
     weights = maps.grad.mean(axis=(2, 3), keepdims=True)
-    cam = mx.nd.relu((weights * maps).sum(axis=1, keepdims=True))
+    cam = mx.nd.relu(ops.legacy((weights * maps).sum(axis=1, keepdims=True)))
     cam = mx.nd.contrib.BilinearResize2D(cam, height=images.shape[2], width=images.shape[3]).asnumpy()[:, 0]
     peak = cam.reshape(len(cam), -1).max(axis=1).reshape(-1, 1, 1)
     return np.where(peak > 0, cam / np.maximum(peak, 1e-12), 0.0), classes

@@ -8,7 +8,9 @@ import warnings
 
 import mxnet as mx
 import numpy as np
+from mxnet.util import is_np_array
 
+from ..base import ops
 from ..base.errors import CheckpointError, ConfigError, DependencyError
 from ..base.fileio import ensure_writable_dir, fsync_folder, is_write_failure, write_bytes, write_failure
 from .preprocess import Normalized
@@ -25,7 +27,7 @@ def export_model(net, prefix, input_shape, epoch=0, ctx=None, preprocess=None):
     folder = ensure_writable_dir(os.path.dirname(os.path.abspath(prefix)))
     ctx = ctx or mx.cpu()
     net.hybridize()
-    net(mx.nd.zeros(input_shape, ctx=ctx))
+    net((mx.np if is_np_array() else mx.nd).zeros(input_shape, ctx=ctx))
     paths = f"{prefix}-symbol.json", f"{prefix}-{epoch:04d}.params"
     size = sum(p.data(p.list_ctx()[0]).size * 4 for p in net.collect_params().values())
     try:  # MXNet writes both files itself: into a hidden folder beside them, then renamed
@@ -33,6 +35,9 @@ def export_model(net, prefix, input_shape, epoch=0, ctx=None, preprocess=None):
             with warnings.catch_warnings():  # aux heads are training-only: not in the graph
                 warnings.filterwarnings("ignore", message=r"Parameter .* is not found in the graph")
                 net.export(os.path.join(scratch, "m"), epoch)
+            if is_np_array():  # Gluon wrote numpy shape semantics, which plain MXNet refuses
+                params_file = os.path.join(scratch, f"m-{epoch:04d}.params")
+                ops.save_arrays(params_file, ops.load_arrays(params_file))
             for name, path in zip(("m-symbol.json", f"m-{epoch:04d}.params"), paths):
                 os.replace(os.path.join(scratch, name), path)
             fsync_folder(folder)
@@ -57,19 +62,28 @@ def _with_preprocess(net, preprocess):
 
 
 def import_model(prefix, epoch=0, ctx=None):
-    """Load an exported model as a ``gluon.SymbolBlock`` (what plain MXNet does)."""
+    """Load an exported model as a ``gluon.SymbolBlock`` (what plain MXNet does), in the caller's
+    array mode: in numpy mode it takes and gives numpy arrays, from the same files."""
     symbol_file, params_file = f"{prefix}-symbol.json", f"{prefix}-{epoch:04d}.params"
     for path in (symbol_file, params_file):
         if not os.path.isfile(path):
             raise CheckpointError(f"exported file {path} does not exist")
-    return mx.gluon.SymbolBlock.imports(symbol_file, ["data"], params_file, ctx=ctx or mx.cpu())
+    ctx = ctx or mx.cpu()
+    if not is_np_array():
+        return mx.gluon.SymbolBlock.imports(symbol_file, ["data"], params_file, ctx=ctx)
+    with warnings.catch_warnings():  # no parameter file yet: MXNet warns of unknown input types
+        warnings.simplefilter("ignore")
+        net = mx.gluon.SymbolBlock.imports(symbol_file, ["data"], None, ctx=ctx)
+    net.collect_params().load_dict({name: value.as_np_ndarray() for name, value in read_params(params_file).items()},
+                                   ctx=ctx, filename=params_file)
+    return net
 
 
 def read_params(path):
     """{parameter name: NDArray} of an MXNet ``.params`` file, without exports' ``arg:``/``aux:``
     prefixes; CheckpointError when it is not one."""
     try:
-        saved = mx.nd.load(path)
+        saved = ops.load_arrays(path)
     except mx.base.MXNetError:
         raise CheckpointError(f"{path} is not an MXNet parameter file") from None
     return {k.split(":", 1)[1] if k[:4] in ("arg:", "aux:") else k: v for k, v in saved.items()}

@@ -13,6 +13,7 @@ import numpy as np
 from mxnet.gluon.data.vision import transforms
 from mxnet.gluon.nn import Block, HybridBlock
 
+from ..base import ops
 from ..base.normalization import normalize
 
 # OpenCV's codes, which MXNet's resize takes (the training transform's random crops)
@@ -76,7 +77,7 @@ class ChannelNormalize(HybridBlock):
 
     def hybrid_forward(self, F, x):
         """The block's computation on ``x`` (see the class docstring)."""
-        return F.squeeze(normalize(F, F.expand_dims(x, axis=0), self.mean, self.std), axis=0)
+        return ops.squeeze(F, normalize(F, ops.expand_dims(F, x, 0), self.mean, self.std), 0)
 
 
 class Normalized(HybridBlock):
