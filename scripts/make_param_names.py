@@ -2,7 +2,7 @@
 the number of parameters and SHA-256 digests of their full names (what exported .params files
 use) and structural names (what checkpoints use), each line 'name shape', sorted.
 
-    .venv/bin/python scripts/make_param_names.py LABEL
+    .venv/bin/python scripts/make_param_names.py LABEL [MODEL ...]   # MODELs only (a model added later)
 
 tests/nn/test_registry.py holds today's nets against the file of the commit the fixture names:
 a failure there means files users saved no longer load. Write a new file on purpose only when
@@ -41,9 +41,10 @@ def names_record(name):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("label", help="the commit (or release) the names are frozen at")
+    parser.add_argument("models", nargs="*", help="only these (default: every model and ROWS)")
     args = parser.parse_args()
     path = os.path.join(ROOT, "tests", "fixtures", f"param_names-{args.label}.json")
-    records = {name: names_record(name) for name in (*list_models(), *ROWS)}
+    records = {name: names_record(name) for name in (args.models or (*list_models(), *ROWS))}
     with open(path, "w", encoding="utf-8") as handle:
         json.dump(records, handle, indent=2, sort_keys=True)
         handle.write("\n")

@@ -100,6 +100,15 @@ def googlenet_d2l(num_classes=10, in_channels=1, **kwargs):
 
 
 @renamed_keywords
+def googlenet_d2l_bn(num_classes=10, in_channels=1, **kwargs):
+    """The d2l GoogLeNet with batch normalisation after every convolution (the chapter's first
+    exercise): ``D2L_STAGES``, BN (eps 1e-3) before each ReLU, no bias before BN, Dense classifier.
+    It trains at larger learning rates and learns from the first epoch where the plain net may not."""
+    return GoogLeNet(num_classes, in_channels, D2L_STAGES, batch_norm=True, prefix="googlenet_d2l_bn_",
+                     model_name="googlenet_d2l_bn", **kwargs)
+
+
+@renamed_keywords
 def googlenet(num_classes=1000, in_channels=3, aux_logits=False, k3=5, dropout=0.4,  # noqa: PLR0913
               input_size=224, aux_pool="fixed", transform_input=False, dropout_aux=0.7, five_by_five=None, **kwargs):
     """The paper's GoogLeNet with BN after every conv (as torchvision and GluonCV), no LRN.

@@ -45,6 +45,10 @@ BUILTIN = (
     ModelSpec("googlenet_d2l", ".googlenet:googlenet_d2l", (1, 96, 96), 10,
               "d2l GoogLeNet: b1..b5 + Dense, no BN, for Fashion-MNIST at 96x96",
               num_params=5_977_530, mult_adds=276_066_304, min_size=1),
+    # d2l's net with BN after every conv (the chapter's exercise 1), counted here
+    ModelSpec("googlenet_d2l_bn", ".googlenet:googlenet_d2l_bn", (1, 96, 96), 10,
+              "d2l GoogLeNet with BN after every conv (d2l 7.4 exercise 1), for Fashion-MNIST",
+              num_params=5_984_810, mult_adds=276_066_304, min_size=1),
     # paper table with 5x5 and BN; k3=3: GluonCV's count (tested)
     ModelSpec("googlenet", ".googlenet:googlenet", (3, 224, 224), 1000,
               "paper GoogLeNet (BN convs, 5x5 branch, ceil-mode pools), dropout 0.4, optional aux heads",
