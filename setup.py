@@ -10,26 +10,42 @@ def _pinned(name):
         return [line.strip() for line in handle if line.strip() and not line.startswith("#")]
 
 
+def _text(name):
+    """The text of ``name`` beside this file, or '' where an sdist left it out."""
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), name)
+    return open(path, encoding="utf-8").read() if os.path.exists(path) else ""
+
+
 setup(
     name="gluon-googlenet",
     version="0.1.0",
     description="GoogLeNet (Inception v1) and its family as MXNet Gluon HybridBlocks, "
                 "with the d2l Fashion-MNIST trainer",
-    long_description=open("README.md", encoding="utf-8").read() if __import__("os").path.exists("README.md") else "",
+    long_description=_text("README.md"),
     long_description_content_type="text/markdown",
     packages=find_packages(include=["gluon_googlenet", "gluon_googlenet.*"]),
     package_data={"gluon_googlenet.weights": ["imagenet1k_classes.txt", "names/*.json"]},
-    python_requires="==3.11.*",
-    install_requires=["numpy<1.24", "matplotlib", "tqdm", "Pillow", "safetensors"],
-    # MXNet is not a hard requirement, so a CUDA build (mxnet-cu117) can stand in for it.
-    # GluonCV is the outside reference the tests compare our nets with; the package itself
-    # does not import it.
-    extras_require={"cpu": ["mxnet==1.9.1"], "onnx": ["onnx==1.14.1"],
-                    # examples/googlenet_d2l.ipynb: Jupyter and the kernel it runs on
-                    "notebook": ["notebook==7.6.5", "ipykernel==7.4.0"],
-                    "test": ["pytest", "gluoncv>=0.10.5"],
-                    # the documentation site (docs/, scripts/docs.sh)
-                    "docs": _pinned("requirements-docs.txt")},
+    license_files=["LICENSE"],
+    python_requires=">=3.9,<3.13",
+    # MXNet 1.9.1 imports with numpy<1.24; Python 3.12 has no such wheel, so there numpy 1.26
+    # with the two aliases MXNet still uses restored (gluon_googlenet/base/numpy_aliases.py).
+    # A CUDA build (mxnet-cu117) stands in for mxnet: install it, then this with --no-deps.
+    install_requires=["mxnet==1.9.1", "numpy>=1.16,<1.24; python_version<'3.12'",
+                      "numpy>=1.24,<2; python_version>='3.12'",
+                      "matplotlib", "tqdm", "Pillow", "safetensors"],
+    # Each extra is named in the one-line error of the verb that needs it.
+    extras_require={
+        # pretrained="gluoncv" (GluonCV's model store) and the tests' outside reference; gluoncv pins
+        # its own numpy, so it goes in beside the pinned numpy (scripts/setup.sh: one pip command)
+        "gluoncv": ["gluoncv==0.10.5.post0"],
+        "onnx": ["onnx==1.14.1"],
+        # examples/googlenet_d2l.ipynb: Jupyter and the kernel it runs on
+        "notebook": ["notebook==7.6.5", "ipykernel==7.4.0"],
+        "test": ["pytest"],
+        # the documentation site (docs/, scripts/docs.sh)
+        "docs": _pinned("requirements-docs.txt"),
+        # launch on several hosts: ps-lite's scheduler comes with MXNet; ssh and mpirun from the OS
+    },
     entry_points={"console_scripts": ["gluon-googlenet=gluon_googlenet.cli:main"]},
     license="MIT",
 )

@@ -3,15 +3,18 @@
 Layers, each importing only those below it: ``base`` <- ``nn`` (blocks, layer vocabulary,
 models, registry) <- ``weights`` (published weights, export) <- ``training`` <- ``viz`` <- ``cli``.
 
-Importing this package sets OMP_NUM_THREADS to the core count (unless already set) before
+Importing this package gives numpy>=1.24 back the two aliases MXNet 1.9.1 uses
+(base/numpy_aliases.py) and sets OMP_NUM_THREADS to the core count (unless already set) before
 MXNet loads, so MXNet's CPU build uses every core. MXNet itself is imported only when a
 name that needs it is first used (``Inception``, ``GoogLeNet``, ``get_model``, ``train``), so
 the command line answers ``--help`` at once.
 """
 import importlib
 
+from .base.numpy_aliases import restore as _restore_numpy_aliases
 from .base.threads import configure_threads
 
+_restore_numpy_aliases()  # numpy>=1.24 (Python 3.12): the aliases MXNet 1.9.1 uses, before it loads
 configure_threads()
 
 from .base.errors import GluonGoogLeNetError  # noqa: E402

@@ -6,6 +6,7 @@ set when it loads; with one thread per core it trains about 1.8x faster on
 """
 import os
 import sys
+import warnings
 
 
 def usable_cores():
@@ -17,10 +18,16 @@ def usable_cores():
 def configure_threads():
     """Set OMP_NUM_THREADS to the core count if unset and MXNet is not loaded yet.
 
-    Returns the value in force, or None when MXNet was imported first (then
-    the setting can no longer take effect in this process).
+    Returns the value in force. When MXNet was imported first (a notebook's order) the setting
+    can no longer take effect: then, where it is unset and there are several cores, a warning says
+    once how to get them.
     """
     if "mxnet" in sys.modules:
+        cores = usable_cores()
+        if "OMP_NUM_THREADS" not in os.environ and cores > 1:
+            warnings.warn(f"mxnet was imported before gluon_googlenet, so MXNet runs 1 OpenMP thread of "
+                          f"this machine's {cores} cores: import gluon_googlenet first, or set "
+                          f"OMP_NUM_THREADS={cores} before importing mxnet", RuntimeWarning, stacklevel=3)
         return os.environ.get("OMP_NUM_THREADS")
     os.environ.setdefault("OMP_NUM_THREADS", str(usable_cores()))
     return os.environ["OMP_NUM_THREADS"]

@@ -120,7 +120,7 @@ def export_onnx(net, path, input_shape, ctx=None, preprocess=None):
     try:
         import onnx
     except ImportError:
-        raise DependencyError("ONNX export needs the onnx package: pip install onnx==1.14.1") from None
+        raise DependencyError("ONNX export needs the onnx package: pip install 'gluon-googlenet[onnx]'") from None
     ensure_writable_dir(os.path.dirname(os.path.abspath(path)))
     with tempfile.TemporaryDirectory() as scratch:
         symbol_file, params_file = export_model(net, os.path.join(scratch, "model"), input_shape, 0, ctx,

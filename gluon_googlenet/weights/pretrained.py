@@ -195,8 +195,8 @@ def gluoncv_file(name):
     try:
         from gluoncv.model_zoo import model_store
     except ImportError:
-        raise DependencyError("pretrained=True reads GluonCV's model store: pip install "
-                              "gluoncv==0.10.5.post0, or pass the weights file") from None
+        raise DependencyError("pretrained=True reads GluonCV's model store, which needs gluoncv: "
+                              "pip install 'gluon-googlenet[gluoncv]', or pass the weights file") from None
     gname = GLUONCV_NAMES[name]
     root = os.path.expanduser(os.path.join(os.environ.get("MXNET_HOME", "~/.mxnet"), "models"))
     file_name = f"{gname}-{model_store.short_hash(gname)}.params"

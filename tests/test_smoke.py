@@ -1,0 +1,68 @@
+"""The smoke subset (``-m smoke``), run on every Python of 3.9-3.12 against the installed wheel
+(scripts/test.sh): import, every registered model forward at its smallest input in both array
+modes, a few training steps, export and load back with plain MXNet. About a minute."""
+import contextlib
+import os
+import subprocess
+import sys
+
+from gluon_googlenet import TrainConfig, get_model, get_spec, list_models, train
+from gluon_googlenet.weights.export import export_model
+
+import mxnet as mx
+import numpy as onp
+import pytest
+from conftest import make_idx_dir
+from mxnet import np, npx
+
+pytestmark = pytest.mark.smoke
+
+
+@contextlib.contextmanager
+def numpy_mode():
+    npx.set_np()
+    try:
+        yield
+    finally:
+        npx.reset_np()
+
+
+def test_the_package_imports_and_answers_on_the_command_line():
+    import gluon_googlenet
+    assert gluon_googlenet.__version__
+    out = subprocess.run([sys.executable, "-m", "gluon_googlenet", "shapes"], capture_output=True, text=True,
+                         timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split()[-2:] == ["(1,", "10)"]
+
+
+@pytest.mark.parametrize("name", list_models())
+def test_every_model_runs_in_both_array_modes(name, tmp_path):
+    spec = get_spec(name)
+    side = spec.input_size[1] if name.startswith("mnist") else spec.min_size
+    x = onp.random.RandomState(0).uniform(size=(1, spec.input_size[0], side, side)).astype("float32")
+    net = get_model(name)
+    net.initialize(mx.init.Xavier())
+    expected = net(mx.nd.array(x)).asnumpy()
+    net.save_parameters(str(tmp_path / "p"))
+    with numpy_mode():
+        again = get_model(name)
+        again.load_parameters(str(tmp_path / "p"))
+        out = again(np.array(x))
+    assert isinstance(out, np.ndarray) and out.shape == (1, spec.num_classes)
+    onp.testing.assert_allclose(out.asnumpy(), expected, rtol=1e-5, atol=1e-6)
+
+
+def test_a_few_training_steps_then_export_and_load_back(tmp_path):
+    data = make_idx_dir(tmp_path / "data", n_train=64, n_test=16)
+    result = train(TrainConfig(model="mnist_resnet", data_dir=data, epochs=1, resize=0, batch_size=16,
+                               optimizer="adam", lr=1e-3, out=str(tmp_path / "run"), verify_data=False,
+                               progress=False, verbose=0))
+    assert len(result.history) == 1 and onp.isfinite(result.history[0]["train_loss"])
+    x = onp.random.RandomState(1).uniform(size=(2, 1, 28, 28)).astype("float32")
+    expected = result.net(mx.nd.array(x)).asnumpy()
+    prefix = str(tmp_path / "export" / "m")
+    symbol_file, params_file = export_model(result.net, prefix, (1, 1, 28, 28))
+    plain = mx.gluon.SymbolBlock.imports(symbol_file, ["data"], params_file)
+    onp.testing.assert_allclose(plain(mx.nd.array(x)).asnumpy(), expected, rtol=1e-5, atol=1e-6)
+    assert os.path.basename(params_file) == "m-0000.params"
