@@ -32,6 +32,9 @@ setup(
     # A CUDA build (mxnet-cu117) stands in for mxnet: install it, then this with --no-deps.
     install_requires=["mxnet==1.9.1", "numpy>=1.16,<1.24; python_version<'3.12'",
                       "numpy>=1.24,<2; python_version>='3.12'",
+                      # Python 3.12 has no distutils, which MXNet imports (numpy_dispatch_protocol.py:47,
+                      # LooseVersion); setuptools puts its copy in its place
+                      "setuptools; python_version>='3.12'",
                       "matplotlib", "tqdm", "Pillow", "safetensors"],
     # Each extra is named in the one-line error of the verb that needs it.
     extras_require={

@@ -1,6 +1,7 @@
 """The smoke subset (``-m smoke``), run on every Python of 3.9-3.12 against the installed wheel
-(scripts/test.sh): import, every registered model forward at its smallest input in both array
-modes, a few training steps, export and load back with plain MXNet. About a minute."""
+(scripts/interpreters.sh): import and the console command, every registered model forward at its
+smallest input in both array modes, a few training steps, export and load back with plain MXNet;
+with ``data fetch`` (tests/training/test_fetch.py). About a minute."""
 import contextlib
 import os
 import subprocess
@@ -30,6 +31,9 @@ def numpy_mode():
 def test_the_package_imports_and_answers_on_the_command_line():
     import gluon_googlenet
     assert gluon_googlenet.__version__
+    console = os.path.join(os.path.dirname(sys.executable), "gluon-googlenet")  # the installed entry point
+    usage = subprocess.run([console, "--help"], capture_output=True, text=True, timeout=60)
+    assert usage.returncode == 0 and "shapes" in usage.stdout and "train" in usage.stdout
     out = subprocess.run([sys.executable, "-m", "gluon_googlenet", "shapes"], capture_output=True, text=True,
                          timeout=120)
     assert out.returncode == 0, out.stderr

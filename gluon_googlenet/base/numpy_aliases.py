@@ -9,7 +9,9 @@ Python 3.12 has no wheel of numpy<1.24. MXNet 1.9.1 uses them in these lines:
 - ``np.int``: ``mxnet/test_utils.py:2319`` (``mx.test_utils``' random-distribution checks).
 
 ``restore()`` sets each to the builtin it aliased, only where numpy lacks it; nothing else of
-numpy is touched, and on numpy<1.24 it does nothing.
+numpy is touched, and on numpy<1.24 it does nothing. (Python 3.12 also lacks ``distutils``, which MXNet
+imports in ``numpy_dispatch_protocol.py`` and ``numpy_op_fallback.py``: setuptools' copy stands in,
+a dependency of this package there.)
 """
 import builtins
 import warnings
@@ -20,8 +22,9 @@ ALIASES = ("bool", "int")
 def restore():
     """Give numpy back the ALIASES it lacks; returns the names set (none on numpy<1.24)."""
     import numpy
-    with warnings.catch_warnings():  # numpy<1.24 still has them, behind a DeprecationWarning
+    with warnings.catch_warnings():  # numpy<1.24 still has them (DeprecationWarning); 1.26 warns on asking
         warnings.simplefilter("ignore", DeprecationWarning)
+        warnings.simplefilter("ignore", FutureWarning)
         missing = [name for name in ALIASES if not hasattr(numpy, name)]
     for name in missing:
         setattr(numpy, name, getattr(builtins, name))

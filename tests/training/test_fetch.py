@@ -49,6 +49,7 @@ def repository(fashion_dir, tmp_path, monkeypatch):
 
 
 @pytest.mark.slow
+@pytest.mark.smoke
 def test_fetch_puts_verified_files_where_the_package_looks(repository, tmp_path, capsys):
     from gluon_googlenet.training.data import load_dataset
     assert cli.main(["data", "fetch", "fashion-mnist"]) == 0

@@ -47,15 +47,17 @@ def test_every_model_exports_a_valid_onnx_graph(name, tmp_path):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name, side", [("googlenet_d2l", 16), ("mnist_inception", 28), ("mnist_resnet", 28)])
+# onnx's reference evaluator runs convolutions in Python: the smallest sides that keep every
+# layer's maps larger than 1x1 where they can (googlenet_d2l at 8: 2x2 into b3, 1x1 from b4).
+@pytest.mark.parametrize("name, side", [("googlenet_d2l", 8), ("mnist_inception", 28), ("mnist_resnet", 28)])
 def test_onnx_outputs_match_mxnet(name, side, tmp_path):
     from onnx.reference import ReferenceEvaluator
     net = get_model(name)
     net.initialize(mx.init.Xavier(magnitude=2.5))
-    x = np.random.RandomState(0).uniform(size=(3, 1, side, side)).astype(np.float32)
+    x = np.random.RandomState(0).uniform(size=(2, 1, side, side)).astype(np.float32)
     live = net(mx.nd.array(x)).asnumpy()
     model = onnx.load(export_onnx(net, str(tmp_path / "m.onnx"), (1,) + x.shape[1:]))  # exported at batch 1
-    ran = ReferenceEvaluator(model).run(None, {"data": x})[0]  # run at batch 3
+    ran = ReferenceEvaluator(model).run(None, {"data": x})[0]  # run at batch 2
     assert ran.shape == live.shape
     np.testing.assert_allclose(ran, live, rtol=1e-4, atol=1e-5)
 
@@ -66,10 +68,12 @@ def test_export_loads_in_plain_mxnet_process(name, tmp_path):
     spec = get_spec(name)
     net = get_model(name)
     net.initialize(mx.init.Xavier(magnitude=2.5))
-    shape = (2,) + spec.input_size
+    # the smallest input the net takes (the same graph and weights as at its default size)
+    side = spec.input_size[1] if net.fixed_size else spec.min_size
+    shape = (2, spec.input_size[0], side, side)
     x = np.random.RandomState(0).uniform(size=shape).astype(np.float32)
     live = net(mx.nd.array(x)).asnumpy()
-    symbol_file, params_file = export_model(net, str(tmp_path / name), (1,) + spec.input_size, epoch=3)
+    symbol_file, params_file = export_model(net, str(tmp_path / name), (1,) + shape[1:], epoch=3)
     assert os.path.basename(params_file) == f"{name}-0003.params"
     np.save(tmp_path / "x.npy", x)
     script = tmp_path / "load.py"
