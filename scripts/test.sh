@@ -21,6 +21,12 @@ if bash "$ROOT/benchmarks/setup_torch.sh"; then
 else
   echo "test: no PyTorch venv; the tests against torchvision and timm will be skipped" >&2
 fi
+# The book's own package (d2l==1.0.3) in a venv of its own, for the tests that run the book's code.
+if bash "$ROOT/scripts/setup_d2l.sh"; then
+  export GLUON_GOOGLENET_REQUIRE_D2L=1
+else
+  echo "test: no d2l venv; the tests with the book's own code will be skipped" >&2
+fi
 start=$SECONDS
 status=0
 .venv/bin/python -m pytest -q "$@" || status=$?
