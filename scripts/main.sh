@@ -10,7 +10,10 @@ bash "$ROOT/scripts/setup.sh"
 cd "$ROOT"
 LOG="$(mktemp)"
 trap 'rm -f "$LOG"' EXIT
-.venv/bin/gluon-googlenet train --preset quick --out runs/main --report "$@" | tee "$LOG"
+# A run folder is never replaced: where runs/main holds a run, this one gets a folder of its own.
+MAIN=runs/main
+[ -e "$MAIN/last.ckpt" ] && MAIN="runs/main-$(date +%Y%m%d-%H%M%S)" && echo "main: runs/main holds a run; this one goes to $MAIN"
+.venv/bin/gluon-googlenet train --preset quick --out "$MAIN" --report "$@" | tee "$LOG"
 OUT="$(sed -n 's/^run folder: //p' "$LOG" | tail -n 1)"
 .venv/bin/gluon-googlenet evaluate "$OUT/best.ckpt"
 echo "report: $OUT/report.html  curves: $OUT/curves.png  history: $OUT/history.json"

@@ -69,6 +69,9 @@ def _run_options(group, d):
     group.add_argument("--resume", action="store_true",
                        help="continue from OUT's newest intact checkpoint (last.ckpt, else previous.ckpt, "
                             "else best.ckpt), mid-epoch ones included")
+    group.add_argument("--overwrite", action="store_true",
+                       help="OUT holds another run: start anew, its files moved into OUT/replaced-DATE-TIME/ "
+                            "(nothing is deleted; without this or --resume such a run is refused)")
     group.add_argument("--checkpoint-every", type=shared.nonnegative_float, metavar="MINUTES",
                        help=f"write last.ckpt mid-epoch every MINUTES too, so a kill loses at most that "
                             f"(default: {d.checkpoint_every:g}; 0: only at epoch ends). SIGTERM or Ctrl-C "

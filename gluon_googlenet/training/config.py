@@ -14,6 +14,7 @@ OPTIMIZERS = ("sgd", "nag", "adam")
 PRECISIONS = ("fp32", "bf16", "fp16")
 KVSTORES = ("local", "device", "dist_sync")
 BAD_IMAGES = ("error", "skip")
+RESUME_OR_OVERWRITE = "--resume continues the run in --out, --overwrite starts a new one there: give one of them"
 # Settings that define the run; --resume takes them from the checkpoint. The others (epochs,
 # checkpoint interval, contexts, progress, data folder, MD5 check) may change on a resume.
 RUN_DEFINING = ("model", "dataset", "image_folder", "test_fraction", "bad_images", "aux_logits",
@@ -48,12 +49,17 @@ class TrainConfig:
     limit_test: Optional[int] = None
     ctx: str = "cpu"
     seed: int = 0
-    out: str = "runs/googlenet_d2l"
+    out: Optional[str] = None      # None: runs/MODEL
     resume: bool = False
+    overwrite: bool = False        # a run into a folder holding another run's checkpoint: move its files aside
     checkpoint_every: float = 10.0  # minutes between mid-epoch checkpoints (0: only at epoch ends)
     verify_data: bool = True
     progress: bool = True          # False: no bar or quarter-epoch lines (as verbose=2)
     verbose: int = 1               # 0 silent, 1 progress and one line per epoch, 2 the epoch lines only
+
+    def __post_init__(self):
+        if self.out is None:  # a folder per model, so runs of different models never meet
+            self.out = f"runs/{self.model}"
 
 
 # Named overrides of TrainConfig; explicit CLI flags override a preset.
@@ -121,6 +127,7 @@ def validate(config):
         (not config.limit_train or config.limit_train >= 1, "--limit-train must be >= 1"),
         (not config.limit_test or config.limit_test >= 1, "--limit-test must be >= 1"),
         (config.verbose in (0, 1, 2), f"--verbose must be 0, 1 or 2, got {config.verbose!r}"),
+        (not (config.resume and config.overwrite), RESUME_OR_OVERWRITE),
     ]
     for ok, message in checks:
         if not ok:

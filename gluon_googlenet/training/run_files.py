@@ -2,6 +2,7 @@
 with the run's position, history.json, curves.png; the newest intact checkpoint for --resume; the
 command line that resumes a stopped run."""
 import dataclasses
+import json
 import logging
 import os
 import shlex
@@ -10,11 +11,12 @@ from collections import namedtuple
 
 import mxnet as mx
 
-from ..base.errors import CheckpointError
-from ..base.fileio import link_atomically, write_json
+from ..base.errors import CheckpointError, OutputDirError
+from ..base.fileio import LOCK_NAME, fsync_folder, link_atomically, write_json
 from .checkpoint import read_checkpoint, save_checkpoint
 from .config import TrainConfig
 from .plots import plot_history
+from .run import RunPaths
 
 log = logging.getLogger("gluon_googlenet.train")
 
@@ -99,3 +101,42 @@ class RunSaver:
             link_atomically(self.paths.last, self.paths.best)
         write_json(self.paths.history, history)
         plot_history(history, self.paths.curves, title)
+
+
+def keep_earlier_run(paths, overwrite):
+    """Before a new (not resumed) run writes into ``paths.out``: where the folder holds another
+    run's checkpoint, OutputDirError naming that run and the two ways on; with ``overwrite``, every
+    file of that run moves into ``replaced-YYYYmmdd-HHMMSS/`` inside the folder (nothing deleted)."""
+    if not any(os.path.isfile(path) for path in (paths.last, paths.previous, paths.best)):
+        return None
+    if not overwrite:
+        raise OutputDirError(f"{paths.out} holds another run ({_describe_run(paths)}): continue it with "
+                             "--resume, or start anew with --overwrite (its files move into "
+                             f"{os.path.join(paths.out, 'replaced-<date>-<time>')}/, nothing is deleted)")
+    aside = os.path.join(paths.out, time.strftime("replaced-%Y%m%d-%H%M%S"))
+    while os.path.exists(aside):
+        aside += "+"
+    os.mkdir(aside)
+    for name in os.listdir(paths.out):
+        if name != LOCK_NAME and not name.startswith("replaced-"):
+            os.rename(os.path.join(paths.out, name), os.path.join(aside, name))
+    fsync_folder(paths.out)
+    log.warning("%s held another run (%s); its files are now in %s", paths.out, _describe_run(
+        RunPaths(aside)), aside)
+    return aside
+
+
+def _describe_run(paths):
+    """'MODEL, N epoch(s), best test acc A' of the run in ``paths.out``, from its config and history."""
+    try:
+        with open(paths.config, encoding="utf-8") as handle:
+            model = json.load(handle).get("model", "model unknown")
+    except (OSError, ValueError):
+        model = "model unknown"
+    try:
+        with open(paths.history, encoding="utf-8") as handle:
+            history = json.load(handle)
+        best = max(epoch["test_acc"] for epoch in history)
+        return f"{model}, {len(history)} epoch(s), best test acc {best:.3f}"
+    except (OSError, ValueError, KeyError, TypeError):
+        return f"{model}, no finished epoch"

@@ -20,10 +20,10 @@ import mxnet as mx
 from mxnet import gluon
 
 from ..base.amx import refuse_amx
-from ..base.errors import CheckpointError, DivergedError, Stopped
+from ..base.errors import CheckpointError, ConfigError, DivergedError, Stopped
 from ..base.fileio import lock_run_folder, write_json
 from ..weights.export import export_model
-from .config import lr_at
+from .config import RESUME_OR_OVERWRITE, lr_at
 from .data import load_run_data
 from .distributed import Start, agree_on_start, share_weights
 from .loop import EpochWatch, evaluate, train_epoch
@@ -31,7 +31,7 @@ from .model_setup import build_net, enable_amp, make_trainer
 from .position import RunPosition
 from .progress import RunProgress, progress_mode, run_output
 from .run import RunPaths, resolve_run
-from .run_files import RunSaver, checkpoint_meta, read_resume, resume_command
+from .run_files import RunSaver, checkpoint_meta, keep_earlier_run, read_resume, resume_command
 from .sampling import EpochSampler, make_loader
 from .stopping import StopRequests
 
@@ -52,12 +52,16 @@ def train(config):
     refuse_amx("training")
     with run_output(config.verbose):
         kv = mx.kv.create("dist_sync") if config.kvstore == "dist_sync" else None  # DMLC_*: launcher.py
+        if config.resume and config.overwrite:  # before the folder is read
+            raise ConfigError(RESUME_OR_OVERWRITE)
         resumed = _read_resume(config, kv) if config.resume else None
         start = agree_on_start(kv, resumed) if kv and config.resume else Start(0, 0)
         resumed = resumed if not kv or kv.rank == start.writer else None  # the writer's checkpoint only
         run = resolve_run(config, resumed.meta.get("config") if resumed else None, kv, start.writer)
         with lock_run_folder(run.paths.out) if run.writes else nullcontext(), StopRequests() as stop:
             if run.writes:
+                if not config.resume:
+                    keep_earlier_run(run.paths, config.overwrite)
                 write_json(run.paths.config, dataclasses.asdict(run.config))
             return _train(run, resumed, stop, start)
 
