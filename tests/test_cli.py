@@ -1,4 +1,5 @@
 """The command line: every verb's help, one-line errors and exit codes, and each verb run as a user would."""
+import json
 import os
 import subprocess
 import sys
@@ -91,7 +92,12 @@ def test_summary_command(capsys):
 def test_export_command(tmp_path, capsys):
     prefix = str(tmp_path / "out" / "d2l")
     assert cli.main(["export", "--out", prefix, "--size", "32"]) == 0
-    assert capsys.readouterr().out.split() == [prefix + "-symbol.json", prefix + "-0000.params"]
+    printed = capsys.readouterr()
+    assert printed.out.split() == [prefix + "-symbol.json", prefix + "-0000.params"]
+    assert printed.err.strip() == "export: no --checkpoint, so the weights are fresh Xavier: untrained (random)"
+    with open(prefix + "-meta.json", encoding="utf-8") as handle:
+        meta = json.load(handle)
+    assert meta["weights"] == "fresh Xavier: untrained" and meta["input"]["shape"] == [1, 1, 32, 32]
     assert os.path.getsize(prefix + "-0000.params") > get_spec("googlenet_d2l").num_params * 4
 
 

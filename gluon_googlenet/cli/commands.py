@@ -41,9 +41,12 @@ def cmd_summary(args):
 
 
 def cmd_export(args):
-    """``gluon-googlenet export``: symbol/params (or ONNX) files plain MXNet loads."""
+    """``gluon-googlenet export``: symbol/params (or ONNX) files plain MXNet loads, and PREFIX-meta.json."""
+    import os
+    import sys
+
     from ..weights.export import export_model
-    preprocess = None
+    preprocess = normalization = None
     if args.checkpoint:
         from ..base.context import parse_ctx
         from ..training.checkpoint import load_model
@@ -52,8 +55,12 @@ def cmd_export(args):
         size = args.size or meta["input_size"]
         shape = (1, meta["in_channels"], size, size)
         preprocess = (meta["mean"], meta["std"]) if args.preprocess and meta.get("mean") else None
+        normalization = (meta.get("mean"), meta.get("std"))
+        weights = f"checkpoint {os.path.abspath(args.checkpoint)}: epoch {meta['epoch']}"
     else:
         net, shape, ctxs = _build(args)
+        weights = "fresh Xavier: untrained"
+        print(f"export: no --checkpoint, so the weights are {weights} (random)", file=sys.stderr)
     if args.preprocess and not preprocess:
         raise GluonGoogLeNetError("--preprocess: this net takes [0, 1] inputs as they are (no normalisation "
                                   "to build in); it needs a --checkpoint of a run that normalised its inputs")
@@ -62,7 +69,8 @@ def cmd_export(args):
         print(export_onnx(net, args.out if args.out.endswith(".onnx") else args.out + ".onnx",
                           shape, ctxs[0], preprocess))
         return
-    paths = export_model(net, args.out, shape, args.epoch, ctxs[0], preprocess)
+    paths = export_model(net, args.out, shape, args.epoch, ctxs[0], preprocess, normalization=normalization,
+                         weights=weights)
     print("\n".join(paths))
 
 

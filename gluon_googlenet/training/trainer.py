@@ -23,6 +23,7 @@ from ..base.amx import refuse_amx
 from ..base.errors import CheckpointError, ConfigError, DivergedError, Stopped
 from ..base.fileio import lock_run_folder, write_json
 from ..weights.export import export_model
+from .checkpoint import load_model
 from .config import RESUME_OR_OVERWRITE, lr_at
 from .data import load_run_data
 from .distributed import Start, agree_on_start, share_weights
@@ -114,12 +115,20 @@ def _epochs(net, trainer, loaders, run, watch, what):
         saver.end_epoch(what)
         if stop.requested and position.epoch < config.epochs:  # it came while testing or saving
             raise _stopped(run, stop, position)
-    if position.history and run.writes:
-        symbol_file, params_file = export_model(net, run.paths.export_prefix(config.model),
-                                                (1, run.channels, run.size, run.size), len(position.history),
-                                                run.ctxs[0])
-        log.info("best test acc %.3f; exported %s and %s", saver.best, symbol_file, params_file)
+    if position.history and run.writes and os.path.isfile(run.paths.best):
+        symbol_file, params_file = _export_best(run, position.history)
+        log.info("best test acc %.3f; exported its weights: %s and %s", saver.best, symbol_file, params_file)
     return RunResult(net, position.history, run.paths.out)
+
+
+def _export_best(run, history):
+    """The best checkpoint's weights, exported as MODEL-best-EPOCH (with its -meta.json)."""
+    best = max(history, key=lambda record: record["test_acc"])
+    net, meta = load_model(run.paths.best, run.ctxs[:1])
+    source = f"best.ckpt of this run: epoch {best['epoch']}, test acc {best['test_acc']:.4f}"
+    return export_model(net, run.paths.export_prefix(f"{run.config.model}-best"),
+                        (1, run.channels, run.size, run.size), best["epoch"], run.ctxs[0],
+                        normalization=(meta["mean"], meta["std"]), weights=source)
 
 
 def _position_and_loaders(data, run, resumed, epochs_done=0):

@@ -2,6 +2,7 @@
 
 The files need only MXNet to load: ``gluon.SymbolBlock.imports(json, ['data'], params)``.
 """
+import json
 import os
 import tempfile
 import warnings
@@ -12,17 +13,21 @@ from mxnet.util import is_np_array
 
 from ..base import ops
 from ..base.errors import CheckpointError, ConfigError, DependencyError
-from ..base.fileio import ensure_writable_dir, fsync_folder, is_write_failure, write_bytes, write_failure
+from ..base.fileio import ensure_writable_dir, fsync_folder, is_write_failure, write_bytes, write_failure, write_json
 from .preprocess import Normalized
 
 
-def export_model(net, prefix, input_shape, epoch=0, ctx=None, preprocess=None):
+def export_model(net, prefix, input_shape, epoch=0, ctx=None, preprocess=None, *,  # noqa: PLR0913
+                 normalization=None, weights=None):
     """Hybridize ``net``, run it once on zeros of ``input_shape``, export; return both paths.
 
     The graph's input is named ``data``; training-only outputs (aux heads) are not in it.
     ``preprocess``: True (the net's pretrained_cfg) or a (mean, std) pair puts the input
-    normalisation inside the graph, which then takes RGB (or grey) in [0, 1].
+    normalisation inside the graph, which then takes RGB (or grey) in [0, 1]. Beside the two files,
+    ``PREFIX-meta.json`` says what the graph takes (export_meta): ``normalization`` is the (mean, std)
+    the caller must apply where it is not in the graph, ``weights`` where the weights come from.
     """
+    meta = export_meta(net, input_shape, preprocess, normalization, weights)
     net = _with_preprocess(net, preprocess)
     folder = ensure_writable_dir(os.path.dirname(os.path.abspath(prefix)))
     ctx = ctx or mx.cpu()
@@ -40,12 +45,58 @@ def export_model(net, prefix, input_shape, epoch=0, ctx=None, preprocess=None):
                 ops.save_arrays(params_file, ops.load_arrays(params_file))
             for name, path in zip(("m-symbol.json", f"m-{epoch:04d}.params"), paths):
                 os.replace(os.path.join(scratch, name), path)
+            write_json(f"{prefix}-meta.json", dict(meta, files=[os.path.basename(p) for p in paths]))
             fsync_folder(folder)
     except Exception as err:
         if is_write_failure(err):
             raise write_failure(paths[1], err, size) from None
         raise
     return paths
+
+
+def export_meta(net, input_shape, preprocess=None, normalization=None, weights=None):
+    """What an exported graph takes and holds, as ``PREFIX-meta.json`` records it: the model, class
+    names, the input (name, shape NCHW, channels, value range), the normalisation and whether the
+    graph holds it, and where the weights come from."""
+    channels = input_shape[1]
+    if preprocess:
+        wrapped = _with_preprocess(net, preprocess)
+        mean, std = wrapped.mean, wrapped.std
+    else:
+        mean, std = normalization if normalization and normalization[0] is not None else (None, None)
+    return {
+        "model": getattr(net, "model_name", type(net).__name__),
+        "class_names": list(net.class_names) if getattr(net, "class_names", None) else None,
+        "input": {"name": "data", "shape": list(input_shape), "layout": "NCHW", "dtype": "float32",
+                  "channels": {1: "grey", 3: "RGB"}.get(channels, f"{channels} channels"),
+                  "value_range": [0.0, 1.0],
+                  "to_value_range": "8-bit pixel values divided by 255"},
+        "normalization": _normalization(mean, std, bool(preprocess)),
+        "weights": weights or "as the caller had them (not recorded)",
+        "mxnet_version": mx.__version__,
+    }
+
+
+def _normalization(mean, std, in_graph):
+    """The meta file's account of the input normalisation: what to apply before the graph, if anything."""
+    if mean is None:
+        return {"mean": None, "std": None, "in_graph": False,
+                "apply": "nothing: the net takes the [0, 1] values as they are"}
+    return {"mean": list(mean), "std": list(std), "in_graph": in_graph,
+            "apply": "nothing: the graph normalises" if in_graph else
+            "(x - mean[c]) / std[c] per channel c, before the graph"}
+
+
+def read_export_meta(prefix):
+    """The ``PREFIX-meta.json`` of an export, or None for exports made before it existed."""
+    path = f"{prefix}-meta.json"
+    if not os.path.isfile(path):
+        return None
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return json.load(handle)
+    except (OSError, ValueError) as err:
+        raise CheckpointError(f"{path} is not a readable meta file: {err}") from None
 
 
 def _with_preprocess(net, preprocess):
@@ -63,19 +114,23 @@ def _with_preprocess(net, preprocess):
 
 def import_model(prefix, epoch=0, ctx=None):
     """Load an exported model as a ``gluon.SymbolBlock`` (what plain MXNet does), in the caller's
-    array mode: in numpy mode it takes and gives numpy arrays, from the same files."""
+    array mode: in numpy mode it takes and gives numpy arrays, from the same files. ``net.meta``:
+    its ``PREFIX-meta.json`` (read_export_meta), None where the export has none."""
     symbol_file, params_file = f"{prefix}-symbol.json", f"{prefix}-{epoch:04d}.params"
     for path in (symbol_file, params_file):
         if not os.path.isfile(path):
             raise CheckpointError(f"exported file {path} does not exist")
     ctx = ctx or mx.cpu()
     if not is_np_array():
-        return mx.gluon.SymbolBlock.imports(symbol_file, ["data"], params_file, ctx=ctx)
-    with warnings.catch_warnings():  # no parameter file yet: MXNet warns of unknown input types
-        warnings.simplefilter("ignore")
-        net = mx.gluon.SymbolBlock.imports(symbol_file, ["data"], None, ctx=ctx)
-    net.collect_params().load_dict({name: value.as_np_ndarray() for name, value in read_params(params_file).items()},
-                                   ctx=ctx, filename=params_file)
+        net = mx.gluon.SymbolBlock.imports(symbol_file, ["data"], params_file, ctx=ctx)
+    else:
+        with warnings.catch_warnings():  # no parameter file yet: MXNet warns of unknown input types
+            warnings.simplefilter("ignore")
+            net = mx.gluon.SymbolBlock.imports(symbol_file, ["data"], None, ctx=ctx)
+        net.collect_params().load_dict({name: value.as_np_ndarray()
+                                        for name, value in read_params(params_file).items()},
+                                       ctx=ctx, filename=params_file)
+    net.meta = read_export_meta(prefix)  # what the graph takes (None for older exports)
     return net
 
 

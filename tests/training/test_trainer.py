@@ -88,7 +88,7 @@ def test_aux_heads_train_with_weighted_losses(fashion_dir, tmp_path):
             checked += 1
     assert checked == 4  # two Dense layers in each of the two heads
     import json
-    graph = json.loads((tmp_path / "aux" / "googlenet-symbol.json").read_text())
+    graph = json.loads((tmp_path / "aux" / "googlenet-best-symbol.json").read_text())
     assert not any("aux" in node["name"] for node in graph["nodes"])
 
 
@@ -104,8 +104,9 @@ def test_short_real_training_learns(fashion_dir, tmp_path):
     run = tmp_path / "run"
     saved = json.loads((run / "history.json").read_text())
     assert saved == history
-    for name in ("curves.png", "last.ckpt", "best.ckpt", "config.json",
-                 "googlenet_d2l-symbol.json", "googlenet_d2l-0003.params"):
+    best_epoch = max(history, key=lambda h: h["test_acc"])["epoch"]  # the export holds the best weights
+    for name in ("curves.png", "last.ckpt", "best.ckpt", "config.json", "googlenet_d2l-best-symbol.json",
+                 f"googlenet_d2l-best-{best_epoch:04d}.params", "googlenet_d2l-best-meta.json"):
         assert (run / name).stat().st_size > 0, name
     meta = read_checkpoint(str(run / "best.ckpt"))[0]
     assert meta["history"][-1]["test_acc"] == max(h["test_acc"] for h in history) or \

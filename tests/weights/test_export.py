@@ -121,3 +121,38 @@ def test_an_export_from_before_the_split_reloads_and_computes_the_same():
     fresh.initialize()
     load_exported_params(fresh, prefix + "-0000.params")
     assert np.abs(fresh(x).asnumpy() - logits).max() <= 1e-5 * scale
+
+
+@pytest.mark.slow
+def test_a_runs_export_says_what_it_takes_and_plain_mxnet_predicts_as_the_package(small_run, fashion_dir):
+    """The run exports its best checkpoint's weights; with only what MODEL-best-meta.json says (files,
+    input, value range, normalisation) plain MXNet gives the package's predictions on test images."""
+    import glob
+    import json
+
+    from gluon_googlenet.training.inference import evaluate_checkpoint
+    meta_file, = glob.glob(str(small_run / "*-meta.json"))
+    with open(meta_file, encoding="utf-8") as handle:
+        meta = json.load(handle)
+    with open(small_run / "history.json", encoding="utf-8") as handle:
+        best = max(json.load(handle), key=lambda epoch: epoch["test_acc"])
+    assert os.path.basename(meta_file) == "googlenet_d2l-best-meta.json"
+    assert meta["weights"] == f"best.ckpt of this run: epoch {best['epoch']}, test acc {best['test_acc']:.4f}"
+    assert meta["files"] == ["googlenet_d2l-best-symbol.json", f"googlenet_d2l-best-{best['epoch']:04d}.params"]
+    assert meta["model"] == "googlenet_d2l" and len(meta["class_names"]) == 10
+    assert meta["input"]["shape"] == [1, 1, 32, 32] and meta["input"]["channels"] == "grey"
+    assert meta["normalization"] == {"mean": None, "std": None, "in_graph": False,  # d2l: [0, 1] as it is
+                                     "apply": "nothing: the net takes the [0, 1] values as they are"}
+
+    evaluation = evaluate_checkpoint(str(small_run / "best.ckpt"), data_dir=fashion_dir)
+    images = evaluation["images"][:16]  # uint8, as read from the data set
+    low, high = meta["input"]["value_range"]
+    x = images.astype(np.float32) / 255 * (high - low) + low
+    norm = meta["normalization"]
+    if norm["mean"] is not None and not norm["in_graph"]:
+        x = (x - np.array(norm["mean"]).reshape(1, -1, 1, 1)) / np.array(norm["std"]).reshape(1, -1, 1, 1)
+    symbol_file, params_file = (str(small_run / name) for name in meta["files"])
+    plain = mx.gluon.SymbolBlock.imports(symbol_file, [meta["input"]["name"]], params_file)
+    predicted = plain(mx.nd.array(x)).argmax(axis=1).asnumpy().astype(int)
+    assert predicted.tolist() == list(evaluation["predictions"][:16])
+    assert import_model(symbol_file[:-len("-symbol.json")], best["epoch"]).meta == meta
