@@ -1,18 +1,28 @@
 """Device selection: ``parse_ctx('cpu' | 'gpu' | 'gpu:0,1' | 'cpu:0,1')``, GPUs checked before any kernel.
 
-MXNet 1.9.1's CUDA wheels (mxnet-cu110 .. mxnet-cu117) carry kernels for sm_50 .. sm_86 and no
-PTX. A GPU runs them when its architecture is one of those or a later minor of the same major
-(Ada, sm_89, runs sm_86 code); on Hopper (sm_90) and newer MXNet still lists the device and its
-first kernel crashes, so such a GPU is refused in one line. The wheels also load CUDA 11's
+A GPU runs MXNet's kernels when the loaded libmxnet carries machine code (SASS) for its
+architecture's major version at or below its minor (Ada, sm_89, runs sm_86 code), or PTX of an
+architecture at or below it (the driver compiles it). Which it carries is read from the library
+itself, its fat binaries (``library_archs``): PyPI's CUDA wheels of 1.9.1 (mxnet-cu110 ..
+mxnet-cu117) carry sm_50 .. sm_86 and no PTX, NVIDIA's NGC builds of 1.9.1 for CUDA 12 also
+sm_90 (Hopper). A GPU the library has no code for is refused in one line naming what it carries
+(MXNet would list the device and crash at its first kernel). The wheels also load CUDA 11's
 runtime and math libraries (cudart, cuBLAS, cuFFT, cuRAND, cuSOLVER, NVRTC), cuDNN 8
 (libcudnn.so.8) and NCCL 2 (libnccl.so.2) of their CUDA version, and the driver's libcuda.so.
+CUDA is built for, not run, in this project's tests (no GPU there): these checks are tested with
+the device queries replaced.
 """
+import functools
+import mmap
+import struct
+
 import mxnet as mx
 
 from .cpu import require_bf16
 from .errors import ConfigError, ContextError
 
-WHEEL_ARCHS = (50, 86)  # sm_50 .. sm_86: the kernels MXNet 1.9.1's CUDA wheels carry
+FATBIN_MAGIC = b"\x50\xed\x55\xba"  # a CUDA fat binary's header (0xBA55ED50, little-endian)
+SASS, PTX = 2, 1                      # a fat binary entry's kind: machine code (an ELF cubin), PTX
 
 
 def gpu_capability(index):
@@ -20,14 +30,54 @@ def gpu_capability(index):
     return mx.util.get_cuda_compute_capability(mx.gpu(index))
 
 
-def check_gpu_capability(index, capability):
-    """ContextError naming the GPU's compute capability unless MXNet 1.9.1's kernels run on it."""
-    low, high = WHEEL_ARCHS
-    if capability < low or capability // 10 > high // 10:
+def fatbin_archs(data):
+    """({SASS architectures}, {PTX architectures}) of the CUDA fat binaries in ``data`` (bytes or
+    mmap): each fat binary is a 16-byte header (magic, version, header size, size) and entries of
+    a header (kind u16, version u16, header size u32, payload size u64, ..., architecture u32 at 28)
+    and a payload."""
+    found = {SASS: set(), PTX: set()}
+    start = data.find(FATBIN_MAGIC)
+    while start >= 0:
+        version, header, size = struct.unpack_from("<HHQ", data, start + 4)
+        if version == 1 and header == 16:
+            entry, end = start + header, start + header + size
+            while entry + 32 <= min(end, len(data)):
+                kind, _, entry_header, payload = struct.unpack_from("<HHIQ", data, entry)
+                if kind in found:
+                    found[kind].add(struct.unpack_from("<I", data, entry + 28)[0])
+                if entry_header < 32:
+                    break
+                entry += entry_header + payload
+        start = data.find(FATBIN_MAGIC, start + 4)
+    return found[SASS], found[PTX]
+
+
+@functools.lru_cache(maxsize=None)
+def library_archs(path=None):
+    """(SASS, PTX) architectures the loaded libmxnet (or the library at ``path``) carries, read
+    once per process; (empty, empty) for a CPU build."""
+    path = path or mx.libinfo.find_lib_path()[0]
+    with open(path, "rb") as handle, mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as data:
+        return fatbin_archs(data)
+
+
+def _archs_text(archs):
+    return ", ".join(f"sm_{a}" for a in sorted(archs)) or "none"
+
+
+def check_gpu_capability(index, capability, archs=None):
+    """ContextError naming the GPU's compute capability and what the library carries unless the
+    loaded MXNet has code that runs on it; ``archs``: (SASS, PTX) sets (default: library_archs())."""
+    sass, ptx = archs if archs is not None else library_archs()
+    if not sass and not ptx:
+        return  # no fat binary found: nothing to judge by, MXNet reports what it cannot run
+    runs = any(a // 10 == capability // 10 and a <= capability for a in sass) or any(a <= capability for a in ptx)
+    if not runs:
         raise ContextError(
-            f"GPU {index} has compute capability {capability // 10}.{capability % 10} (sm_{capability}); MXNet "
-            f"1.9.1's CUDA wheels carry kernels for sm_{low}..sm_{high} only and no PTX, so no MXNet 1.9.1 wheel "
-            "runs on it (its first kernel would crash): use a GPU from Maxwell to Ada (sm_50..sm_89), or --ctx cpu")
+            f"GPU {index} has compute capability {capability // 10}.{capability % 10} (sm_{capability}); the "
+            f"installed MXNet ({mx.__version__}) carries kernels for {_archs_text(sass)} and PTX for "
+            f"{_archs_text(ptx)}, none of which runs on it (its first kernel would crash): use an MXNet "
+            "built for it (NVIDIA's NGC MXNet containers for Hopper) or --ctx cpu")
 
 
 def check_precision(precision, ctxs):
