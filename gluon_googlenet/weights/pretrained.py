@@ -89,7 +89,14 @@ def read_weights(path, source):
     """{tensor name: numpy array} of a weights file in ``source``'s format."""
     check_weights_path(path)
     if source.name == "gluoncv":
-        return {k: v.asnumpy() for k, v in read_params(path).items()}
+        arrays = {k: v.asnumpy() for k, v in read_params(path).items()}
+        if arrays and not any("." in name for name in arrays):
+            example = sorted(arrays)[0]
+            raise CheckpointError(
+                f"{path} holds MXNet's prefixed parameter names ({example}, ...: net.collect_params().save()), "
+                "GluonCV files are read by structural names (conv1.0.weight, ...: net.save_parameters()): "
+                "load it into GluonCV's net with load_parameters() and save it with save_parameters()")
+        return arrays
     if str(path).endswith(".safetensors"):
         try:
             from safetensors.numpy import load_file

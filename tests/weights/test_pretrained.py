@@ -123,6 +123,31 @@ def test_new_classes_keep_everything_but_the_classifier(tmp_path):
     assert compared == len(list(net.collect_params().keys())) - 2
 
 
+@pytest.mark.parametrize("saved_with", ["save_parameters", "collect_params().save"])
+def test_both_mxnet_namings_of_a_gluoncv_file(tmp_path, saved_with):
+    """GluonCV's googlenet saved both ways MXNet saves: structural names load; MXNet's older prefixed
+    names (googlenet0_conv0_weight, ...) are refused in one line naming the naming found and the
+    one expected, not as a missing tensor."""
+    gluoncv = pytest.importorskip("gluoncv")
+    source = gluoncv.model_zoo.get_model("googlenet", pretrained=False)
+    source.initialize(mx.init.Xavier())
+    source(mx.nd.zeros((1, 3, 224, 224)))
+    path = str(tmp_path / "googlenet.params")
+    if saved_with == "save_parameters":
+        source.save_parameters(path)
+        net = get_model("googlenet", pretrained=path)
+        x = mx.nd.random.uniform(shape=(1, 3, 224, 224))  # GluonCV's net pools 7x7 at the end: 224 only
+        np.testing.assert_allclose(net(x).asnumpy(), source(x).asnumpy(), rtol=1e-4, atol=1e-5)
+        return
+    source.collect_params().save(path)
+    with pytest.raises(CheckpointError) as err:
+        get_model("googlenet", pretrained=path)
+    message = str(err.value)
+    assert message.splitlines() == [message]
+    assert message.startswith(f"{path} holds MXNet's prefixed parameter names ({source.prefix}")
+    assert "read by structural names (conv1.0.weight" in message and "save_parameters()" in message
+
+
 def test_a_misfit_tensor_is_named_in_one_line(tmp_path):
     path = save_gluoncv_googlenet(tmp_path / "googlenet.params")
     arrays = mx.nd.load(path)
