@@ -1,5 +1,7 @@
 """Sphinx configuration of the gluon-googlenet site: Markdown pages (MyST), the d2l notebook
-executed at build time, and pages generated here from the code (model zoo, API, stage picture).
+executed at build time, and what is generated here from the code (the API page, the stage picture).
+The tables made from the code (zoo, feature levels, CLI synopsis, the d2l run, the weight files) are
+committed in the pages themselves by ``scripts/make_docs_tables.py``, so the repository shows them too.
 
 Build: ``bash scripts/docs.sh`` (or ``sphinx-build -W --keep-going -b html docs docs/_build/html``).
 """
@@ -37,13 +39,6 @@ nb_execution_show_tb = True
 nb_merge_streams = True
 
 
-def _write(name, text):
-    path = os.path.join(GENERATED, name)
-    with open(path, "w", encoding="utf-8") as handle:
-        handle.write(text)
-    return path
-
-
 def _public_modules():
     """Every module of the package whose name has no leading underscore, in order."""
     names = ["gluon_googlenet"]
@@ -62,29 +57,6 @@ def _api_page():
         options = "" if name == "gluon_googlenet" else "   :members:\n"
         parts.append(f"## `{name}`\n\n```{{eval-rst}}\n.. automodule:: {name}\n{options}```\n")
     return "\n".join(parts)
-
-
-def _zoo_page():
-    """The registry's table (viz.zoo), as `gluon-googlenet zoo --markdown` prints it."""
-    from gluon_googlenet.viz.zoo import format_zoo, zoo_rows
-    return format_zoo(zoo_rows(), markdown=True) + "\n"
-
-
-# The d2l MXNet article's reference run (test accuracy after epochs 1-5) and the book's 10-epoch figure.
-REFERENCE_RUN, BOOK_AFTER_10 = (0.511, 0.782, 0.847, 0.870, 0.875), 0.886
-
-
-def _d2l_run_table():
-    """The package's full d2l run (results/d2l_fashion_mnist/history.json) beside the reference run."""
-    import json
-    with open(os.path.join(ROOT, "results", "d2l_fashion_mnist", "history.json"), encoding="utf-8") as handle:
-        history = json.load(handle)
-    epochs = [h["epoch"] for h in history]
-    reference = [f"{v:.3f}" for v in REFERENCE_RUN] + [""] * (len(epochs) - len(REFERENCE_RUN))
-    reference[-1] = f"{BOOK_AFTER_10:.3f} (book)" if len(epochs) == 10 else reference[-1]
-    return ("| epoch | " + " | ".join(str(e) for e in epochs) + " |\n|---|" + "---|" * len(epochs) + "\n"
-            + "| test acc, this package | " + " | ".join(f"{h['test_acc']:.3f}" for h in history) + " |\n"
-            + "| test acc, d2l reference run | " + " | ".join(reference) + " |\n")
 
 
 def _stage_picture():
@@ -112,9 +84,6 @@ def _stage_picture():
 
 os.makedirs(GENERATED, exist_ok=True)
 shutil.copy(os.path.join(ROOT, "examples", "googlenet_d2l.ipynb"), os.path.join(GENERATED, "googlenet_d2l.ipynb"))
-_write("zoo.md", _zoo_page())
-_write("d2l_run.md", _d2l_run_table())
-_write("features.md", __import__("gluon_googlenet.viz.zoo", fromlist=["format_features"]).format_features() + "\n")
 _stage_picture()
 with open(os.path.join(HERE, "api.md"), "w", encoding="utf-8") as _handle:
     _handle.write(_api_page())

@@ -44,19 +44,21 @@ if [ "$(cat "$STAMP" 2>/dev/null)" != "$WANT" ]; then
   echo "$WANT" > "$STAMP"
 fi
 
-# Debian packages, where apt is available and we are root: Fashion-MNIST (MIT licence),
-# Graphviz (for 'gluon-googlenet diagram'), ssh, sshd, Open MPI and iproute2 (for 'launch' on
-# several hosts and its tests) and any extra the caller names in APT_EXTRA (scripts/test.sh adds
-# chromium for the report test).
+# Debian packages, where apt is available and we are root: Fashion-MNIST (MIT licence) and
+# Graphviz (for 'gluon-googlenet diagram'); for the tests only (TEST_TOOLS=1, which scripts/test.sh
+# sets), ssh, sshd, Open MPI and iproute2 (the multi-host tests of 'launch'), and any extra the
+# caller names in APT_EXTRA (scripts/test.sh adds chromium for the report and site tests).
 DATA_DIR=/usr/share/datasets/fashion-mnist
 WANT_APT=()
 [ -f "$DATA_DIR/train-images-idx3-ubyte.gz" ] || WANT_APT+=(dataset-fashion-mnist)
 command -v dot >/dev/null 2>&1 || WANT_APT+=(graphviz)
-command -v ssh >/dev/null 2>&1 || WANT_APT+=(openssh-client)
-[ -x /usr/sbin/sshd ] || WANT_APT+=(openssh-server)
-command -v mpirun >/dev/null 2>&1 || WANT_APT+=(openmpi-bin)
-command -v ip >/dev/null 2>&1 || WANT_APT+=(iproute2)
-for extra in ${APT_EXTRA:-}; do command -v "$extra" >/dev/null 2>&1 || WANT_APT+=("$extra"); done
+if [ "${TEST_TOOLS:-0}" = 1 ]; then
+  command -v ssh >/dev/null 2>&1 || WANT_APT+=(openssh-client)
+  [ -x /usr/sbin/sshd ] || WANT_APT+=(openssh-server)
+  command -v mpirun >/dev/null 2>&1 || WANT_APT+=(openmpi-bin)
+  command -v ip >/dev/null 2>&1 || WANT_APT+=(iproute2)
+  for extra in ${APT_EXTRA:-}; do command -v "$extra" >/dev/null 2>&1 || WANT_APT+=("$extra"); done
+fi
 if [ "${#WANT_APT[@]}" -gt 0 ] && command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
   echo "setup: installing Debian packages: ${WANT_APT[*]}"
   apt-get update -qq >/dev/null
@@ -65,4 +67,9 @@ fi
 if [ ! -f "$DATA_DIR/train-images-idx3-ubyte.gz" ]; then
   echo "setup: note: $DATA_DIR not found; pass --data-dir or set GLUON_GOOGLENET_FASHION_MNIST to your Fashion-MNIST IDX files" >&2
 fi
-"$VENV/bin/python" -c 'import mxnet, gluoncv, numpy; print("setup: mxnet", mxnet.__version__, "numpy", numpy.__version__, "GPUs", mxnet.context.num_gpus())' 2>/dev/null
+# MXNet loads here (a CUDA build: its CUDA libraries too); where it does not, one line says why.
+if ! REPORT="$("$VENV/bin/python" -c 'import mxnet, gluoncv, numpy; print("setup: mxnet", mxnet.__version__, "numpy", numpy.__version__, "GPUs", mxnet.context.num_gpus())' 2>&1)"; then
+  echo "setup: MXNet ($MXNET_PACKAGE) does not load: $(printf '%s\n' "$REPORT" | grep -E 'Error|error' | tail -n 1)" >&2
+  exit 1
+fi
+printf '%s\n' "$REPORT" | tail -n 1

@@ -5,7 +5,8 @@
 # subset), and then only the suite runs.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-APT_EXTRA=chromium bash "$ROOT/scripts/setup.sh"
+echo "test: set-up also installs the tests' tools where apt is there (openssh, Open MPI, iproute2, chromium)"
+TEST_TOOLS=1 APT_EXTRA=chromium bash "$ROOT/scripts/setup.sh"
 cd "$ROOT"
 # Each layer imports only those below it (.importlinter); the code passes ruff (ruff.toml).
 .venv/bin/lint-imports --no-cache

@@ -158,3 +158,13 @@ def test_chromium_opens_the_page_without_errors_and_every_image_loads(site, page
     from PIL import Image
     assert Image.open(shot).size == (1280, 1000)
     print(f"screenshot: {shot}")
+
+
+def test_the_generated_tables_in_the_pages_are_what_the_code_gives():
+    """The zoo, feature levels, CLI synopsis, d2l run and weight-file tables are committed in the
+    pages (the repository shows them, no include directive); they must be what the code makes now."""
+    result = subprocess.run([sys.executable, os.path.join(ROOT, "scripts", "make_docs_tables.py"), "--check"],
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    for page in PAGES:
+        assert "{include} _generated/" not in open(page, encoding="utf-8").read(), page

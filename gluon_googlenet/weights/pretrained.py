@@ -37,20 +37,25 @@ SOURCES = {
     "timm": Source("timm", (".safetensors", ".bin"), (0.5, 0.5, 0.5), (0.5, 0.5, 0.5)),
 }
 
-Published = namedtuple("Published", "build input_size crop_pct interpolation")
+Published = namedtuple("Published", "build input_size crop_pct interpolation file")
 Published.__doc__ = ("A source's weights for one of our models: how the source builds it (our factory's "
-                     "keywords; its net computes the same function) and the input the weights expect: side, "
+                     "keywords; its net computes the same function), the input the weights expect: side, "
                      "centre-crop share of the resized image, resize interpolation (timm's pretrained_cfg, "
-                     "torchvision's Weights.transforms(), GluonCV's scripts).")
+                     "torchvision's Weights.transforms(), GluonCV's scripts), and the file to fetch: its "
+                     "name in the source's store, or for timm its model hub id ({tag}: the weights' tag).")
 PUBLISHED = {
-    ("googlenet", "gluoncv"): Published({"k3": 3}, 224, 0.875, "bilinear"),
+    ("googlenet", "gluoncv"): Published({"k3": 3}, 224, 0.875, "bilinear",
+                                        "googlenet-c7c89366.params (GluonCV's store: googlenet-c7c89366.zip)"),
     ("googlenet", "torchvision"): Published({"k3": 3, "aux_pool": "adaptive", "transform_input": True,
-                                             "dropout": 0.2}, 224, 0.875, "bilinear"),
-    ("inception_v3", "gluoncv"): Published({}, 299, 0.875, "bilinear"),
-    ("inception_v3", "torchvision"): Published({"transform_input": True}, 299, 0.875, "bilinear"),
-    ("inception_v3", "timm"): Published({}, 299, 0.875, "bicubic"),
-    ("inception_v4", "timm"): Published({}, 299, 0.875, "bicubic"),
-    ("inception_resnet_v2", "timm"): Published({}, 299, 0.8975, "bicubic"),
+                                             "dropout": 0.2}, 224, 0.875, "bilinear", "googlenet-1378be20.pth"),
+    ("inception_v3", "gluoncv"): Published({}, 299, 0.875, "bilinear",
+                                           "inceptionv3-a5050dbc.params (GluonCV's store: inceptionv3-a5050dbc.zip)"),
+    ("inception_v3", "torchvision"): Published({"transform_input": True}, 299, 0.875, "bilinear",
+                                               "inception_v3_google-0cc3c7bd.pth"),
+    ("inception_v3", "timm"): Published({}, 299, 0.875, "bicubic", "timm/inception_v3.{tag}: model.safetensors"),
+    ("inception_v4", "timm"): Published({}, 299, 0.875, "bicubic", "timm/inception_v4.{tag}: model.safetensors"),
+    ("inception_resnet_v2", "timm"): Published({}, 299, 0.8975, "bicubic",
+                                               "timm/inception_resnet_v2.{tag}: model.safetensors"),
 }
 PretrainedCfg = namedtuple("PretrainedCfg", "source input_size mean std interpolation crop_pct labels")
 PretrainedCfg.__doc__ = ("The preprocessing a net's published weights expect (net.pretrained_cfg): source, input "
@@ -292,9 +297,18 @@ def pretrained_cfg(name, weights, in_channels=3, source=None, mean=None, std=Non
                          prep.crop_pct, "imagenet-1k")
 
 
-PretrainedEntry = namedtuple("PretrainedEntry", "model source tag input_size mean std interpolation crop_pct suffixes")
-PretrainedEntry.__doc__ = ("A published weights file the package loads: model, source, timm tag (None for others), "
-                           "input (C, H, W), mean, std, resize interpolation, centre-crop share, file suffixes.")
+class PretrainedEntry(namedtuple("PretrainedEntry", "model source tag input_size mean std interpolation crop_pct "
+                                                     "suffixes file")):
+    """A published weights file the package loads: model, source, timm tag (None for others), input
+    (C, H, W), mean, std, resize interpolation, centre-crop share, file suffixes, the file to fetch."""
+    __slots__ = ()
+
+    def table_row(self):
+        """(model, source, file, input, preprocessing): a row of the docs' table of weight files."""
+        stats = lambda values: "(" + ", ".join(f"{v:g}" for v in values) + ")"  # noqa: E731
+        return (f"`{self.model}`", self.source, f"`{self.file}`", "x".join(map(str, self.input_size)),
+                f"{self.interpolation} resize to {self.input_size[1] / self.crop_pct:.0f}, centre crop "
+                f"{self.input_size[1]}, mean {stats(self.mean)}, std {stats(self.std)}")
 
 
 def list_pretrained(pattern=None):
@@ -309,7 +323,8 @@ def list_pretrained(pattern=None):
                                                                                    SOURCES[source].std))]
         for tag, (mean, std) in sorted(tags, key=lambda item: item[0] or ""):
             rows.append(PretrainedEntry(model, source, tag, (3, published.input_size, published.input_size), mean,
-                                        std, published.interpolation, published.crop_pct, SOURCES[source].suffixes))
+                                        std, published.interpolation, published.crop_pct, SOURCES[source].suffixes,
+                                        published.file.format(tag=tag)))
     return rows
 
 
