@@ -109,6 +109,14 @@ D2L_SHAPES = [("b1", (1, 64, 24, 24)), ("b2", (1, 192, 12, 12)), ("b3", (1, 480,
               ("b4", (1, 832, 3, 3)), ("b5", (1, 1024, 1, 1)), ("head", (1, 10))]
 
 
+def smallest_side(name, floor=16):
+    """The smallest input side model ``name`` takes (its only one for fixed-size nets), at least
+    ``floor``: the cheapest input that still runs every layer on maps of more than one pixel early on."""
+    from gluon_googlenet import get_spec
+    spec = get_spec(name)
+    return spec.input_size[1] if name.startswith("mnist") else max(spec.min_size, floor)
+
+
 def cheap_side(name):
     """An input side each registered model accepts at a fraction of its default's cost."""
     from gluon_googlenet import get_spec

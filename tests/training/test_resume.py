@@ -13,7 +13,7 @@ from gluon_googlenet.training.position import RunPosition
 
 import numpy as np
 import pytest
-from conftest import cheap_side, make_idx_dir
+from conftest import make_idx_dir, smallest_side
 
 
 @pytest.fixture(scope="module")
@@ -22,7 +22,7 @@ def data(tmp_path_factory):
 
 
 def _options(name, data):
-    side = cheap_side(name)
+    side = smallest_side(name)  # the resume logic is the same at any side: the cheapest one
     return ["--model", name, "--data-dir", data, "--no-verify", "--resize", str(side), "--batch-size", "2",
             "--epochs", "1", "--optimizer", "nag", "--lr", "0.01", "--seed", "5", "--no-progress"]
 
