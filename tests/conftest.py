@@ -65,6 +65,33 @@ def small_run(fashion_dir, tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
+def executed_notebook(fashion_dir, tmp_path_factory):
+    """examples/googlenet_d2l.ipynb run top to bottom once per session on a real ipykernel (quick
+    settings, real Fashion-MNIST): (the executed notebook, in-place redraws per cell index, the folder
+    it ran in). The notebook test checks it; the site build shows it instead of running it again."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    class CountingClient(NotebookClient):
+        """Counts the in-place redraws (update_display_data) per cell."""
+        updates = {}
+
+        def process_message(self, msg, cell, cell_index):
+            if msg["msg_type"] == "update_display_data":
+                self.updates[cell_index] = self.updates.get(cell_index, 0) + 1
+            return super().process_message(msg, cell, cell_index)
+
+    folder = tmp_path_factory.mktemp("notebook")
+    notebook = nbformat.read(os.path.join(ROOT, "examples", "googlenet_d2l.ipynb"), as_version=4)
+    settings = notebook.cells[1]
+    settings.source = settings.source.replace("DATA_DIR = None", f"DATA_DIR = {str(fashion_dir)!r}", 1)
+    client = CountingClient(notebook, timeout=600, kernel_name="python3",
+                            resources={"metadata": {"path": str(folder)}})
+    client.execute()  # raises CellExecutionError, naming the cell, if any cell fails
+    return notebook, dict(client.updates), folder
+
+
+@pytest.fixture(scope="session")
 def needs_bf16():
     """Skip, naming this CPU, where MXNet's oneDNN has no bfloat16 kernels."""
     from gluon_googlenet.base import cpu

@@ -47,11 +47,16 @@ def command_lines(path):
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory):
-    """The site built as scripts/docs.sh builds it, warnings as errors."""
+def site(tmp_path_factory, executed_notebook):
+    """The site built as scripts/docs.sh builds it, warnings as errors; its notebook page shows the
+    notebook the session executed once (conftest.executed_notebook) instead of running it again."""
+    import nbformat
     out = tmp_path_factory.mktemp("site")
+    executed = out.parent / "googlenet_d2l.executed.ipynb"
+    nbformat.write(executed_notebook[0], str(executed))
     result = subprocess.run([sys.executable, "-m", "sphinx", "-W", "--keep-going", "-q", "-b", "html", DOCS,
-                             str(out)], capture_output=True, text=True, timeout=1500, cwd=ROOT)
+                             str(out)], capture_output=True, text=True, timeout=1500, cwd=ROOT,
+                            env=dict(os.environ, GLUON_GOOGLENET_EXECUTED_NOTEBOOK=str(executed)))
     assert result.returncode == 0, (result.stdout + result.stderr)[-4000:]
     return out
 

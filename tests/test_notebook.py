@@ -23,25 +23,8 @@ def test_the_notebook_is_valid_and_stored_without_outputs():
 
 
 @pytest.mark.slow
-def test_the_notebook_runs_with_quick_settings_and_draws_its_figures(fashion_dir, tmp_path):
-    from nbclient import NotebookClient
-
-    class CountingClient(NotebookClient):
-        """Counts the in-place redraws (update_display_data) per cell."""
-        updates = {}
-
-        def process_message(self, msg, cell, cell_index):
-            if msg["msg_type"] == "update_display_data":
-                self.updates[cell_index] = self.updates.get(cell_index, 0) + 1
-            return super().process_message(msg, cell, cell_index)
-
-    notebook = read_notebook()
-    settings = notebook.cells[1]
-    settings.source = settings.source.replace("DATA_DIR = None", f"DATA_DIR = {str(fashion_dir)!r}", 1)
-    client = CountingClient(notebook, timeout=600, kernel_name="python3",
-                            resources={"metadata": {"path": str(tmp_path)}})
-    client.execute()  # raises CellExecutionError, naming the cell, if any cell fails
-
+def test_the_notebook_runs_with_quick_settings_and_draws_its_figures(executed_notebook):
+    notebook, updates, tmp_path = executed_notebook
     code = [(i, cell) for i, cell in enumerate(notebook.cells) if cell.cell_type == "code"]
     assert all(cell.execution_count for _, cell in code)
     assert not [o for _, cell in code for o in cell.outputs if o.output_type == "error"]
@@ -52,7 +35,7 @@ def test_the_notebook_runs_with_quick_settings_and_draws_its_figures(fashion_dir
         assert all(len(o["data"]["image/png"]) > 5000 for o in images)
     train_index, train_cell = next((i, c) for i, c in code if "result = train(" in c.source)
     # one figure in the training cell, redrawn in place: 4 train points and a test point per epoch
-    assert client.updates.get(train_index, 0) == 3 * 5 - 1
+    assert updates.get(train_index, 0) == 3 * 5 - 1
     # The run's own record, not a parse of printed text: every epoch learned (chance is 0.1).
     with open(tmp_path / "runs" / "googlenet_d2l_notebook" / "history.json", encoding="utf-8") as handle:
         history = json.load(handle)
