@@ -85,7 +85,7 @@ def executed_notebook(fashion_dir, tmp_path_factory):
     notebook = nbformat.read(os.path.join(ROOT, "examples", "googlenet_d2l.ipynb"), as_version=4)
     settings = notebook.cells[1]
     settings.source = settings.source.replace("DATA_DIR = None", f"DATA_DIR = {str(fashion_dir)!r}", 1)
-    client = CountingClient(notebook, timeout=600, kernel_name="python3",
+    client = CountingClient(notebook, timeout=600, startup_timeout=300, kernel_name="python3",
                             resources={"metadata": {"path": str(folder)}})
     client.execute()  # raises CellExecutionError, naming the cell, if any cell fails
     return notebook, dict(client.updates), folder
