@@ -40,6 +40,7 @@ def test_the_package_imports_and_answers_on_the_command_line():
     assert out.stdout.split()[-2:] == ["(1,", "10)"]
 
 
+@pytest.mark.slow  # in the fast subset, tests/nn/test_array_modes.py's small cases stand for it
 @pytest.mark.parametrize("name", list_models())
 def test_every_model_runs_in_both_array_modes(name, tmp_path):
     spec = get_spec(name)

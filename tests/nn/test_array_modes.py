@@ -65,6 +65,7 @@ def built_in(mode_name, name, params, **kwargs):
 WAYS = [("legacy", True), ("numpy", False), ("numpy", True)]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("mode_name", "hybridize"), WAYS, ids=["legacy-hybridized", "numpy", "numpy-hybridized"])
 @pytest.mark.parametrize("name", list_models())
 def test_every_model_gives_the_same_outputs_in_both_array_modes(name, mode_name, hybridize, reference, tmp_path):

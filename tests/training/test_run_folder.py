@@ -9,6 +9,8 @@ from gluon_googlenet.base.errors import ConfigError, OutputDirError
 import pytest
 from conftest import SMALL, make_idx_dir, run_cli
 
+pytestmark = pytest.mark.slow  # real runs, two through the command line in new processes
+
 FLAGS = ("--resize", "0", "--epochs", "1", "--limit-train", "32", "--limit-test", "16", "--batch-size", "16",
          "--model", "mnist_resnet", "--no-progress", "--no-verify")
 
