@@ -91,7 +91,9 @@ def run_package(seed, epochs, folder, resume, options):
     if len(done) >= epochs:
         return done[:epochs]
     record_machine(folder, len(done))
-    config = TrainConfig(seed=seed, epochs=epochs, out=folder, resume=bool(done), progress=False,
+    # a run stopped inside its first epoch has a checkpoint but no history yet: it resumes too
+    midway = resume and os.path.isfile(os.path.join(folder, "last.ckpt"))
+    config = TrainConfig(seed=seed, epochs=epochs, out=folder, resume=bool(done) or midway, progress=False,
                          resize=options["resize"], limit_train=options["limit"], limit_test=options["limit"],
                          data_dir=options["data_dir"])
     return train(config).history
