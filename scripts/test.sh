@@ -30,11 +30,13 @@ else
 fi
 start=$SECONDS
 status=0
+# With no arguments: the whole suite, and its 10 slowest tests named at the end.
+if [ "$#" = 0 ]; then set -- --durations=10; ran_all=1; fi
 .venv/bin/python -m pytest -q "$@" || status=$?
 echo "test: the suite took $((SECONDS - start)) s on this machine ($(.venv/bin/python -c 'from gluon_googlenet.base.cpu import cpu_info; print(cpu_info().describe())' 2>/dev/null || echo 'CPU unknown'))"
 # The wheel on the other Pythons (3.9, 3.10, 3.12) with the smoke subset; not when pytest was asked
 # for part of the suite.
-if [ "$#" = 0 ]; then
+if [ "${ran_all:-0}" = 1 ]; then
   bash "$ROOT/scripts/interpreters.sh" || status=1
 fi
 exit $status
