@@ -32,3 +32,17 @@ def test_momentum_for_an_optimizer_that_takes_none_is_one_line():
     for optimizer in ("sgd", "adam"):
         with pytest.raises(ConfigError, match=f"^--momentum 0.5 is for --optimizer nag; {optimizer} takes none"):
             validate(TrainConfig(optimizer=optimizer, momentum=0.5))
+
+
+def test_every_train_flag_is_a_config_field_and_every_field_a_flag():
+    """The command line builds its TrainConfig from the parsed flags whose dest is a field: a flag
+    whose dest drifts from its field would be dropped without a word, so the pairing is checked both
+    ways here (the flags that are not settings of the run are named)."""
+    import dataclasses
+
+    from gluon_googlenet.cli.parser import build_parser
+    verbs = next(a for a in build_parser()._actions if a.__class__.__name__ == "_SubParsersAction")
+    dests = {action.dest for action in verbs.choices["train"]._actions}
+    fields = {field.name for field in dataclasses.fields(TrainConfig)}
+    assert fields - dests == set(), "TrainConfig fields no train flag sets"
+    assert dests - fields == {"help", "preset", "report"}, "train flags that reach no TrainConfig field"
