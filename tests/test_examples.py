@@ -43,8 +43,8 @@ def test_export_and_load_reloads_in_plain_mxnet_and_onnx(tmp_path):
     lines = out.strip().splitlines()
     assert lines[0].endswith("max |diff| 0.00e+00 on 3 inputs")
     assert "(batch axis free, run at 3)" in lines[1] and float(lines[1].rsplit(" ", 1)[1]) < 1e-5
-    assert sorted(os.listdir(tmp_path)) == ["mnist_resnet-0000.params", "mnist_resnet-symbol.json",
-                                           "mnist_resnet.onnx"]
+    assert sorted(os.listdir(tmp_path)) == ["mnist_resnet-0000.params", "mnist_resnet-meta.json",
+                                           "mnist_resnet-symbol.json", "mnist_resnet.onnx"]
 
 
 @pytest.mark.slow
