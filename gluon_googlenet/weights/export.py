@@ -27,8 +27,11 @@ def export_model(net, prefix, input_shape, epoch=0, ctx=None, preprocess=None, *
     ``PREFIX-meta.json`` says what the graph takes (export_meta): ``normalization`` is the (mean, std)
     the caller must apply where it is not in the graph, ``weights`` where the weights come from.
     """
-    meta = export_meta(net, input_shape, preprocess, normalization, weights)
-    net = _with_preprocess(net, preprocess)
+    wrapped = _with_preprocess(net, preprocess)
+    in_graph = wrapped is not net
+    meta = export_meta(net, input_shape, (wrapped.mean, wrapped.std) if in_graph else normalization, in_graph,
+                       weights)
+    net = wrapped
     folder = ensure_writable_dir(os.path.dirname(os.path.abspath(prefix)))
     ctx = ctx or mx.cpu()
     net.hybridize()
@@ -54,16 +57,12 @@ def export_model(net, prefix, input_shape, epoch=0, ctx=None, preprocess=None, *
     return paths
 
 
-def export_meta(net, input_shape, preprocess=None, normalization=None, weights=None):
+def export_meta(net, input_shape, normalization=None, in_graph=False, weights=None):
     """What an exported graph takes and holds, as ``PREFIX-meta.json`` records it: the model, class
-    names, the input (name, shape NCHW, channels, value range), the normalisation and whether the
-    graph holds it, and where the weights come from."""
+    names, the input (name, shape NCHW, channels, value range), the normalisation (a (mean, std)
+    pair, or None) and whether the graph holds it (``in_graph``), and where the weights come from."""
     channels = input_shape[1]
-    if preprocess:
-        wrapped = _with_preprocess(net, preprocess)
-        mean, std = wrapped.mean, wrapped.std
-    else:
-        mean, std = normalization if normalization and normalization[0] is not None else (None, None)
+    mean, std = normalization if normalization and normalization[0] is not None else (None, None)
     return {
         "model": getattr(net, "model_name", type(net).__name__),
         "class_names": list(net.class_names) if getattr(net, "class_names", None) else None,
@@ -71,7 +70,7 @@ def export_meta(net, input_shape, preprocess=None, normalization=None, weights=N
                   "channels": {1: "grey", 3: "RGB"}.get(channels, f"{channels} channels"),
                   "value_range": [0.0, 1.0],
                   "to_value_range": "8-bit pixel values divided by 255"},
-        "normalization": _normalization(mean, std, bool(preprocess)),
+        "normalization": _normalization(mean, std, in_graph),
         "weights": weights or "as the caller had them (not recorded)",
         "mxnet_version": mx.__version__,
     }
