@@ -3,6 +3,15 @@
 MXNet 1.9.1's CPU wheel runs one OpenMP thread here unless OMP_NUM_THREADS is
 set when it loads; with one thread per core it trains about 1.8x faster on
 2 cores. A value the user has set is kept.
+
+MXNet also copies arrays of over MXNET_CPU_PARALLEL_SIZE (200,000) elements with
+OpenMP in the thread that asks: ``mx.nd.array`` or ``asnumpy`` of a big array in
+Python's own thread (resizing a data set, writing a checkpoint) starts a second
+team of OpenMP threads. From then on libgomp counts more threads than cores and
+stops spinning between parallel regions, and every later training step is slower
+(measured on 2-core Zen 3: 600 instead of 770 images/s, for the rest of the
+process). Unless set, that size is raised so such copies stay a plain memcpy
+(benchmarks/openmp_teams.py measures it).
 """
 import os
 import sys
@@ -15,8 +24,12 @@ def usable_cores():
     return max(1, cores or 1)
 
 
+SERIAL_COPY_SIZE = str(2**31 - 1)  # elements: no array copy starts an OpenMP team
+
+
 def configure_threads():
-    """Set OMP_NUM_THREADS to the core count if unset and MXNet is not loaded yet.
+    """Set OMP_NUM_THREADS to the core count and MXNET_CPU_PARALLEL_SIZE to SERIAL_COPY_SIZE
+    where unset, if MXNet is not loaded yet.
 
     Returns the value in force. When MXNet was imported first (a notebook's order) the setting
     can no longer take effect: then, where it is unset and there are several cores, a warning says
@@ -30,4 +43,5 @@ def configure_threads():
                           f"OMP_NUM_THREADS={cores} before importing mxnet", RuntimeWarning, stacklevel=3)
         return os.environ.get("OMP_NUM_THREADS")
     os.environ.setdefault("OMP_NUM_THREADS", str(usable_cores()))
+    os.environ.setdefault("MXNET_CPU_PARALLEL_SIZE", SERIAL_COPY_SIZE)
     return os.environ["OMP_NUM_THREADS"]
