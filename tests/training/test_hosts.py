@@ -93,6 +93,16 @@ def _ours(marker):
     return [int(p) for p in found if int(p) != os.getpid()]
 
 
+def _failure(stderr, out):
+    """The launcher's last lines and the tail of every log it wrote: what a failed launch shows."""
+    shown = [stderr[-2000:]]
+    logs = os.path.join(out, "logs")
+    for name in sorted(os.listdir(logs)) if os.path.isdir(logs) else []:
+        with open(os.path.join(logs, name), errors="replace") as handle:
+            shown.append(f"--- {name}:\n{handle.read()[-1500:]}")
+    return "\n".join(shown)
+
+
 def _written(hosts, name):
     """The host folders holding ``name`` (run folders are each host's own)."""
     return [d for d in hosts.host_dirs if os.path.exists(os.path.join(d, name, "last.ckpt"))]
@@ -122,7 +132,7 @@ def test_two_hosts_train_as_one_process_on_the_global_batches(hosts, fashion_dir
     out = os.path.join(hosts.run_root, name)
     proc = _launch(hosts, fashion_dir, out, launcher)
     stdout, stderr = proc.communicate(timeout=400)
-    assert proc.returncode == 0, stderr[-3000:]
+    assert proc.returncode == 0, _failure(stderr, out)
     logs = os.listdir(os.path.join(out, "logs"))  # on the launcher's machine
     assert sum(n.startswith("scheduler-0@") for n in logs) == 1
     if launcher == "ssh":
@@ -154,7 +164,7 @@ def test_a_killed_worker_ends_the_job_and_the_relaunch_line_resumes_it(hosts, fa
     deadline = time.monotonic() + 300
     while not _written(hosts, name) and time.monotonic() < deadline and proc.poll() is None:
         time.sleep(0.05)  # the first epoch's checkpoint, on the writer's host
-    assert proc.poll() is None, proc.communicate()[1][-3000:]
+    assert proc.poll() is None, _failure(proc.communicate()[1], out)
     listening = {}
     for ns, address in zip(hosts.namespaces, hosts.addresses):
         lines = subprocess.run(["ip", "netns", "exec", ns, "ss", "-Hltnp"], capture_output=True, text=True).stdout
