@@ -78,13 +78,14 @@ def cmd_train(args):
     """``gluon-googlenet train``: a TrainConfig from the options, then training.train."""
     import dataclasses
 
-    from ..training.config import PRESETS, TrainConfig, momentum_problem
+    from ..training.config import PRESETS, WITH_MOMENTUM, TrainConfig, momentum_problem
     from ..training.progress import run_output
     from ..training.trainer import train
-    if args.momentum is not None and (args.optimizer or TrainConfig.optimizer) != "nag":
-        args.parser.error(momentum_problem(args.optimizer or TrainConfig.optimizer))
-    fields = {f.name for f in dataclasses.fields(TrainConfig)}
     values = dict(PRESETS[args.preset])
+    optimizer = args.optimizer or values.get("optimizer", TrainConfig.optimizer)
+    if args.momentum is not None and optimizer not in WITH_MOMENTUM:
+        args.parser.error(momentum_problem(optimizer))
+    fields = {f.name for f in dataclasses.fields(TrainConfig)}
     values.update({k: v for k, v in vars(args).items() if k in fields and v is not None})
     values.setdefault("out", f"runs/{values.get('model', TrainConfig.model)}")
     config = TrainConfig(**values)

@@ -9,12 +9,14 @@ from . import options as shared
 def add_train_options(p):
     """Add every TrainConfig flag to ``p``, grouped."""
     from ..nn.registry import list_models
+    from ..training import config as settings
     from ..training.config import BAD_IMAGES, KVSTORES, OPTIMIZERS, PRECISIONS, PRESETS, TrainConfig
     from ..training.datasets import DATASETS
     d = TrainConfig()
     p.add_argument("--preset", choices=sorted(PRESETS), default="d2l",
-                   help="d2l: the book's full run (default); quick: "
-                        + ", ".join(f"{k} {v}" for k, v in PRESETS["quick"].items()))
+                   help="settings to start from, below any flag given: d2l, the book's run (default); "
+                        + "; ".join(f"{name}: " + ", ".join(f"{k} {v}" for k, v in PRESETS[name].items())
+                                    for name in sorted(PRESETS) if name != "d2l"))
     model = p.add_argument_group("model")
     model.add_argument("--model", choices=list_models(), metavar="NAME", help=shared.MODEL_HELP)
     model.add_argument("--resize", type=int, help="image side fed to the net; 0 keeps 28 (default: the model's input)")
@@ -39,6 +41,12 @@ def add_train_options(p):
                       help=f"image folders: stop at an unreadable image, or skip and name it (default: {d.bad_images})")
     data.add_argument("--limit-train", type=shared.optional_positive, help="use the first N training images")
     data.add_argument("--limit-test", type=shared.optional_positive, help=shared.LIMIT_TEST_HELP)
+    data.add_argument("--augment", choices=settings.AUGMENTS,
+                      help=f"training batches: flip mirrors half of the images, crop-flip also shifts each by "
+                           f"up to side/8 px (padded with black) (default: {d.augment})")
+    data.add_argument("--tta", choices=settings.TEST_TIME,
+                      help=f"test-time augmentation of each epoch's test: flip averages an image's logits with "
+                           f"its mirror's (default: {d.tta})")
     data.add_argument("--no-verify", dest="verify_data", action="store_false", default=None,
                       help=shared.NO_VERIFY_HELP)
     _optimizer_options(p.add_argument_group("optimizer"), d, OPTIMIZERS, PRECISIONS, KVSTORES)
@@ -49,10 +57,19 @@ def _optimizer_options(group, d, optimizers, precisions, kvstores):
     group.add_argument("--epochs", type=shared.positive, help=f"default: {d.epochs}")
     group.add_argument("--batch-size", type=shared.positive, help=f"default: {d.batch_size}")
     group.add_argument("--lr", type=shared.positive_float, help=f"learning rate (default: {d.lr})")
-    group.add_argument("--optimizer", choices=optimizers, help=f"default: {d.optimizer}")
-    group.add_argument("--momentum", type=shared.nonnegative_float, help=f"for nag (default: {d.momentum})")
+    group.add_argument("--optimizer", choices=optimizers,
+                       help=f"sgd (plain, the book's), momentum (SGD with momentum), nag (Nesterov), adam "
+                            f"(default: {d.optimizer})")
+    group.add_argument("--momentum", type=shared.nonnegative_float,
+                       help=f"for momentum and nag (default: {d.momentum})")
     group.add_argument("--lr-schedule", type=shared.lr_schedule,
-                       help=f"constant, cosine or step:E1,E2 (x0.1 at each; default: {d.lr_schedule})")
+                       help=f"constant, cosine (per epoch), step:E1,E2 (x0.1 at each) or onecycle (per batch: "
+                            f"--warmup epochs rising from lr/25, then a cosine to 0; default: {d.lr_schedule})")
+    group.add_argument("--warmup", type=shared.nonnegative_float, metavar="EPOCHS",
+                       help=f"onecycle: epochs (fractions allowed) of the rise (default: {d.warmup:g})")
+    group.add_argument("--label-smoothing", type=shared.nonnegative_float, metavar="E",
+                       help=f"train on targets 1-E for the class and E spread over all "
+                            f"(default: {d.label_smoothing:g})")
     group.add_argument("--wd", type=shared.nonnegative_float, help=f"weight decay (default: {d.wd:g})")
     group.add_argument("--precision", choices=precisions,
                        help=f"fp32; bf16: MXNet AMP on CPUs with AVX512_BF16; fp16: AMP with loss scaling on "

@@ -15,6 +15,7 @@ from mxnet import autograd, gluon
 
 from ..base.errors import ConfigError, DivergedError
 from ..nn.staged import TrainOutputs
+from .augment import augment_images
 from .data import to_input
 
 
@@ -33,6 +34,26 @@ def compute_loss(loss_fn, output, label, aux_weight=0.3):
             loss = loss + aux_weight * loss_fn(aux, label)
         return loss
     return loss_fn(output, label)
+
+
+class SmoothedCrossEntropy(gluon.loss.Loss):
+    """Softmax cross-entropy against targets 1 - ``smoothing`` on the label and ``smoothing`` spread
+    evenly over all classes (label smoothing); per example, as Gluon's losses."""
+
+    def __init__(self, smoothing, **kwargs):
+        super().__init__(None, 0, **kwargs)
+        self._smoothing = smoothing
+
+    def hybrid_forward(self, F, pred, label):  # noqa: N803 (Gluon's name)
+        """(1 - e) x the label's negative log-likelihood + e x the mean over classes of -log p."""
+        logp = F.log_softmax(pred, axis=-1)
+        nll = -F.pick(logp, label, axis=-1)
+        return (1 - self._smoothing) * nll - self._smoothing * F.mean(logp, axis=-1)
+
+
+def training_loss(smoothing=0.0):
+    """The loss a run trains on: softmax cross-entropy, label-smoothed when ``smoothing`` > 0."""
+    return SmoothedCrossEntropy(smoothing) if smoothing else gluon.loss.SoftmaxCrossEntropyLoss()
 
 
 def main_output(output):
@@ -61,8 +82,8 @@ class EpochWatch:
 def train_epoch(net, trainer, loader, loss_fn, run, watch=None, totals=None):
     """One pass over ``loader``; returns an EpochResult.
 
-    From ``run`` (a resolved Run): the contexts the batch is split over, the input
-    normalisation, the aux-loss weight, the worker count (on a distributed kvstore each step
+    From ``run`` (a resolved Run): the contexts the batch is split over, the augmentation
+    (config.augment), the input normalisation, the aux-loss weight, the worker count (on a distributed kvstore each step
     averages over the global batch, this batch x workers) and fp16's dynamic loss scaling.
     ``watch`` (an EpochWatch) is called around every batch and may stop the epoch early;
     ``totals`` (EpochTotals) carries the batches done before a mid-epoch checkpoint, and the
@@ -74,6 +95,8 @@ def train_epoch(net, trainer, loader, loss_fn, run, watch=None, totals=None):
     stopped = False
     for step, (xb, yb) in enumerate(loader, totals.batches + 1):
         watch.before_batch(step)
+        if config.augment != "none":  # drawn after before_batch seeded this batch
+            xb = mx.nd.array(augment_images(xb.asnumpy(), config.augment), dtype="uint8")
         xs, ys = split_batch(xb, yb, ctxs)
         xs = [to_input(x, *run.norm) for x in xs]
         with autograd.record():

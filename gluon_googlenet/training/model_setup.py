@@ -10,6 +10,7 @@ from ..base.errors import ConfigError
 from ..base.gluon_internals import freeze, load_structural
 from ..weights.factory import get_model
 from .checkpoint import check_compatible, load_states
+from .config import WITH_MOMENTUM
 
 log = logging.getLogger("gluon_googlenet.train")
 
@@ -45,11 +46,12 @@ def make_trainer(net, run, states=None):
     optimizer ``states`` of a checkpoint (not on a distributed kvstore: its servers hold them)."""
     config = run.config
     params = {"learning_rate": config.lr, "wd": config.wd}
-    if config.optimizer == "nag":
+    if config.optimizer in WITH_MOMENTUM:
         params["momentum"] = config.momentum
     kvstore = run.kv or config.kvstore or ("device" if len(run.ctxs) > 1 else None)
     trainable = {name: p for name, p in net.collect_params().items() if p.grad_req != "null"}
-    trainer = gluon.Trainer(trainable, config.optimizer, params, kvstore=kvstore)
+    optimizer = "sgd" if config.optimizer == "momentum" else config.optimizer  # MXNet's sgd takes a momentum
+    trainer = gluon.Trainer(trainable, optimizer, params, kvstore=kvstore)
     if config.precision == "fp16":  # bf16 has fp32's exponent range: no loss scaler, no overflow check
         from mxnet.contrib import amp
         amp.init_trainer(trainer)

@@ -19,6 +19,11 @@ class RunPosition:
         self.epoch, self.batch, self.history, self.totals = 0, 0, [], None
         self._saved_totals = None
 
+    @property
+    def epoch_batches(self):
+        """Batches in a whole epoch (the last one may be smaller)."""
+        return -(-self.sampler.length // self.batch_size)
+
     def state_dict(self):
         """Epochs done, batches done of the next epoch, their totals, the history (JSON-able)."""
         totals = self.totals.state() if self.batch and self.totals is not None else None

@@ -41,6 +41,11 @@ class EpochSampler(mx.gluon.data.Sampler):
             order = np.random.RandomState(epoch_seed(self._seed, self.epoch)).permutation(self._length).tolist()
         return iter(order[self.skip:])
 
+    @property
+    def length(self):
+        """Indices in a whole epoch, ``skip`` or not."""
+        return self._length
+
     def __len__(self):
         return self._length - self.skip
 

@@ -17,17 +17,16 @@ from collections import namedtuple
 from contextlib import nullcontext
 
 import mxnet as mx
-from mxnet import gluon
 
 from ..base.amx import refuse_amx
 from ..base.errors import CheckpointError, ConfigError, DivergedError, Stopped
 from ..base.fileio import lock_run_folder, write_json
 from ..weights.export import export_model
 from .checkpoint import load_model
-from .config import RESUME_OR_OVERWRITE, lr_at
+from .config import RESUME_OR_OVERWRITE, lr_at, per_batch
 from .data import load_run_data
 from .distributed import Start, agree_on_start, share_weights
-from .loop import EpochWatch, evaluate, train_epoch
+from .loop import EpochWatch, evaluate, train_epoch, training_loss
 from .model_setup import build_net, enable_amp, make_trainer
 from .position import RunPosition
 from .progress import RunProgress, progress_mode, run_output
@@ -96,7 +95,7 @@ def _train(run, resumed, stop, start):
     trainer = make_trainer(net, run, resumed.states if resumed else None)
     saver = RunSaver(paths, net, None if run.distributed else trainer,  # dist: servers hold state
                      checkpoint_meta(run, data, model_kwargs), position, run.writes)
-    watch = _RunWatch(run, position, saver, progress, stop)
+    watch = _RunWatch(run, position, saver, progress, stop, trainer)
     return _epochs(net, trainer, (train_loader, test_loader), run, watch, f"{config.model} on {data.name}")
 
 
@@ -104,7 +103,7 @@ def _epochs(net, trainer, loaders, run, watch, what):
     """The d2l loop from the watch's position to the last epoch (train, test, record, save); then
     the export of the trained net."""
     config, position, saver, stop = run.config, watch.position, watch.saver, watch.stop
-    loss_fn = gluon.loss.SoftmaxCrossEntropyLoss()
+    loss_fn = training_loss(config.label_smoothing)
     while position.epoch < config.epochs:
         result = _train_one_epoch(net, trainer, loaders[0], loss_fn, run, watch)
         if result.stopped:
@@ -156,7 +155,7 @@ def _train_one_epoch(net, trainer, loader, loss_fn, run, watch):
     """train_epoch for the position's epoch, going on from its batch; a diverged loss says what was kept."""
     position = watch.position
     epoch, watch.desc = position.epoch, f"epoch {position.epoch + 1}/{run.config.epochs}"
-    trainer.set_learning_rate(lr_at(run.config, epoch))
+    trainer.set_learning_rate(lr_at(run.config, epoch, position.batch / position.epoch_batches))
     totals = position.begin_epoch(watch.desc)
     watch.progress.start(watch.desc, position.batch, totals.seen)
     try:
@@ -174,7 +173,8 @@ def _test(net, loader, run, result, epoch, lr):
     """Epoch ``epoch``'s history record (1-based): its training figures and the test set's; logs
     the epoch line."""
     start = time.time()
-    scores = evaluate(net, loader, run.ctxs, net.num_classes, norm=run.norm)
+    tta = None if run.config.tta == "none" else run.config.tta
+    scores = evaluate(net, loader, run.ctxs, net.num_classes, norm=run.norm, tta=tta)
     speed = result.seen / result.seconds
     log.info("epoch %d, loss %.4f, train acc %.3f, test acc %.3f, %.1f examples/sec, time %.1f sec",
              epoch, result.loss, result.acc, scores["acc"], speed, result.seconds)
@@ -196,15 +196,19 @@ def _stopped(run, stop, position):
 
 
 class _RunWatch(EpochWatch):
-    """Around each batch: seed it, move the position, report progress, write a timed checkpoint
-    (--checkpoint-every), stop after it when a signal came."""
+    """Around each batch: seed it, set a per-batch learning rate (onecycle), move the position,
+    report progress, write a timed checkpoint (--checkpoint-every), stop after it when a signal came."""
 
-    def __init__(self, run, position, saver, progress, stop):
+    def __init__(self, run, position, saver, progress, stop, trainer):  # noqa: PLR0913
         self.run, self.position, self.saver, self.progress, self.stop = run, position, saver, progress, stop
+        self.trainer, self.per_batch = trainer, per_batch(run.config)
         self.every = 0 if run.distributed else run.config.checkpoint_every * 60
 
     def before_batch(self, step):
         self.position.before_batch(step)
+        if self.per_batch:
+            done = (step - 1) / self.position.epoch_batches
+            self.trainer.set_learning_rate(lr_at(self.run.config, self.position.epoch, done))
 
     def after_batch(self, step, totals):
         self.position.after_batch(step)

@@ -29,9 +29,14 @@ def test_momentum_for_an_optimizer_that_takes_none_is_one_line():
     from gluon_googlenet.base.errors import ConfigError
     from gluon_googlenet.training.config import validate
     validate(TrainConfig(optimizer="nag", momentum=0.5))
+    validate(TrainConfig(optimizer="momentum", momentum=0.5, wd=1e-4))
     for optimizer in ("sgd", "adam"):
-        with pytest.raises(ConfigError, match=f"^--momentum 0.5 is for --optimizer nag; {optimizer} takes none"):
+        with pytest.raises(ConfigError, match=f"^--momentum 0.5 is for --optimizer momentum or nag; {optimizer} "
+                                              "takes none"):
             validate(TrainConfig(optimizer=optimizer, momentum=0.5))
+    with pytest.raises(ConfigError, match="^--optimizer nag with --wd on CPU: .*use --optimizer momentum"):
+        validate(TrainConfig(optimizer="nag", wd=1e-4))
+    validate(TrainConfig(optimizer="nag", wd=1e-4, ctx="gpu"))
 
 
 def test_every_train_flag_is_a_config_field_and_every_field_a_flag():

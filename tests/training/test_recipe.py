@@ -1,0 +1,121 @@
+"""The fast recipe's settings: the one-cycle schedule, label smoothing, batch augmentation, flip
+test-time augmentation; their checks; and a run using all of them stopped mid-epoch that resumes
+to the weights of a run never stopped."""
+import os
+import signal
+
+from gluon_googlenet import TrainConfig, train
+from gluon_googlenet.base.errors import ConfigError, Stopped
+from gluon_googlenet.training.augment import augment_images
+from gluon_googlenet.training.config import PRESETS, lr_at, validate
+
+import mxnet as mx
+import numpy as np
+import pytest
+from conftest import dict_replace, make_idx_dir
+
+
+def test_one_cycle_rises_from_a_25th_then_falls_along_a_cosine_to_zero():
+    config = TrainConfig(lr=0.2, epochs=4, lr_schedule="onecycle", warmup=1.0)
+    assert lr_at(config, 0) == pytest.approx(0.008)
+    assert lr_at(config, 0, 0.5) == pytest.approx(0.2 * (0.04 + 0.96 * 0.5))
+    assert lr_at(config, 1) == pytest.approx(0.2)
+    assert lr_at(config, 2, 0.5) == pytest.approx(0.1)  # half-way down the 3 epochs of cosine
+    assert lr_at(config, 3, 1.0) == pytest.approx(0.0, abs=1e-12)
+    rates = [lr_at(config, e, b / 10) for e in range(4) for b in range(10)]
+    peak = rates.index(max(rates))
+    assert peak == 10 and rates[:peak] == sorted(rates[:peak]) and rates[peak:] == sorted(rates[peak:])[::-1]
+    plain = dict_replace(config, warmup=0.0)
+    assert lr_at(plain, 0) == 0.2 and lr_at(plain, 2) == pytest.approx(0.1)
+
+
+@pytest.mark.parametrize("change, message", [
+    (dict(warmup=0.5), "^--warmup is for --lr-schedule onecycle$"),
+    (dict(lr_schedule="onecycle", warmup=3.0), "^--warmup must be >= 0 and below --epochs, got 3.0"),
+    (dict(label_smoothing=1.0), "^--label-smoothing must be in"),
+    (dict(augment="rotate"), "^--augment must be one of none, flip, crop-flip$"),
+    (dict(tta="crop"), "^--tta must be one of none, flip$"),
+    (dict(kvstore="dist_sync", lr_schedule="onecycle"), "^--kvstore dist_sync keeps --lr-schedule constant")])
+def test_recipe_settings_that_cannot_work_are_one_line(change, message):
+    with pytest.raises(ConfigError, match=message):
+        validate(TrainConfig(epochs=3, **change))
+
+
+def test_label_smoothing_is_cross_entropy_against_smoothed_targets():
+    from gluon_googlenet.training.loop import training_loss
+    rng = np.random.RandomState(0)
+    logits, labels = rng.normal(size=(5, 10)).astype(np.float32), np.array([0, 3, 9, 3, 1])
+    logp = logits - np.log(np.exp(logits).sum(axis=1, keepdims=True))
+    targets = np.full((5, 10), 0.1 / 10)
+    targets[np.arange(5), labels] += 0.9
+    got = training_loss(0.1)(mx.nd.array(logits), mx.nd.array(labels)).asnumpy()
+    np.testing.assert_allclose(got, -(targets * logp).sum(axis=1), rtol=1e-5)
+    plain = training_loss(0.0)(mx.nd.array(logits), mx.nd.array(labels)).asnumpy()
+    np.testing.assert_allclose(plain, -logp[np.arange(5), labels], rtol=1e-5)
+
+
+def _shifts_and_flips(image, pad):
+    """Every image crop-flip may make of ``image`` [C, S, S]."""
+    side = image.shape[-1]
+    padded = np.pad(image, ((0, 0), (pad, pad), (pad, pad)))
+    crops = [padded[:, dy:dy + side, dx:dx + side] for dy in range(2 * pad + 1) for dx in range(2 * pad + 1)]
+    return crops + [c[..., ::-1] for c in crops]
+
+
+def test_augmentation_makes_only_shifted_or_mirrored_copies_drawn_from_the_seed():
+    rng = np.random.RandomState(3)
+    images = rng.randint(1, 256, (64, 1, 16, 16)).astype(np.uint8)
+    assert augment_images(images, "none") is images
+    np.random.seed(11)
+    flipped = augment_images(images, "flip")
+    mirrored = [bool((f == i[..., ::-1]).all()) for f, i in zip(flipped, images)]
+    assert all(m or (f == i).all() for m, f, i in zip(mirrored, flipped, images))
+    assert 16 < sum(mirrored) < 48
+    np.random.seed(11)
+    cropped = augment_images(images, "crop-flip")
+    assert cropped.shape == images.shape and cropped.dtype == np.uint8
+    assert all(any((c == option).all() for option in _shifts_and_flips(i, 2)) for c, i in zip(cropped, images))
+    assert sum((c == i).all() for c, i in zip(cropped, images)) < 8  # most images moved
+    np.random.seed(11)
+    np.testing.assert_array_equal(augment_images(images, "crop-flip"), cropped)
+
+
+FAST_SETTINGS = dict(lr_schedule="onecycle", warmup=0.5, optimizer="momentum", lr=0.05, wd=5e-4,
+                     label_smoothing=0.1, augment="crop-flip", tta="flip")
+
+
+def test_the_fast_preset_is_a_row_of_settings_that_validates():
+    validate(TrainConfig(**PRESETS["fast"]))
+    assert set(FAST_SETTINGS) <= set(PRESETS["fast"])
+
+
+@pytest.mark.slow
+def test_a_run_with_every_recipe_setting_resumes_mid_epoch_to_the_weights_of_one_never_stopped(tmp_path,
+                                                                                             monkeypatch):
+    """A real SIGTERM after batch 3 of epoch 2 (per-batch learning rates, augmentation draws and
+    label smoothing in play), then --resume: the same weights and history as an unbroken run."""
+    from gluon_googlenet.training.checkpoint import read_checkpoint
+    from gluon_googlenet.training.position import RunPosition
+    data = make_idx_dir(tmp_path / "idx", n_train=40, n_test=12)
+    config = TrainConfig(model="googlenet_d2l_bn", data_dir=str(data), resize=16, batch_size=8, epochs=2,
+                         seed=4, verify_data=False, progress=False, verbose=0, **FAST_SETTINGS)
+    straight = train(dict_replace(config, out=str(tmp_path / "straight")))
+    rates = [h["lr"] for h in straight.history]
+    assert rates[0] == pytest.approx(lr_at(config, 0, 4 / 5)) and rates[1] == pytest.approx(lr_at(config, 1, 4 / 5))
+    after_batch = RunPosition.after_batch
+
+    def after_batch_then_sigterm(self, step):
+        after_batch(self, step)
+        if self.epoch == 1 and step == 3:
+            os.kill(os.getpid(), signal.SIGTERM)
+    monkeypatch.setattr(RunPosition, "after_batch", after_batch_then_sigterm)
+    stopped = dict_replace(config, out=str(tmp_path / "stopped"))
+    with pytest.raises(Stopped, match="after batch 3 of epoch 2"):
+        train(stopped)
+    monkeypatch.setattr(RunPosition, "after_batch", after_batch)
+    resumed = train(dict_replace(stopped, resume=True))
+    _, want, _ = read_checkpoint(str(tmp_path / "straight" / "last.ckpt"))
+    _, got, _ = read_checkpoint(str(tmp_path / "stopped" / "last.ckpt"))
+    for key in want:
+        np.testing.assert_allclose(got[key].asnumpy(), want[key].asnumpy(), rtol=1e-4, atol=1e-6, err_msg=key)
+    assert resumed.history[-1]["test_acc"] == straight.history[-1]["test_acc"]
