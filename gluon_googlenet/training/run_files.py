@@ -15,7 +15,7 @@ from ..base.errors import CheckpointError, OutputDirError
 from ..base.fileio import LOCK_NAME, fsync_folder, link_atomically, write_json
 from .checkpoint import read_checkpoint, save_checkpoint
 from .config import TrainConfig
-from .plots import plot_history
+from .plots import BOOK_TEST_ACC, plot_history
 from .run import RunPaths
 
 log = logging.getLogger("gluon_googlenet.train")
@@ -100,7 +100,7 @@ class RunSaver:
         if better:
             link_atomically(self.paths.last, self.paths.best)
         write_json(self.paths.history, history)
-        plot_history(history, self.paths.curves, title)
+        plot_history(history, self.paths.curves, title, BOOK_TEST_ACC.get(self.meta["dataset"]))
 
 
 def keep_earlier_run(paths, overwrite):

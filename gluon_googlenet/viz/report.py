@@ -107,12 +107,13 @@ def build_report(run_dir, out_path=None, data_dir=None, checkpoint="best.ckpt"):
     test set for per-class accuracy, the confusion matrix and misclassified examples.
     """
     from ..training.inference import evaluate_checkpoint
-    from ..training.plots import plot_confusion, plot_history
+    from ..training.plots import BOOK_TEST_ACC, plot_confusion, plot_history
     history = read_history(run_dir)
     result = evaluate_checkpoint(os.path.join(run_dir, checkpoint), data_dir=data_dir)
     meta = result["meta"]
     figures = {
-        "curves": _png(lambda p: plot_history(history, p, f"{meta['model']} on {meta['dataset']}")),
+        "curves": _png(lambda p: plot_history(history, p, f"{meta['model']} on {meta['dataset']}",
+                                              BOOK_TEST_ACC.get(meta["dataset"]))),
         "confusion": _png(lambda p: plot_confusion(result["confusion"], meta["class_names"], p)),
         "mistakes": _png(lambda p: _mistakes_figure(result, meta["class_names"], p)),
     }
@@ -132,6 +133,11 @@ def _environment(config, meta):
             ("OMP_NUM_THREADS", os.environ.get("OMP_NUM_THREADS", "unset"))]
 
 
+def run_minutes(history):
+    """Minutes a run spent training and testing (its epochs' seconds, resumed parts included)."""
+    return sum(h["train_seconds"] + h.get("eval_seconds", 0.0) for h in history) / 60
+
+
 def _page(history, result, checkpoint, figures, layer):
     """The report's HTML: figures are data: URIs; the script says whether each one decoded."""
     meta = result["meta"]
@@ -146,7 +152,8 @@ def _page(history, result, checkpoint, figures, layer):
 <h1>{html.escape(meta['model'])} on {html.escape(meta['dataset'])}</h1>
 <p class="big">final test accuracy <b id="final-test-acc">{history[-1]['test_acc']:.4f}</b>
 (epoch {history[-1]['epoch']}); best <b id="best-test-acc">{best['test_acc']:.4f}</b>
-(epoch <span id="best-epoch">{best['epoch']}</span>)</p>
+(epoch <span id="best-epoch">{best['epoch']}</span>), after
+<span id="minutes">{run_minutes(history):.1f}</span> min of training and testing</p>
 <p id="figures-status">figures not checked (JavaScript off)</p>
 <h2>Curves</h2><img id="curves" alt="loss and accuracy curves" src="{figures['curves']}">
 <h2>Epochs</h2>{_table(epochs, ("epoch", "train loss", "train acc", "test loss", "test acc", "examples/s"))}

@@ -39,6 +39,9 @@ def test_report_opens_offline_in_chromium(small_run, tmp_path):
     best = re.search(r'id="best-test-acc">([0-9.]+)<', dom).group(1)
     assert float(final) == pytest.approx(history[-1]["test_acc"], abs=5e-5)
     assert float(best) == pytest.approx(max(h["test_acc"] for h in history), abs=5e-5)
+    minutes = re.search(r'id="minutes">([0-9.]+)<', dom).group(1)
+    spent = sum(h["train_seconds"] + h["eval_seconds"] for h in history) / 60
+    assert float(minutes) == pytest.approx(spent, abs=0.05)
     checkpoint_acc = re.search(r'id="checkpoint-acc">([0-9.]+)<', dom).group(1)
     assert float(checkpoint_acc) == pytest.approx(float(best), abs=5e-5)  # best.ckpt, same test set
     for name in ("t-shirt", "ankle boot", "misclassified", "OMP_NUM_THREADS"):
