@@ -84,9 +84,11 @@ FAST_SETTINGS = dict(lr_schedule="onecycle", warmup=0.5, optimizer="momentum", l
                      label_smoothing=0.1, augment="crop-flip", tta="flip")
 
 
-def test_the_fast_preset_is_a_row_of_settings_that_validates():
-    validate(TrainConfig(**PRESETS["fast"]))
-    assert set(FAST_SETTINGS) <= set(PRESETS["fast"])
+def test_the_fast_preset_is_a_row_of_settings_on_the_d2l_net_with_batch_norm():
+    fast = TrainConfig(**PRESETS["fast"])
+    validate(fast)
+    assert (fast.model, fast.lr_schedule, fast.optimizer) == ("googlenet_d2l_bn", "onecycle", "momentum")
+    assert PRESETS["d2l"] == {} and TrainConfig().model == "googlenet_d2l"  # the book's recipe is the default
 
 
 @pytest.mark.slow
