@@ -121,3 +121,21 @@ def test_a_run_with_every_recipe_setting_resumes_mid_epoch_to_the_weights_of_one
     for key in want:
         np.testing.assert_allclose(got[key].asnumpy(), want[key].asnumpy(), rtol=1e-4, atol=1e-6, err_msg=key)
     assert resumed.history[-1]["test_acc"] == straight.history[-1]["test_acc"]
+
+
+def test_the_fast_preset_on_the_command_line_takes_a_momentum_and_the_books_refuses_one(tmp_path, capsys):
+    """--momentum goes with the preset's optimizer (momentum), not with the default's (plain sgd)."""
+    import json
+
+    from gluon_googlenet import cli
+    data = make_idx_dir(tmp_path / "idx", n_train=16, n_test=8)
+    common = ["--data-dir", str(data), "--no-verify", "--resize", "16", "--epochs", "1", "--batch-size", "8",
+              "--no-progress"]
+    assert cli.main(["train", "--preset", "fast", "--momentum", "0.8", *common, "--out", str(tmp_path / "f")]) == 0
+    saved = json.loads((tmp_path / "f" / "config.json").read_text())
+    assert (saved["optimizer"], saved["momentum"], saved["model"], saved["augment"]) == (
+        "momentum", 0.8, "googlenet_d2l_bn", PRESETS["fast"]["augment"])
+    with pytest.raises(SystemExit) as stop:
+        cli.main(["train", "--momentum", "0.8", *common, "--out", str(tmp_path / "d")])
+    assert stop.value.code == 2
+    assert "--momentum is for --optimizer momentum or nag; sgd takes none" in capsys.readouterr().err
