@@ -17,7 +17,9 @@ MAIN=runs/main
 [ -e "$MAIN/last.ckpt" ] && MAIN="runs/main-$(date +%Y%m%d-%H%M%S)" && echo "main: runs/main holds a run; this one goes to $MAIN"
 .venv/bin/gluon-googlenet train --preset fast --out "$MAIN" --report "$@" | tee "$LOG"
 OUT="$(sed -n 's/^run folder: //p' "$LOG" | tail -n 1)"
-.venv/bin/gluon-googlenet evaluate "$OUT/best.ckpt"
+# Tested as the run tested each epoch (the fast recipe averages each image with its mirror: --tta flip).
+TTA="$(.venv/bin/python -c 'import json, sys; print(json.load(open(sys.argv[1])).get("tta", "none"))' "$OUT/config.json")"
+if [ "$TTA" = none ]; then .venv/bin/gluon-googlenet evaluate "$OUT/best.ckpt"; else .venv/bin/gluon-googlenet evaluate "$OUT/best.ckpt" --tta "$TTA"; fi
 echo "report: $OUT/report.html  curves: $OUT/curves.png  history: $OUT/history.json"
 .venv/bin/python - "$OUT" <<'SUMMARY'
 import json, os, sys
