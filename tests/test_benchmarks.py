@@ -29,3 +29,19 @@ def test_the_flop_column_comes_from_the_registry(peers):
     v3 = peers.gflop_per_image("inception_v3")
     assert 11 < v3["infer"] < 12 and v3["train"] == pytest.approx(3 * v3["infer"])
     assert set(peers.SETTINGS) <= set(__import__("gluon_googlenet").list_models())
+
+
+def test_the_recipe_benchmark_sums_minutes_per_epoch_and_summarises_seeds(tmp_path):
+    spec = importlib.util.spec_from_file_location("fast_recipe", os.path.join(ROOT, "benchmarks", "fast_recipe.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    runs = [{"preset": "fast", "seed": s, "wall_minutes": 5.0,
+             "epochs": [{"epoch": 1, "test_acc": 0.8, "minutes": 1.0, "examples_per_sec": 700},
+                        {"epoch": 2, "test_acc": acc, "minutes": minutes, "examples_per_sec": 700}]}
+            for s, acc, minutes in ((0, 0.90, 4.0), (1, 0.91, 4.5), (2, 0.92, 5.0))]
+    s = module.summary(runs)
+    assert s["acc_mean"] == pytest.approx(0.91) and s["acc_std"] == pytest.approx(0.01)
+    assert (s["acc_min"], s["acc_max"], s["minutes_max"]) == (0.90, 0.92, 5.0)
+    assert s["minutes_mean"] == pytest.approx(4.5)
+    module.draw(runs, str(tmp_path / "f.png"))
+    assert (tmp_path / "f.png").read_bytes()[:4] == b"\x89PNG"
