@@ -64,7 +64,8 @@ def site(tmp_path_factory, executed_notebook):
 @pytest.mark.slow
 def test_the_site_builds_without_a_warning_and_has_every_page(site):
     for page in ("index", "getting-started", "d2l-chapter", "using-the-nets", "pretrained", "training",
-                 "model-zoo", "speed", "speed-results", "scaling", "reliability", "api", "cli", "contributing",
+                 "fast-recipe", "model-zoo", "speed", "speed-results", "scaling", "reliability", "api", "cli",
+                 "contributing",
                  "_generated/googlenet_d2l"):
         assert os.path.isfile(site / f"{page}.html"), page
     cli_text = re.sub(r"\s+", "", re.sub(r"<[^>]+>", " ", (site / "cli.html").read_text()))
