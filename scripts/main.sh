@@ -26,5 +26,5 @@ import json, os, sys
 from gluon_googlenet.viz.report import run_minutes
 history = json.load(open(os.path.join(sys.argv[1], "history.json"), encoding="utf-8"))
 print(f"main: test acc {history[-1]['test_acc']:.4f} after {run_minutes(history):.1f} min of training and testing "
-      f"({len(history)} epochs; the book's: 0.904 after 10 epochs at 96x96)")
+      f"({len(history)} epoch(s); the book's: 0.904 after 10 epochs at 96x96)")
 SUMMARY
