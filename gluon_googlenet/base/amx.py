@@ -65,14 +65,15 @@ def enable_amx(info=None, permission=request_amx_permission):
 
 def amx_for_bf16_inference(info=None, permission=request_amx_permission):
     """In a process that will do bf16 inference and nothing else (``predict`` / ``evaluate
-    --precision bf16``, the benchmark's bf16 inference case): switch AMX on where this CPU and
-    kernel allow it (enable_amx), before MXNet loads; return whether it did. Elsewhere bf16 runs
-    on AVX512_BF16 and nothing changes."""
+    --precision bf16``, the benchmark's bf16 inference case), before MXNet loads: where the user
+    has asked for AMX (DNNL_MAX_CPU_ISA=AVX512_CORE_AMX set before the command) and this CPU and
+    kernel allow it, ask Linux for AMX tile data; return whether AMX is on. Unasked it stays off
+    and bf16 runs on AVX512_BF16: MXNet 1.9.1's oneDNN crashes under AMX on some shapes (googlenet
+    at 96x96, a segmentation fault, on a 2-core Xeon with AMX; at 64 and 224 it ran)."""
     info = info or cpu_info()
-    if "mxnet" in sys.modules or not amx_ready(info, permission):
+    if not amx_on() or "mxnet" in sys.modules:
         return False
-    enable_amx(info, permission)
-    return True
+    return amx_ready(info, permission)
 
 
 def bf16_engine(info=None):
@@ -80,8 +81,8 @@ def bf16_engine(info=None):
     info = info or cpu_info()
     if amx_on():
         return f"AMX ({info.describe()})"
-    why = ("AMX is off: MXNet loaded before it could be switched on" if "AMX" in info.os_features
-           else "no AMX on this CPU")
+    why = (f"AMX is off: MXNet 1.9.1's oneDNN crashes under it on some shapes; {CAP_VARIABLE}={AMX_CAP} "
+           "before the command asks for it" if "AMX" in info.os_features else "no AMX on this CPU")
     return f"AVX512_BF16 ({why}; {info.describe()})"
 
 
