@@ -9,8 +9,8 @@ OpenMP in the thread that asks: ``mx.nd.array`` or ``asnumpy`` of a big array in
 Python's own thread (resizing a data set, writing a checkpoint) starts a second
 team of OpenMP threads. From then on libgomp counts more threads than cores and
 stops spinning between parallel regions, and every later training step is slower
-(measured on 2-core Zen 3: 600 instead of 770 images/s, for the rest of the
-process). Unless set, that size is raised so such copies stay a plain memcpy
+(measured on a 2-core Xeon with AMX: 605 instead of 770 images/s at 32x32, for
+the rest of the process). Unless set, that size is raised so such copies stay a plain memcpy
 (benchmarks/openmp_teams.py measures it).
 """
 import os

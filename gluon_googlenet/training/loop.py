@@ -16,6 +16,7 @@ from mxnet import autograd, gluon
 from ..base.errors import ConfigError, DivergedError
 from ..nn.staged import TrainOutputs
 from .augment import augment_images
+from .config import TEST_TIME
 from .data import to_input
 
 
@@ -183,7 +184,7 @@ class EpochTotals:
                 "seconds": self.seconds}
 
 
-TTA = ("flip",)
+TTA = tuple(t for t in TEST_TIME if t != "none")  # what evaluate(tta=...) takes besides None
 
 
 def evaluate(net, loader, ctxs, num_classes, loss_fn=None, norm=(None, None), tta=None):

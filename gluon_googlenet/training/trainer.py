@@ -155,7 +155,7 @@ def _train_one_epoch(net, trainer, loader, loss_fn, run, watch):
     """train_epoch for the position's epoch, going on from its batch; a diverged loss says what was kept."""
     position = watch.position
     epoch, watch.desc = position.epoch, f"epoch {position.epoch + 1}/{run.config.epochs}"
-    trainer.set_learning_rate(lr_at(run.config, epoch, position.batch / position.epoch_batches))
+    trainer.set_learning_rate(lr_at(run.config, epoch))  # onecycle: set again before every batch (_RunWatch)
     totals = position.begin_epoch(watch.desc)
     watch.progress.start(watch.desc, position.batch, totals.seen)
     try:
