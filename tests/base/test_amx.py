@@ -152,7 +152,8 @@ def test_bf16_inference_with_amx_on_gives_the_outputs_without_it_for_every_model
         assert float(np.abs(a - b).max()) <= 2 ** -7 * 4 * scale, name  # a few bf16 steps (8-bit mantissa)
 
 
-def test_evaluate_and_predict_in_bf16_from_the_command_line(small_run, capsys, needs_bf16):
+@pytest.mark.slow  # small_run trains on the real data; needs_bf16 first, so a CPU without bf16 skips before it
+def test_evaluate_and_predict_in_bf16_from_the_command_line(needs_bf16, small_run, capsys):
     """--precision bf16 says where it runs (AVX512_BF16, or AMX where asked for) and agrees with fp32."""
     import os
 

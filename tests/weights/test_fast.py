@@ -22,7 +22,7 @@ def test_fused_graph_equals_fp32(trained):
 
 
 @pytest.mark.slow
-def test_bfloat16_is_close_to_fp32(trained, needs_bf16, fashion_dir):
+def test_bfloat16_is_close_to_fp32(needs_bf16, trained, fashion_dir):
     """bfloat16 keeps 8 significant bits: logits within 2 % of their scale (measured: 0.4 %),
     the same class for at least 97 % of 256 test images (measured: all)."""
     images, _ = load_dataset("fashion-mnist", "test", fashion_dir, 32, 256)
