@@ -44,7 +44,7 @@ setup(
         "onnx": ["onnx==1.14.1"],
         # examples/googlenet_d2l.ipynb: Jupyter and the kernel it runs on
         "notebook": ["notebook==7.6.5", "ipykernel==7.4.0"],
-        "test": ["pytest"],
+        "test": ["pytest", "pytest-xdist"],
         # the documentation site (docs/, scripts/docs.sh)
         "docs": _pinned("requirements-docs.txt"),
         # launch on several hosts: ps-lite's scheduler comes with MXNet; ssh and mpirun from the OS

@@ -32,7 +32,15 @@ start=$SECONDS
 status=0
 # With no arguments: the whole suite, and its 10 slowest tests named at the end.
 if [ "$#" = 0 ]; then set -- --durations=10; ran_all=1; fi
-.venv/bin/python -m pytest -q "$@" || status=$?
+# One pytest worker per usable core (at most 4), each on one OpenMP thread: the suite's
+# single-threaded parts (imports, graph builds, subprocesses, waits) overlap, and no two OpenMP
+# teams spin on the same cores. A file's tests stay on one worker (--dist loadfile), with their
+# module fixtures (the two test hosts, shared runs). `.venv/bin/python -m pytest` runs it in one process.
+workers="$(.venv/bin/python -c 'from gluon_googlenet.base.threads import usable_cores; print(min(usable_cores(), 4))')"
+one_thread=() parallel=()
+if [ "$workers" -gt 1 ]; then one_thread=(env OMP_NUM_THREADS=1) parallel=(-n "$workers" --dist loadfile); fi
+echo "test: $workers pytest worker(s)"
+"${one_thread[@]}" .venv/bin/python -m pytest -q "${parallel[@]}" "$@" || status=$?
 echo "test: the suite took $((SECONDS - start)) s on this machine ($(.venv/bin/python -c 'from gluon_googlenet.base.cpu import cpu_info; print(cpu_info().describe())' 2>/dev/null || echo 'CPU unknown'))"
 # The wheel on the other Pythons (3.9, 3.10, 3.12) with the smoke subset; not when pytest was asked
 # for part of the suite.
