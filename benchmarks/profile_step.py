@@ -1,12 +1,13 @@
 """Where one training step of the d2l GoogLeNet spends its time, per MXNet operator.
 
-Runs the hybridized train step (96x96, batch 128 by default) under ``mx.profiler`` with the
+Runs the hybridized train step (96x96, batch 128 by default; ``--model googlenet_d2l_bn --size 28``
+is the fast recipe's net) under ``mx.profiler`` with the
 engine's operator bulking off (otherwise bulked segments hide the operator names), and prints
 each operator's share of the step's operator time, largest first; ``--json`` writes the table.
 Set DNNL_MAX_CPU_ISA=AVX2 to see an AVX2 machine's split on an AVX-512 one. ``--infer fused``
 or ``--infer int8`` profiles inference instead (the fused fp32 graph, or INT8 calibrated on
 ``--calib`` uint8 images; ``--weights`` a .params file, as benchmarks/peers.py prepares them).
-    python benchmarks/profile_step.py [--batch 128] [--size 96] [--steps 3] [--top 15]
+    python benchmarks/profile_step.py [--model googlenet_d2l] [--batch 128] [--size 96] [--steps 3] [--top 15]
     python benchmarks/profile_step.py --infer int8 --weights W.params --calib CAL.npy
 """
 import argparse
@@ -30,9 +31,9 @@ import mxnet as mx  # noqa: E402
 from mxnet import autograd, gluon  # noqa: E402
 
 
-def train_step(batch, size):
-    """One hybridized d2l train step on a fixed random batch, as a function."""
-    net = get_model("googlenet_d2l", input_size=size)
+def train_step(batch, size, model="googlenet_d2l"):
+    """One hybridized train step of ``model`` on a fixed random batch, as a function."""
+    net = get_model(model, input_size=size)
     mx.random.seed(0)
     net.initialize(mx.init.Xavier())
     net.hybridize(static_alloc=True, static_shape=True)
@@ -83,6 +84,7 @@ def profile(step, steps):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", default="googlenet_d2l", help="training: the registered net to profile")
     parser.add_argument("--batch", type=int, default=128)
     parser.add_argument("--size", type=int, default=96)
     parser.add_argument("--steps", type=int, default=3)
@@ -94,11 +96,12 @@ def main():
     parser.add_argument("--calib", help="--infer int8: uint8 calibration images (.npy)")
     args = parser.parse_args()
     step = (infer_step(args.infer, args.batch, args.size, args.weights, args.calib) if args.infer
-            else train_step(args.batch, args.size))
+            else train_step(args.batch, args.size, args.model))
     ops, wall = profile(step, args.steps)
     total = sum(ms for _, ms in ops.values())
     machine = machine_record(probe=False)
     what = f"{args.infer} inference" if args.infer else "bf16 AMP training" if args.bf16 else "fp32 training"
+    what += "" if args.infer else f" of {args.model}"
     print(f"{machine['isa']}, {machine['omp_threads']} threads; {what}, {args.steps} steps of batch "
           f"{args.batch} at {args.size}x{args.size}: {wall / args.steps * 1000:.0f} ms/step wall, "
           f"{total / args.steps:.0f} ms/step of operator time")
@@ -110,7 +113,8 @@ def main():
     print(f"{'(all others)':<36} {'':>10} {rest / args.steps:>9.1f} {rest / total:>7.1%}")
     if args.json:
         with open(args.json, "w", encoding="utf-8") as handle:
-            json.dump({"machine": machine, "batch": args.batch, "size": args.size, "steps": args.steps,
+            json.dump({"machine": machine, "model": args.model, "batch": args.batch, "size": args.size,
+                       "steps": args.steps,
                        "wall_ms_per_step": wall / args.steps * 1000,
                        "operators": {n: {"calls_per_step": c / args.steps, "ms_per_step": ms / args.steps,
                                          "share": ms / total} for n, (c, ms) in rows}}, handle, indent=1)
