@@ -1,9 +1,9 @@
 """Where one training step of the d2l GoogLeNet spends its time, per MXNet operator.
 
 Runs the hybridized train step (96x96, batch 128 by default; ``--model googlenet_d2l_bn --size 28``
-is the fast recipe's net) under ``mx.profiler`` with the
-engine's operator bulking off (otherwise bulked segments hide the operator names), and prints
-each operator's share of the step's operator time, largest first; ``--json`` writes the table.
+is the fast recipe's net) under ``mx.profiler`` with the engine's operator bulking off (otherwise
+bulked segments hide the operator names), and prints each operator's share of the step's operator
+time, largest first; ``--json`` writes the table.
 Set DNNL_MAX_CPU_ISA=AVX2 to see an AVX2 machine's split on an AVX-512 one. ``--infer fused``
 or ``--infer int8`` profiles inference instead (the fused fp32 graph, or INT8 calibrated on
 ``--calib`` uint8 images; ``--weights`` a .params file, as benchmarks/peers.py prepares them).
@@ -24,11 +24,16 @@ import gluon_googlenet  # noqa: E402,F401  (threads before MXNet)
 if "--bf16" in sys.argv:  # AMP must patch MXNet before the net is built
     from mxnet.contrib import amp
     amp.init(target_dtype="bfloat16")
-from gluon_googlenet import get_model  # noqa: E402
+from gluon_googlenet import get_model, get_spec  # noqa: E402
 from gluon_googlenet.base.cpu import machine_record  # noqa: E402
 
 import mxnet as mx  # noqa: E402
 from mxnet import autograd, gluon  # noqa: E402
+
+
+def random_batch(model, batch, size):
+    """A fixed random input batch for ``model`` (its channel count) at ``size`` x ``size``."""
+    return mx.nd.random.uniform(shape=(batch, get_spec(model).input_size[0], size, size))
 
 
 def train_step(batch, size, model="googlenet_d2l"):
@@ -39,7 +44,7 @@ def train_step(batch, size, model="googlenet_d2l"):
     net.hybridize(static_alloc=True, static_shape=True)
     trainer = gluon.Trainer(net.collect_params(), "sgd", {"learning_rate": 0.1})
     loss_fn = gluon.loss.SoftmaxCrossEntropyLoss()
-    x = mx.nd.random.uniform(shape=(batch, 1, size, size))
+    x = random_batch(model, batch, size)
     y = mx.nd.array([i % 10 for i in range(batch)])
 
     def step():
@@ -50,16 +55,15 @@ def train_step(batch, size, model="googlenet_d2l"):
     return step
 
 
-def infer_step(kind, batch, size, weights, calib):
-    """One forward pass of the fused fp32 or the INT8 d2l net on a fixed random batch."""
+def infer_step(kind, batch, size, weights, calib, model="googlenet_d2l"):
+    """One forward pass of the fused fp32 or the INT8 ``model`` on a fixed random batch."""
     from gluon_googlenet.weights import fast
 
     import numpy as np
-    net = get_model("googlenet_d2l", input_size=size)
+    net = get_model(model, input_size=size)
     net.load_parameters(weights, ctx=mx.cpu())
-    shape = (batch, 1, size, size)
-    block = fast.fused(net, shape) if kind == "fused" else fast.int8(net, np.load(calib), batch_size=batch)
-    x = mx.nd.random.uniform(shape=shape)
+    x = random_batch(model, batch, size)
+    block = fast.fused(net, x.shape) if kind == "fused" else fast.int8(net, np.load(calib), batch_size=batch)
     return lambda: block(x)
 
 
@@ -84,7 +88,7 @@ def profile(step, steps):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", default="googlenet_d2l", help="training: the registered net to profile")
+    parser.add_argument("--model", default="googlenet_d2l", help="the registered net to profile")
     parser.add_argument("--batch", type=int, default=128)
     parser.add_argument("--size", type=int, default=96)
     parser.add_argument("--steps", type=int, default=3)
@@ -95,13 +99,13 @@ def main():
     parser.add_argument("--weights", help="--infer: the net's .params")
     parser.add_argument("--calib", help="--infer int8: uint8 calibration images (.npy)")
     args = parser.parse_args()
-    step = (infer_step(args.infer, args.batch, args.size, args.weights, args.calib) if args.infer
+    step = (infer_step(args.infer, args.batch, args.size, args.weights, args.calib, args.model) if args.infer
             else train_step(args.batch, args.size, args.model))
     ops, wall = profile(step, args.steps)
     total = sum(ms for _, ms in ops.values())
     machine = machine_record(probe=False)
     what = f"{args.infer} inference" if args.infer else "bf16 AMP training" if args.bf16 else "fp32 training"
-    what += "" if args.infer else f" of {args.model}"
+    what += f" of {args.model}"
     print(f"{machine['isa']}, {machine['omp_threads']} threads; {what}, {args.steps} steps of batch "
           f"{args.batch} at {args.size}x{args.size}: {wall / args.steps * 1000:.0f} ms/step wall, "
           f"{total / args.steps:.0f} ms/step of operator time")
