@@ -81,7 +81,7 @@ def test_the_site_builds_without_a_warning_and_has_every_page(site):
         assert f"<code class=\"docutils literal notranslate\"><span class=\"pre\">{name}</span>" in zoo, name
         assert name in nets, name
     api = (site / "api.html").read_text()
-    for name in ("gluon_googlenet.training.launcher.launch", "gluon_googlenet.weights.fast.bfloat16",
+    for name in ("gluon_googlenet.training.launch.launcher.launch", "gluon_googlenet.weights.fast.bfloat16",
                  "gluon_googlenet.nn.registry.get_model"):
         assert f'id="{name}"' in api or name.rsplit(".", 1)[1] in api, name
 

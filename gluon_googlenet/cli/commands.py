@@ -231,18 +231,19 @@ def cmd_report(args):
 
 
 def cmd_launch(args):
-    """``gluon-googlenet launch``: train on the distributed kvstore (training.launcher)."""
+    """``gluon-googlenet launch``: train on the distributed kvstore (training.launch)."""
     import os
 
     from ..base.errors import Stopped
-    from ..training.launcher import LaunchError, launch
+    from ..training.launch.launcher import LaunchError, launch
+    from .train_options import parse_train_args
     train_args = args.train_args[1:] if args.train_args[:1] == ["--"] else args.train_args
-    train = args.root.parse_args(["train", *train_args])  # usage errors before any process starts
+    train = parse_train_args(train_args)  # usage errors before any process starts
     out = train.out or f"runs/{train.model or 'googlenet_d2l'}"
     relaunch = relaunch_command(args, train_args)
     try:
         launch(train_args, os.path.join(out, "logs"), args.launcher, args.hostfile, args.workers, args.servers,
-               args.scheduler_host, args.port, args.timeout, args.start_timeout)
+               args.scheduler_host, args.port, args.timeout, args.start_timeout, args.gpus_per_worker)
     except (LaunchError, Stopped) as err:  # processes ran: the run may have checkpoints to go on from
         err.args = (f"{err}; relaunch the whole job with: {relaunch}",)
         raise
@@ -254,7 +255,8 @@ def relaunch_command(args, train_args):
     import shlex
     words = ["gluon-googlenet", "launch", "--launcher", args.launcher, "--workers", str(args.workers),
              "--servers", str(args.servers)]
-    for flag, value in (("-H", args.hostfile), ("--scheduler-host", args.scheduler_host), ("--port", args.port)):
+    for flag, value in (("-H", args.hostfile), ("--scheduler-host", args.scheduler_host), ("--port", args.port),
+                        ("--gpus-per-worker", args.gpus_per_worker if args.gpus_per_worker != 1 else None)):
         if value:
             words += [flag, str(value)]
     words += ["--", *train_args] + ([] if "--resume" in train_args else ["--resume"])

@@ -10,6 +10,14 @@ MODEL_HELP = "registered model (default: googlenet_d2l; all: %(choices)s)"
 LIMIT_TEST_HELP = "use the first N test images (0: all; default: the run's)"
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """ArgumentParser whose errors are one line on stderr and exit code 2."""
+
+    def error(self, message):
+        """A usage error as one line on stderr, exit code 2."""
+        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+
+
 # --- value types: a bad value is a usage error (exit 2) before anything is loaded ---------------
 def _number(text, kind):
     try:

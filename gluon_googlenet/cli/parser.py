@@ -12,18 +12,11 @@ from .options import (
     LIMIT_TEST_HELP,
     MODEL_HELP,
     NO_VERIFY_HELP,
+    OneLineParser,
     optional_positive,
     positive,
 )
 from .train_options import add_train_options
-
-
-class OneLineParser(argparse.ArgumentParser):
-    """ArgumentParser whose errors are one line on stderr and exit code 2."""
-
-    def error(self, message):
-        """A usage error as one line on stderr, exit code 2."""
-        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
 
 
 # --- shared option groups, one parent parser each --------------------------------------------
@@ -128,7 +121,8 @@ def _report(p):
 
 
 def _launch(p):
-    p.add_argument("--launcher", choices=("local", "ssh", "mpi"), default="local",
+    from ..training.launch.spawn import LAUNCHERS
+    p.add_argument("--launcher", choices=LAUNCHERS, default="local",
                    help="how processes start: on this machine, over ssh, or by mpirun (default: %(default)s)")
     p.add_argument("-H", "--hostfile", metavar="HOSTFILE",
                    help="hosts for ssh and mpi, one host[:port] per line (port: ssh's)")
@@ -142,6 +136,9 @@ def _launch(p):
                    help="seconds before all are stopped (default: %(default)s)")
     p.add_argument("--start-timeout", type=positive, default=300,
                    help="seconds for every worker to join ps-lite before all are stopped (default: %(default)s)")
+    p.add_argument("--gpus-per-worker", type=positive, default=1, metavar="G",
+                   help="with train's --ctx gpu: local worker k of a host trains on GPUs k*G .. k*G+G-1 "
+                        "(with --ctx gpu:LIST, on the k-th G of the list) (default: %(default)s)")
     p.add_argument("train_args", nargs=argparse.REMAINDER, help="-- then 'train' options")
 
 
@@ -223,5 +220,4 @@ def build_parser():
                            parents=[parents[name] for name in verb.parents])
         verb.own(p)
         p.set_defaults(func=verb.run, parser=p)
-    parser.set_defaults(root=parser)  # launch checks its train options with the whole parser
     return parser

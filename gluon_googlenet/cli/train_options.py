@@ -6,6 +6,14 @@ on the command line from one left alone; the help shows each TrainConfig default
 from . import options as shared
 
 
+def parse_train_args(words):
+    """``words`` read as ``gluon-googlenet train`` reads them (launch checks its train options
+    before any process starts): a usage error exits 2 with one line."""
+    parser = shared.OneLineParser(prog="gluon-googlenet train")
+    add_train_options(parser)
+    return parser.parse_args(words)
+
+
 def add_train_options(p):
     """Add every TrainConfig flag to ``p``, grouped."""
     from ..nn.registry import list_models

@@ -15,6 +15,7 @@ from ..nn.registry import ModelSpec, get_spec
 from ..weights.pretrained import IMAGENET_MEAN, IMAGENET_STD, pretrained_build_kwargs, pretrained_cfg
 from .config import RUN_DEFINING, DataSource, TrainConfig, data_source, input_side, validate
 from .datasets import DatasetSpec, get_dataset_spec
+from .launch.environment import worker_devices
 
 log = logging.getLogger("gluon_googlenet.train")
 
@@ -86,7 +87,7 @@ def resolve_run(config, saved_config=None, kv=None, writer=0):
     if size < (spec.min_size or 1):
         raise ConfigError(f"{config.model} needs inputs of at least {spec.min_size}x{spec.min_size}; "
                           f"images of {size}x{size} are too small (--resize)")
-    ctxs = tuple(parse_ctx(config.ctx))
+    ctxs = tuple(parse_ctx(worker_devices(config.ctx, os.environ) if kv else config.ctx))
     check_precision(config.precision, ctxs)  # before any file is read or written
     return Run(config=config, spec=spec, size=size, dataset=dataset, channels=channels, norm=norm,
                build=build, ctxs=ctxs, paths=paths,

@@ -16,8 +16,6 @@ import time
 from collections import namedtuple
 from contextlib import nullcontext
 
-import mxnet as mx
-
 from ..base.amx import refuse_amx
 from ..base.errors import CheckpointError, ConfigError, DivergedError, Stopped
 from ..base.fileio import lock_run_folder, write_json
@@ -25,7 +23,7 @@ from ..weights.export import export_model
 from .checkpoint import load_model
 from .config import RESUME_OR_OVERWRITE, lr_at, per_batch
 from .data import load_run_data
-from .distributed import Start, agree_on_start, share_weights
+from .launch.distributed import Start, agree_on_start, join, share_weights
 from .loop import EpochWatch, evaluate, train_epoch, training_loss
 from .model_setup import build_net, enable_amp, make_trainer
 from .position import RunPosition
@@ -51,7 +49,7 @@ def train(config):
     (Stopped, exit code 143 or 130 on the command line)."""
     refuse_amx("training")
     with run_output(config.verbose):
-        kv = mx.kv.create("dist_sync") if config.kvstore == "dist_sync" else None  # DMLC_*: launcher.py
+        kv = join() if config.kvstore == "dist_sync" else None
         if config.resume and config.overwrite:  # before the folder is read
             raise ConfigError(RESUME_OR_OVERWRITE)
         resumed = _read_resume(config, kv) if config.resume else None

@@ -1,87 +1,13 @@
-"""`launch` on this machine (dmlc_tracker's local submitter) and the parts of the launcher:
-host files, the command every process runs, the compatibility shim around dmlc_tracker."""
+"""`launch` on this machine (the local launcher): usage errors, workers that do not join in time,
+two workers training one net written once. The launcher's parts: test_launch.py."""
 import os
 import subprocess
 import sys
-import threading
 
-from gluon_googlenet.base.errors import ConfigError
-from gluon_googlenet.training import dmlc_shim
 from gluon_googlenet.training.checkpoint import read_checkpoint
-from gluon_googlenet.training.launcher import Supervisor, describe_exit, quote, read_hosts, role_command
 
 import numpy as np
 import pytest
-
-
-def test_host_files_take_host_and_port_and_say_what_is_wrong(tmp_path):
-    good = tmp_path / "hosts"
-    good.write_text("# the lab\n10.0.0.1\n\nnode-b:2222  # its sshd\n")
-    assert [(h.address, h.port) for h in read_hosts(str(good))] == [("10.0.0.1", 22), ("node-b", 2222)]
-    for text, message in (("", "names no host"), ("a:b\n", "line 1: 'a:b' is not host\\[:port\\]"),
-                          ("a b\n", "is not host")):
-        bad = tmp_path / "bad"
-        bad.write_text(text)
-        with pytest.raises(ConfigError, match=message):
-            read_hosts(str(bad))
-    with pytest.raises(ConfigError, match="host file .*nope: No such file"):
-        read_hosts(str(tmp_path / "nope"))
-
-
-def test_every_process_runs_this_venvs_python_with_the_forwarded_variables():
-    env = {"OMP_NUM_THREADS": "4", "DMLC_INTERFACE": "eth1", "GLUON_GOOGLENET_X": "1", "HOME": "/root",
-           "MXNET_HOME": "/data/mx", "PS_VERBOSE": "1"}
-    words = role_command(["--out", "/runs/a b", "--epochs", "2"], "ssh", "10.0.0.1", env)
-    assert words[:6] == ["env", "DMLC_INTERFACE=eth1", "GLUON_GOOGLENET_X=1", "MXNET_HOME=/data/mx",
-                         "OMP_NUM_THREADS=4", "PS_VERBOSE=1"]
-    assert words[6] == sys.executable and os.path.isabs(words[6])
-    assert words[7:] == ["-m", "gluon_googlenet.training.role", "--watch-stdin", "--out", '"/runs/a b"',
-                         "--epochs", "2"]
-    local = role_command([], "local", "127.0.0.1", {})
-    assert "DMLC_NODE_HOST=127.0.0.1" in local and "DMLC_INTERFACE=lo" in local and "OMP_NUM_THREADS=1" in local
-    assert "--watch-stdin" not in role_command([], "mpi", "10.0.0.1", {})  # mpirun gives rank 0 stdin only
-    assert quote('a"$b') == '"a\\"\\$b"'
-    with pytest.raises(ConfigError, match="single quote"):
-        quote("it's")
-
-
-def test_the_shim_gives_the_tracker_what_python_3_took_away_and_puts_everything_back():
-    from dmlc_tracker import local, ssh, tracker
-    originals = (tracker.Thread, ssh.subprocess, local.subprocess, tracker.get_host_ip, tracker.PSTracker)
-    started = []
-    with dmlc_shim.patched_tracker(lambda command, env: started.append((command, env)) or 3, "10.1.2.3", 9123):
-        thread = tracker.Thread(target=lambda: None)
-        thread.setDaemon(True)
-        thread.start()
-        thread.join()
-        assert thread.isAlive() is False  # the name tracker.submit calls; gone since Python 3.9
-        assert tracker.get_host_ip("auto") == "10.1.2.3"
-        # a failure is the supervisor's to handle: the submitter is told the process succeeded
-        assert ssh.subprocess.check_call("ssh -o StrictHostKeyChecking=no h -p 22 'x'", shell=True) == 0
-        tracker.PSTracker(hostIP="10.1.2.3", cmd="serve", envs={"DMLC_NUM_WORKER": 1}).thread.join()
-    assert (tracker.Thread, ssh.subprocess, local.subprocess, tracker.get_host_ip, tracker.PSTracker) == originals
-    assert started[0] == (f"ssh {dmlc_shim.SSH_OPTIONS} -o StrictHostKeyChecking=no h -p 22 'x'", None)
-    command, env = started[1]
-    assert command == "serve" and env["DMLC_ROLE"] == "scheduler" and env["DMLC_PS_ROOT_PORT"] == "9123"
-    assert "BatchMode=yes" in dmlc_shim.SSH_OPTIONS and "ConnectTimeout=" in dmlc_shim.SSH_OPTIONS
-
-
-def test_processes_are_named_by_role_and_host_as_the_submitters_start_them(tmp_path):
-    supervisor = Supervisor(str(tmp_path), "10.0.0.1", 2)
-    ssh_line = ("ssh -o BatchMode=yes node -p 22 'export DMLC_ROLE=worker; export DMLC_NODE_HOST=10.0.0.7; "
-                "cd /w; env true'")
-    assert supervisor._identify(ssh_line, None) == ("worker", "10.0.0.7")
-    assert supervisor._identify("mpirun -n 2 -x DMLC_ROLE=server --hostfile h cmd", None) == ("servers", "mpirun")
-    assert supervisor._identify("cmd", {"DMLC_ROLE": "scheduler"}) == ("scheduler", "10.0.0.1")
-    done = threading.Event()
-    threading.Thread(target=lambda: (supervisor.spawn("echo hi; exit 3", {"DMLC_ROLE": "worker", "PATH": "/bin"}),
-                                     done.set())).start()
-    assert done.wait(10)
-    failed = supervisor.failure()
-    assert failed.name == "worker-0@10.0.0.1" and failed.popen.returncode == 3
-    assert open(failed.log).read() == "hi\n" and failed.log == str(tmp_path / "worker-0@10.0.0.1.log")
-    assert describe_exit(137) == "code 137 (SIGKILL)" and describe_exit(-15) == "code -15 (SIGTERM)"
-    assert describe_exit(255).startswith("code 255 (ssh could not reach")
 
 
 def test_launch_usage_errors_are_one_line(capsys):
@@ -122,7 +48,7 @@ def test_two_local_workers_train_one_net_written_once(fashion_dir, tmp_path):
     assert logs == ["scheduler-0@127.0.0.1.log", "server-0@127.0.0.1.log", "worker-0@127.0.0.1.log",
                     "worker-1@127.0.0.1.log"]
     text = "".join((out / "logs" / name).read_text() for name in logs)
-    assert "worker 0 of 2" in text and "worker 1 of 2" in text
+    assert "joined the run as worker 0 of 2" in text and "joined the run as worker 1 of 2" in text
     assert text.count("128 train") == 2  # each worker trains on its half of the 256 images
     assert text.count("exported") == 1  # one worker writes the run folder
     meta, weights, _ = read_checkpoint(str(out / "last.ckpt"))

@@ -12,11 +12,20 @@ from collections import namedtuple
 import mxnet as mx
 import numpy as np
 
-from ..base.errors import CheckpointError
+from ...base.errors import CheckpointError
+from .joined import joined_line
 
 _EPOCHS_KEY, _WEIGHTS_KEY = 1 << 24, (1 << 24) + 1
 Start = namedtuple("Start", "writer epoch")
 Start.__doc__ = "Rank of the worker that writes the run folder; epochs done by the checkpoint resumed (0: none)."
+
+
+def join():
+    """The dist_sync kvstore of this worker (ps-lite's ``DMLC_*`` variables, set by the launcher),
+    once every process has connected; the joined line (joined.py) tells the launcher so."""
+    kv = mx.kv.create("dist_sync")
+    print(joined_line(kv.rank, kv.num_workers), flush=True)
+    return kv
 
 
 def _sum_over_workers(kv, key, value):

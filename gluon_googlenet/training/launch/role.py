@@ -2,7 +2,7 @@
 (``DMLC_ROLE``: scheduler and server serve ps-lite on ``import mxnet``; a worker trains) run as
 a child that never outlives this process.
 
-``python -m gluon_googlenet.training.role [--watch-stdin] TRAIN ARGS``. With
+``python -m gluon_googlenet.training.launch.role [--watch-stdin] TRAIN ARGS``. With
 ``--watch-stdin`` the end of standard input (the launcher's pipe, or ssh's channel when the
 launcher or its ssh client is gone) stops the child: SIGTERM, then SIGKILL after 5 s. SIGTERM,
 SIGINT and SIGHUP to this process do the same. The exit code is the child's (128 + N for a
