@@ -42,13 +42,15 @@ def check_input_shape(shape, net):
 
 
 class Backbone:
-    """Mixed into StagedNet, which provides layers(), walk(), head, feature_info, num_features."""
+    """Mixed into StagedNet, whose public contract it uses: layers(), walk(), head, aux_names,
+    feature_info, num_features, pooled, trunk_length, classifier_units, aux_classifier_units,
+    classifier_prefix."""
 
     @property
     def head_hidden_size(self):
         """Width of the vector the classifier reads (``forward_head(f, pre_logits=True)``): the last
         hidden layer's, else the pooled features' (``num_features``), else the flattened map's."""
-        return self._head_units
+        return self.classifier_units
 
     def get_classifier(self):
         """The classifier block (a Dense; a Flatten after ``reset_classifier(0)``), as timm's."""
@@ -58,13 +60,13 @@ class Backbone:
         """The feature map before global pooling (the whole trunk for nets without it)."""
         if isinstance(x, nd.NDArray):
             check_input_shape(x.shape, self)
-        return self.walk(_ops(x), x, self._feature_count)[0]
+        return self.walk(_ops(x), x, self.trunk_length)[0]
 
     def forward_head(self, features, pre_logits=False):
         """Global pooling (where the net has it), dropout and the classifier on ``features``;
         ``pre_logits``: the vector the classifier reads, of ``num_features`` (or the last hidden
         width's) values."""
-        x = self.layers()[-1][1](features) if self._pooled else features
+        x = self.layers()[-1][1](features) if self.pooled else features
         if not pre_logits:
             return self.head(x)
         x = ops.flatten(_ops(x), x)
@@ -77,16 +79,14 @@ class Backbone:
         """A fresh classifier (and aux classifiers) for ``num_classes`` classes, initialised with
         ``init`` (Xavier) on the net's context; ``num_classes=0``: none, the net outputs pre-logits."""
         old = self.head
-        if isinstance(old[-1], nn.Dense):
-            self._classifier_prefix = old[-1].prefix  # the next classifier takes its name
-        self.head = _with_last(old, list(old)[:-1], nn.Dense(num_classes, in_units=self._head_units,
-                                                             prefix=self._classifier_prefix)
+        self.head = _with_last(old, list(old)[:-1], nn.Dense(num_classes, in_units=self.classifier_units,
+                                                             prefix=self.classifier_prefix)
                                if num_classes else nn.Flatten())
         self.num_classes, self.class_names = num_classes, None  # the old names no longer apply
         for name in self.aux_names if num_classes else ():
             aux = getattr(self, name)
             setattr(self, name, _with_last(aux, list(aux)[:-1],
-                                           nn.Dense(num_classes, in_units=self._aux_hidden,
+                                           nn.Dense(num_classes, in_units=self.aux_classifier_units,
                                                     prefix=aux[-1].prefix)))
         contexts = _contexts(old) or _contexts(self)
         if contexts:

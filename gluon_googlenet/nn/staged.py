@@ -105,6 +105,7 @@ class StagedNet(Backbone, HybridBlock):
             side = 1 if pooled else sequence_side(layers, input_size)
             self._head_units = spec.hidden[-1] if spec.hidden else channels * side * side
             self.head = _head(spec, channels * side * side, num_classes)
+            self._classifier_prefix = self.head[-1].prefix
             self.aux_names, self._taps = [], {}
             if spec.aux_head is not None:
                 self._add_aux_heads(spec, input_size)
@@ -125,6 +126,34 @@ class StagedNet(Backbone, HybridBlock):
         warnings.warn("net.classes is now net.class_names (net.classes goes in the next release)",
                       DeprecationWarning, stacklevel=2)
         self.class_names = names
+
+    @property
+    def pooled(self):
+        """Whether the table ends in global average pooling (then ``forward_head`` pools first)."""
+        return self._pooled
+
+    @property
+    def trunk_length(self):
+        """How many layers of the table ``forward_features`` runs: all but the global pooling."""
+        return self._feature_count
+
+    @property
+    def classifier_units(self):
+        """Width of the vector the classifier reads: the last hidden layer's, else the pooled
+        features' (``num_features``), else the flattened map's (nets without global pooling)."""
+        return self._head_units
+
+    @property
+    def aux_classifier_units(self):
+        """Width of the vector each auxiliary classifier reads (its hidden layer's); None without
+        auxiliary heads."""
+        return self._aux_hidden
+
+    @property
+    def classifier_prefix(self):
+        """The parameter prefix of the classifier (``..._head_dense0_``); a classifier made anew
+        by ``reset_classifier`` takes it, so saved files keep their names."""
+        return self._classifier_prefix
 
     @property
     def aux_logits(self):

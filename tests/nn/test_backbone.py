@@ -36,6 +36,23 @@ def test_features_then_head_is_the_net(name, hybrid):
                          else hidden or net.num_features)
 
 
+@pytest.mark.parametrize("name", list_models())
+def test_the_public_contract_the_backbone_reads_matches_the_built_layers(name):
+    """pooled, trunk_length, classifier_units, aux_classifier_units and classifier_prefix, each
+    checked against the blocks the net was built with."""
+    aux = {"aux_logits": True} if name == "googlenet" else {}  # the one net with auxiliary heads
+    net = get_model(name, input_size=cheap_side(name) if not aux else 224, **aux)
+    layers = net.layers()
+    assert net.pooled == (net.fixed_size is None) == isinstance(layers[-1][1], mx.gluon.nn.GlobalAvgPool2D)
+    assert net.trunk_length == len(layers) - net.pooled
+    classifier = net.get_classifier()
+    assert net.classifier_units == classifier._in_units == net.head_hidden_size
+    assert net.classifier_prefix == classifier.prefix and classifier.prefix.startswith(net.prefix)
+    auxes = [getattr(net, n)[-1] for n in net.aux_names]
+    assert net.aux_classifier_units == (auxes[0]._in_units if auxes else None)
+    assert all(a._in_units == net.aux_classifier_units for a in auxes)
+
+
 @pytest.mark.parametrize("name", ["googlenet_d2l", "googlenet_bn", "mnist_resnet"])
 def test_a_fresh_classifier_on_the_nets_contexts(name):
     spec = get_spec(name)
