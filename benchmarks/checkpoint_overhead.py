@@ -19,7 +19,7 @@ import tempfile
 import gluon_googlenet  # noqa: F401  (sets OMP_NUM_THREADS before MXNet loads)
 from gluon_googlenet import TrainConfig, train
 from gluon_googlenet.base.cpu import machine_record
-from gluon_googlenet.training.config import TrainConfig as Defaults
+from gluon_googlenet.training.run.config import TrainConfig as Defaults
 
 
 def one_run(data_dir, batches, every, out):
@@ -41,9 +41,9 @@ def save_seconds(repeats=5):
     """Median seconds of one save_checkpoint of the d2l net with its SGD trainer state (24 MB)."""
     import time
 
-    from gluon_googlenet.training.checkpoint import save_checkpoint
     from gluon_googlenet.training.model_setup import build_net, make_trainer
-    from gluon_googlenet.training.run import resolve_run
+    from gluon_googlenet.training.run.checkpoint import save_checkpoint
+    from gluon_googlenet.training.run.resolve import resolve_run
 
     import mxnet as mx
     run = resolve_run(TrainConfig())

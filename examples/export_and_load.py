@@ -11,7 +11,7 @@ import warnings
 import gluon_googlenet  # noqa: F401  (before mxnet: sets OMP_NUM_THREADS)
 from gluon_googlenet import get_model, get_spec
 from gluon_googlenet.base.context import parse_ctx
-from gluon_googlenet.training.checkpoint import load_model
+from gluon_googlenet.training.run.checkpoint import load_model
 from gluon_googlenet.weights.export import export_model, export_onnx
 
 import mxnet as mx

@@ -10,7 +10,7 @@ import time
 import gluon_googlenet  # noqa: F401  (before mxnet: sets OMP_NUM_THREADS)
 from gluon_googlenet import GoogLeNet
 from gluon_googlenet.base.context import parse_ctx
-from gluon_googlenet.training.data import load_dataset
+from gluon_googlenet.training.data.run_data import load_dataset
 
 import mxnet as mx
 import numpy as np

@@ -25,7 +25,7 @@ __version__ = "0.1.0"
 # Names that live in modules importing MXNet: loaded on first access.
 _LAZY = {"Inception": ".nn.blocks", "conv_relu": ".nn.blocks", "GoogLeNet": ".nn.googlenet",
          "get_model": ".weights.factory", "list_pretrained": ".weights.pretrained",
-         "TrainConfig": ".training.config", "train": ".training.trainer"}
+         "TrainConfig": ".training.run.config", "train": ".training.trainer"}
 
 __all__ = ["Inception", "GoogLeNet", "conv_relu", "get_model", "get_spec", "list_models", "list_pretrained",
            "register_model", "TrainConfig", "train", "GluonGoogLeNetError", "__version__"]

@@ -23,8 +23,8 @@ import time
 import gluon_googlenet  # noqa: F401  (before mxnet: sets OMP_NUM_THREADS)
 from gluon_googlenet.base.cpu import cpu_info, threads_in_use
 from gluon_googlenet.base.fileio import atomic_path, write_json
-from gluon_googlenet.training.progress import format_duration
-from gluon_googlenet.training.sampling import epoch_seed
+from gluon_googlenet.training.data.sampling import epoch_seed
+from gluon_googlenet.training.run.progress import format_duration
 
 import mxnet as mx
 import numpy as np
@@ -240,7 +240,7 @@ def write_outputs(out, results, table, lines, machine, seconds):
     with atomic_path(os.path.join(out, "reproduction.md")) as tmp:
         with open(tmp, "w", encoding="utf-8") as handle:
             handle.write("\n".join(md))
-    from gluon_googlenet.training.plots import save_png, subplots
+    from gluon_googlenet.training.run.plots import save_png, subplots
     fig, ax = subplots(figsize=(6.5, 4))
     for loop, color in zip(table, ("tab:blue", "tab:orange")):
         rows = table[loop]

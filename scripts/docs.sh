@@ -8,8 +8,8 @@ OUT="${1:-$ROOT/docs/_build/html}"
 bash "$ROOT/scripts/setup.sh"
 cd "$ROOT"
 # The notebook trains on Fashion-MNIST: Debian's package where set-up installed it, else MXNet's copy.
-if ! .venv/bin/python -c "from gluon_googlenet.training.idx_files import find_data_dir; \
-from gluon_googlenet.training.datasets import FASHION_MNIST; find_data_dir(FASHION_MNIST)" 2>/dev/null; then
+if ! .venv/bin/python -c "from gluon_googlenet.training.data.idx_files import find_data_dir; \
+from gluon_googlenet.training.data.datasets import FASHION_MNIST; find_data_dir(FASHION_MNIST)" 2>/dev/null; then
   .venv/bin/gluon-googlenet data fetch fashion-mnist
 fi
 .venv/bin/python -m sphinx -W --keep-going -q -b html docs "$OUT"

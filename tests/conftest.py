@@ -44,8 +44,8 @@ def make_idx_dir(folder, n_train=60, n_test=20, size=28, gz=True, seed=0):
 def fashion_dir():
     """Folder of the real, verified Fashion-MNIST; skipped (or failed, in CI) when absent."""
     from gluon_googlenet.base.errors import DataError
-    from gluon_googlenet.training.datasets import FASHION_MNIST
-    from gluon_googlenet.training.idx_files import find_data_dir
+    from gluon_googlenet.training.data.datasets import FASHION_MNIST
+    from gluon_googlenet.training.data.idx_files import find_data_dir
     try:
         return find_data_dir(FASHION_MNIST)
     except DataError as err:

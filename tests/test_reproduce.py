@@ -96,7 +96,7 @@ def test_both_loops_start_from_the_same_weights_for_a_seed():
     """The README's claim: for one seed, (a)'s trainer and (b)'s loop initialise identically."""
     from gluon_googlenet import TrainConfig
     from gluon_googlenet.training.model_setup import build_net
-    from gluon_googlenet.training.run import resolve_run
+    from gluon_googlenet.training.run.resolve import resolve_run
 
     import mxnet as mx
     import numpy as np

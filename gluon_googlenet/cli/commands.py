@@ -49,7 +49,7 @@ def cmd_export(args):
     preprocess = normalization = None
     if args.checkpoint:
         from ..base.context import parse_ctx
-        from ..training.checkpoint import load_model
+        from ..training.run.checkpoint import load_model
         ctxs = parse_ctx(args.ctx)
         net, meta = load_model(args.checkpoint, ctxs)
         size = args.size or meta["input_size"]
@@ -78,8 +78,8 @@ def cmd_train(args):
     """``gluon-googlenet train``: a TrainConfig from the options, then training.train."""
     import dataclasses
 
-    from ..training.config import PRESETS, WITH_MOMENTUM, TrainConfig, momentum_problem
-    from ..training.progress import run_output
+    from ..training.run.config import PRESETS, WITH_MOMENTUM, TrainConfig, momentum_problem
+    from ..training.run.progress import run_output
     from ..training.trainer import train
     values = dict(PRESETS[args.preset])
     optimizer = args.optimizer or values.get("optimizer", TrainConfig.optimizer)
@@ -190,8 +190,8 @@ def cmd_diagram(args):
 def cmd_branches(args):
     """``gluon-googlenet branches``: an Inception block's branches and their channels."""
     from ..base.context import parse_ctx
-    from ..training.checkpoint import load_model
     from ..training.inference import read_image
+    from ..training.run.checkpoint import load_model
     from ..viz.featuremaps import branch_activations, plot_branch_maps
     net, meta = load_model(args.checkpoint, parse_ctx(args.ctx)[:1])
     image, label = read_image(args.image, meta, args.data_dir, args.verify_data)
@@ -204,9 +204,9 @@ def cmd_branches(args):
 def cmd_cam(args):
     """``gluon-googlenet cam``: the Grad-CAM figure of images under a checkpoint."""
     from ..base.context import parse_ctx
-    from ..training.checkpoint import load_model
-    from ..training.data import images_to_input
+    from ..training.data.run_data import images_to_input
     from ..training.inference import read_image
+    from ..training.run.checkpoint import load_model
     from ..viz.gradcam import default_layer, explain, plot_cam
     ctx = parse_ctx(args.ctx)[0]
     net, meta = load_model(args.checkpoint, [ctx])
@@ -220,7 +220,7 @@ def cmd_cam(args):
 
 def cmd_data(args):
     """``gluon-googlenet data fetch``: download a data set and check its MD5s."""
-    from ..training.fetch import fetch_dataset
+    from ..training.data.fetch import fetch_dataset
     print(fetch_dataset(args.dataset, args.dir))
 
 

@@ -168,7 +168,7 @@ def _predict(p):
 
 
 def _data(p):
-    from ..training.datasets import DATASETS
+    from ..training.data.datasets import DATASETS
     p.add_argument("action", choices=("fetch",), help="fetch: download a data set and check its MD5s")
     p.add_argument("dataset", choices=sorted(DATASETS), help="the data set")
     p.add_argument("--dir", help="folder to put the files in (default: MXNet's data set cache, "

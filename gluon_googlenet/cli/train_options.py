@@ -17,9 +17,9 @@ def parse_train_args(words):
 def add_train_options(p):
     """Add every TrainConfig flag to ``p``, grouped."""
     from ..nn.registry import list_models
-    from ..training import config as settings
-    from ..training.config import BAD_IMAGES, KVSTORES, OPTIMIZERS, PRECISIONS, PRESETS, TrainConfig
-    from ..training.datasets import DATASETS
+    from ..training.data.datasets import DATASETS
+    from ..training.run import config as settings
+    from ..training.run.config import BAD_IMAGES, KVSTORES, OPTIMIZERS, PRECISIONS, PRESETS, TrainConfig
     d = TrainConfig()
     p.add_argument("--preset", choices=sorted(PRESETS), default="d2l",
                    help="settings to start from, below any flag given: d2l, the book's run (default); "

@@ -9,13 +9,13 @@ from ..base.errors import ConfigError, DataError
 from ..weights import fast
 from ..weights.factory import get_model
 from ..weights.preprocess import eval_transform
-from .checkpoint import load_model
-from .config import data_source
-from .data import images_to_input, load_run_data
-from .image_folders import read_image_file
+from .data.image_folders import read_image_file
+from .data.run_data import images_to_input, load_run_data
+from .data.sampling import make_loader
 from .loop import evaluate
-from .plots import plot_confusion
-from .sampling import make_loader
+from .run.checkpoint import load_model
+from .run.config import data_source
+from .run.plots import plot_confusion
 
 
 def _test_data(meta, data_dir=None, limit_test=None, verify=None):

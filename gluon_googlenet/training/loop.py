@@ -15,9 +15,9 @@ from mxnet import autograd, gluon
 
 from ..base.errors import ConfigError, DivergedError
 from ..nn.staged import TrainOutputs
-from .augment import augment_images
-from .config import TEST_TIME
-from .data import to_input
+from .data.augment import augment_images
+from .data.run_data import to_input
+from .run.config import TEST_TIME
 
 
 def split_batch(xb, yb, ctxs):

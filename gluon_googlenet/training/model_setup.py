@@ -9,8 +9,8 @@ from ..base.amx import precision_advice
 from ..base.errors import ConfigError
 from ..base.gluon_internals import freeze, load_structural
 from ..weights.factory import get_model
-from .checkpoint import check_compatible, load_states
-from .config import WITH_MOMENTUM
+from .run.checkpoint import check_compatible, load_states
+from .run.config import WITH_MOMENTUM
 
 log = logging.getLogger("gluon_googlenet.train")
 

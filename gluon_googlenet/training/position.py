@@ -6,8 +6,8 @@ epoch's running totals, the history and the sampler whose order those batches in
 ``load_state_dict()`` takes it back. Random draws need no saved state: every batch is seeded
 from (seed, epoch, batch) (sampling.batch_seed), and the order of an epoch from (seed, epoch).
 """
+from .data.sampling import seed_batch
 from .loop import EpochTotals
-from .sampling import seed_batch
 
 
 class RunPosition:

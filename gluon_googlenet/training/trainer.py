@@ -20,18 +20,18 @@ from ..base.amx import refuse_amx
 from ..base.errors import CheckpointError, ConfigError, DivergedError, Stopped
 from ..base.fileio import lock_run_folder, write_json
 from ..weights.export import export_model
-from .checkpoint import load_model
-from .config import RESUME_OR_OVERWRITE, lr_at, per_batch
-from .data import load_run_data
+from .data.run_data import load_run_data
+from .data.sampling import EpochSampler, make_loader
 from .launch.distributed import Start, agree_on_start, join, share_weights
 from .loop import EpochWatch, evaluate, train_epoch, training_loss
 from .model_setup import build_net, enable_amp, make_trainer
 from .position import RunPosition
-from .progress import RunProgress, progress_mode, run_output
-from .run import RunPaths, resolve_run
-from .run_files import RunSaver, checkpoint_meta, keep_earlier_run, read_resume, resume_command
-from .sampling import EpochSampler, make_loader
-from .stopping import StopRequests
+from .run.checkpoint import load_model
+from .run.config import RESUME_OR_OVERWRITE, lr_at, per_batch
+from .run.progress import RunProgress, progress_mode, run_output
+from .run.resolve import RunPaths, resolve_run
+from .run.run_files import RunSaver, checkpoint_meta, keep_earlier_run, read_resume, resume_command
+from .run.stopping import StopRequests
 
 log = logging.getLogger("gluon_googlenet.train")
 

@@ -3,7 +3,7 @@ import numpy as np
 
 from ..base.errors import ConfigError, InputShapeError
 from ..base.gluon_internals import child_blocks, layer_kernel, run_with_hooks
-from ..training.data import images_to_input
+from ..training.data.run_data import images_to_input
 
 
 def _is_multi_branch(block):
@@ -76,7 +76,7 @@ def branch_label(branch):
 
 def plot_branch_maps(image, activations, path, title, per_branch=8):
     """PNG grid: the input, then per branch its ``per_branch`` most active channels."""
-    from ..training.plots import save_png, subplots
+    from ..training.run.plots import save_png, subplots
     rows = len(activations)
     fig, axes = subplots(rows, per_branch + 1, figsize=(1.6 * (per_branch + 1), 1.7 * rows),
                           squeeze=False)

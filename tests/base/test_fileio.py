@@ -7,7 +7,7 @@ import subprocess
 import sys
 
 from gluon_googlenet import TrainConfig, cli, train
-from gluon_googlenet.training.checkpoint import read_checkpoint
+from gluon_googlenet.training.run.checkpoint import read_checkpoint
 
 import pytest
 from conftest import SMALL, make_idx_dir, run_cli

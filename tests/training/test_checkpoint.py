@@ -5,7 +5,7 @@ import shutil
 
 from gluon_googlenet import TrainConfig, train
 from gluon_googlenet.base.errors import CheckpointError
-from gluon_googlenet.training.checkpoint import load_model, read_checkpoint
+from gluon_googlenet.training.run.checkpoint import load_model, read_checkpoint
 
 import mxnet as mx
 import numpy as np

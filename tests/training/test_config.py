@@ -1,7 +1,7 @@
 """Run settings: the checks, the learning-rate schedules."""
 from gluon_googlenet import TrainConfig, train
 from gluon_googlenet.base.errors import ConfigError
-from gluon_googlenet.training.config import lr_at
+from gluon_googlenet.training.run.config import lr_at
 
 import pytest
 from conftest import SMALL, dict_replace
@@ -27,7 +27,7 @@ def test_lr_schedules():
 def test_momentum_for_an_optimizer_that_takes_none_is_one_line():
     from gluon_googlenet import TrainConfig
     from gluon_googlenet.base.errors import ConfigError
-    from gluon_googlenet.training.config import validate
+    from gluon_googlenet.training.run.config import validate
     validate(TrainConfig(optimizer="nag", momentum=0.5))
     validate(TrainConfig(optimizer="momentum", momentum=0.5, wd=1e-4))
     for optimizer in ("sgd", "adam"):

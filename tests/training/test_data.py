@@ -4,11 +4,11 @@ import hashlib
 import os
 
 from gluon_googlenet.base.errors import DataError
-from gluon_googlenet.training.data import load_dataset, resize_images
-from gluon_googlenet.training.datasets import FASHION_MNIST, MNIST
-from gluon_googlenet.training.idx_files import find_data_dir, load_split, read_idx
-from gluon_googlenet.training.image_folders import load_image_folder, split_indices
-from gluon_googlenet.training.sampling import EpochSampler, make_loader
+from gluon_googlenet.training.data.datasets import FASHION_MNIST, MNIST
+from gluon_googlenet.training.data.idx_files import find_data_dir, load_split, read_idx
+from gluon_googlenet.training.data.image_folders import load_image_folder, split_indices
+from gluon_googlenet.training.data.run_data import load_dataset, resize_images
+from gluon_googlenet.training.data.sampling import EpochSampler, make_loader
 
 import numpy as np
 import pytest

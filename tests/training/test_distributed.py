@@ -4,7 +4,7 @@ import os
 import subprocess
 import sys
 
-from gluon_googlenet.training.checkpoint import read_checkpoint
+from gluon_googlenet.training.run.checkpoint import read_checkpoint
 
 import numpy as np
 import pytest

@@ -8,7 +8,7 @@ import threading
 
 from gluon_googlenet import cli
 from gluon_googlenet.base.errors import DataError
-from gluon_googlenet.training.fetch import fetch_dataset
+from gluon_googlenet.training.data.fetch import fetch_dataset
 
 import pytest
 
@@ -51,7 +51,7 @@ def repository(fashion_dir, tmp_path, monkeypatch):
 @pytest.mark.slow
 @pytest.mark.smoke
 def test_fetch_puts_verified_files_where_the_package_looks(repository, tmp_path, capsys):
-    from gluon_googlenet.training.data import load_dataset
+    from gluon_googlenet.training.data.run_data import load_dataset
     assert cli.main(["data", "fetch", "fashion-mnist"]) == 0
     folder = capsys.readouterr().out.strip()
     assert folder == str(tmp_path / "mxnet_home" / "datasets" / "fashion-mnist")

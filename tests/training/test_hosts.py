@@ -16,7 +16,7 @@ import subprocess
 import sys
 import time
 
-from gluon_googlenet.training.checkpoint import read_checkpoint
+from gluon_googlenet.training.run.checkpoint import read_checkpoint
 
 import numpy as np
 import pytest
@@ -46,11 +46,11 @@ def reference(fashion_dir):
     gradient of the 64 images as one batch differs in float rounding, which 16 steps of this
     net at 32x32 grow to 2e-3: measured; the sum of the halves is what the servers compute.)"""
     from gluon_googlenet.base.gluon_internals import structural_params
-    from gluon_googlenet.training.config import TrainConfig
-    from gluon_googlenet.training.data import load_run_data, to_input
+    from gluon_googlenet.training.data.run_data import load_run_data, to_input
+    from gluon_googlenet.training.data.sampling import EpochSampler, make_loader
     from gluon_googlenet.training.model_setup import build_net
-    from gluon_googlenet.training.run import resolve_run
-    from gluon_googlenet.training.sampling import EpochSampler, make_loader
+    from gluon_googlenet.training.run.config import TrainConfig
+    from gluon_googlenet.training.run.resolve import resolve_run
 
     from mxnet import autograd, gluon
     config = TrainConfig(epochs=2, resize=32, limit_train=512, limit_test=64, batch_size=32, seed=3,

@@ -153,8 +153,8 @@ def test_a_launched_workers_run_trains_on_its_gpus(monkeypatch, tmp_path):
     """resolve_run of worker 1 of a host, 2 GPUs each, 4 GPUs seen: gpu(2), gpu(3) (the device
     queries replaced: no GPU here). One process (no kvstore) keeps --ctx gpu as gpu(0)."""
     from gluon_googlenet.base import context
-    from gluon_googlenet.training.config import TrainConfig
-    from gluon_googlenet.training.run import resolve_run
+    from gluon_googlenet.training.run.config import TrainConfig
+    from gluon_googlenet.training.run.resolve import resolve_run
 
     import mxnet as mx
     monkeypatch.setattr(mx.context, "num_gpus", lambda: 4)

@@ -22,10 +22,10 @@ def test_an_epoch_over_two_contexts_counts_every_example(tmp_path):
     """train_epoch takes the resolved run: its contexts, normalisation and settings."""
     from gluon_googlenet import TrainConfig
     from gluon_googlenet.nn.registry import build_model
+    from gluon_googlenet.training.data.sampling import make_loader
     from gluon_googlenet.training.loop import evaluate, train_epoch
     from gluon_googlenet.training.model_setup import make_trainer
-    from gluon_googlenet.training.run import resolve_run
-    from gluon_googlenet.training.sampling import make_loader
+    from gluon_googlenet.training.run.resolve import resolve_run
     run = resolve_run(TrainConfig(model="mnist_resnet", resize=0, ctx="cpu:0,1", out=str(tmp_path)))
     rng = np.random.RandomState(0)
     images, labels = rng.randint(0, 256, (40, 1, 28, 28)).astype(np.uint8), (np.arange(40) % 10).astype(np.int32)
@@ -42,8 +42,8 @@ def test_an_epoch_over_two_contexts_counts_every_example(tmp_path):
 def test_flip_tta_averages_each_image_with_its_mirror():
     from gluon_googlenet.base.errors import ConfigError
     from gluon_googlenet.nn.registry import build_model
+    from gluon_googlenet.training.data.sampling import make_loader
     from gluon_googlenet.training.loop import evaluate
-    from gluon_googlenet.training.sampling import make_loader
     rng = np.random.RandomState(1)
     images, labels = rng.randint(0, 256, (24, 1, 28, 28)).astype(np.uint8), (np.arange(24) % 10).astype(np.int32)
     net = build_model("mnist_resnet")

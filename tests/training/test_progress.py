@@ -23,7 +23,7 @@ def test_piped_progress_is_a_few_plain_lines_and_one_estimate(fashion_dir, tmp_p
 
 
 def test_progress_mode_and_durations():
-    from gluon_googlenet.training.progress import format_duration, progress_mode
+    from gluon_googlenet.training.run.progress import format_duration, progress_mode
 
     class Stream:
         def __init__(self, tty):
@@ -39,7 +39,7 @@ def test_progress_mode_and_durations():
 
 
 def test_the_live_plot_starts_from_a_resumed_history_and_adds_points_within_the_epoch():
-    from gluon_googlenet.training.live import LivePlot, in_jupyter
+    from gluon_googlenet.training.run.live import LivePlot, in_jupyter
     assert not in_jupyter()
     history = [{"epoch": e, "train_loss": 2.0 / e, "train_acc": 0.3 * e, "test_acc": 0.25 * e} for e in (1, 2)]
     live = LivePlot(4, history)

@@ -6,8 +6,8 @@ import signal
 
 from gluon_googlenet import TrainConfig, train
 from gluon_googlenet.base.errors import ConfigError, Stopped
-from gluon_googlenet.training.augment import augment_images
-from gluon_googlenet.training.config import PRESETS, lr_at, validate
+from gluon_googlenet.training.data.augment import augment_images
+from gluon_googlenet.training.run.config import PRESETS, lr_at, validate
 
 import mxnet as mx
 import numpy as np
@@ -96,8 +96,8 @@ def test_a_run_with_every_recipe_setting_resumes_mid_epoch_to_the_weights_of_one
                                                                                              monkeypatch):
     """A real SIGTERM after batch 3 of epoch 2 (per-batch learning rates, augmentation draws and
     label smoothing in play), then --resume: the same weights and history as an unbroken run."""
-    from gluon_googlenet.training.checkpoint import read_checkpoint
     from gluon_googlenet.training.position import RunPosition
+    from gluon_googlenet.training.run.checkpoint import read_checkpoint
     data = make_idx_dir(tmp_path / "idx", n_train=40, n_test=12)
     config = TrainConfig(model="googlenet_d2l_bn", data_dir=str(data), resize=16, batch_size=8, epochs=2,
                          seed=4, verify_data=False, progress=False, verbose=0, **FAST_SETTINGS)

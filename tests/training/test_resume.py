@@ -8,8 +8,8 @@ import subprocess
 import sys
 
 from gluon_googlenet import cli, list_models
-from gluon_googlenet.training.checkpoint import read_checkpoint
 from gluon_googlenet.training.position import RunPosition
+from gluon_googlenet.training.run.checkpoint import read_checkpoint
 
 import numpy as np
 import pytest

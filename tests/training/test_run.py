@@ -5,7 +5,7 @@ import os
 
 from gluon_googlenet import TrainConfig, train
 from gluon_googlenet.base.errors import ConfigError
-from gluon_googlenet.training.run import resolve_run
+from gluon_googlenet.training.run.resolve import resolve_run
 
 import mxnet as mx
 import pytest

@@ -10,7 +10,7 @@ import subprocess
 import sys
 import time
 
-from gluon_googlenet.training.checkpoint import read_checkpoint
+from gluon_googlenet.training.run.checkpoint import read_checkpoint
 
 import numpy as np
 import pytest
@@ -129,7 +129,7 @@ def test_a_timer_checkpoint_bounds_what_a_kill_loses(data, tmp_path):
 
 def test_a_signal_outside_training_keeps_its_usual_effect():
     """StopRequests restores the handlers it replaced."""
-    from gluon_googlenet.training.stopping import StopRequests
+    from gluon_googlenet.training.run.stopping import StopRequests
     before = {sig: signal.getsignal(sig) for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGXFSZ)}
     with StopRequests() as stop:
         os.kill(os.getpid(), signal.SIGTERM)

@@ -3,7 +3,7 @@ import json
 
 from gluon_googlenet import TrainConfig, cli, get_model, train
 from gluon_googlenet.base.errors import CheckpointError, ConfigError, DivergedError, OutputDirError
-from gluon_googlenet.training.checkpoint import load_model, read_checkpoint, save_checkpoint
+from gluon_googlenet.training.run.checkpoint import load_model, read_checkpoint, save_checkpoint
 
 import mxnet as mx
 import numpy as np
@@ -13,7 +13,7 @@ from conftest import SMALL, dict_replace, make_image_folder
 
 @pytest.fixture(scope="module")
 def trained(small_run):
-    from gluon_googlenet.training.checkpoint import load_model
+    from gluon_googlenet.training.run.checkpoint import load_model
     return lambda: load_model(str(small_run / "best.ckpt"))[0]
 
 

@@ -115,9 +115,9 @@ def _spearman(a, b):
 @pytest.fixture(scope="module")
 def d2l_maps(fashion_dir):
     """The d2l checkpoint in results/, the first 100 test images and their Grad-CAM maps at b4."""
-    from gluon_googlenet.training.checkpoint import load_model
-    from gluon_googlenet.training.data import to_input
+    from gluon_googlenet.training.data.run_data import to_input
     from gluon_googlenet.training.inference import read_image
+    from gluon_googlenet.training.run.checkpoint import load_model
 
     from conftest import ROOT
     net, meta = load_model(os.path.join(ROOT, "results", "d2l_fashion_mnist", "best.ckpt"))

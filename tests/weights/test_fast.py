@@ -1,6 +1,6 @@
 """Fused, bfloat16 and INT8 inference graphs against the fp32 net."""
 from gluon_googlenet import get_model
-from gluon_googlenet.training.data import load_dataset
+from gluon_googlenet.training.data.run_data import load_dataset
 from gluon_googlenet.weights import fast
 
 import mxnet as mx
@@ -10,7 +10,7 @@ import pytest
 
 @pytest.fixture(scope="module")
 def trained(small_run):
-    from gluon_googlenet.training.checkpoint import load_model
+    from gluon_googlenet.training.run.checkpoint import load_model
     return lambda: load_model(str(small_run / "best.ckpt"))[0]
 
 

@@ -100,8 +100,8 @@ def test_export_preprocess_of_a_run_without_normalisation_is_one_line(tmp_path, 
 
 
 def test_nets_carry_class_names_where_they_are_known(gluoncv_weights):
-    from gluon_googlenet.training.checkpoint import load_model
-    from gluon_googlenet.training.datasets import FASHION_MNIST
+    from gluon_googlenet.training.data.datasets import FASHION_MNIST
+    from gluon_googlenet.training.run.checkpoint import load_model
     from gluon_googlenet.weights.pretrained import imagenet_classes
     names = imagenet_classes()
     assert len(names) == len(set(names)) == 1000 and names[:2] == ("tench", "goldfish")

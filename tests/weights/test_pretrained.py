@@ -234,7 +234,7 @@ def test_finetuning_keeps_frozen_stages_and_learns_a_new_head(tmp_path):
     the trained b3: its BN layers see inputs that need gradients, and must still keep their
     running statistics."""
     from gluon_googlenet import TrainConfig, train
-    from gluon_googlenet.training.checkpoint import load_model, read_checkpoint
+    from gluon_googlenet.training.run.checkpoint import load_model, read_checkpoint
 
     from conftest import make_image_folder
     from gluoncv.model_zoo import get_model as gluoncv_model
@@ -268,7 +268,7 @@ def test_finetuning_keeps_frozen_stages_and_learns_a_new_head(tmp_path):
 
 def test_train_command_takes_pretrained_and_freeze(tmp_path, capsys):
     from gluon_googlenet import cli
-    from gluon_googlenet.training.checkpoint import read_checkpoint
+    from gluon_googlenet.training.run.checkpoint import read_checkpoint
 
     from conftest import make_idx_dir, make_image_folder
     from gluoncv.model_zoo import get_model as gluoncv_model

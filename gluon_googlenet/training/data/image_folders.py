@@ -4,7 +4,7 @@ import os
 
 import numpy as np
 
-from ..base.errors import DataError
+from ...base.errors import DataError
 
 # File types read from image folders, as torchvision's ImageFolder; other files are ignored.
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".ppm", ".bmp", ".pgm", ".tif", ".tiff", ".webp")

@@ -12,7 +12,7 @@ import zlib
 import mxnet as mx
 import numpy as np
 
-from ..base.errors import DataError
+from ...base.errors import DataError
 
 _SPLIT_FILES = {"train": ("train-images", "train-labels"), "test": ("t10k-images", "t10k-labels")}
 

@@ -11,12 +11,12 @@ from collections import namedtuple
 
 import mxnet as mx
 
-from ..base.errors import CheckpointError, OutputDirError
-from ..base.fileio import LOCK_NAME, fsync_folder, link_atomically, write_json
+from ...base.errors import CheckpointError, OutputDirError
+from ...base.fileio import LOCK_NAME, fsync_folder, link_atomically, write_json
 from .checkpoint import read_checkpoint, save_checkpoint
 from .config import TrainConfig
 from .plots import BOOK_TEST_ACC, plot_history
-from .run import RunPaths
+from .resolve import RunPaths
 
 log = logging.getLogger("gluon_googlenet.train")
 

@@ -2,7 +2,7 @@
 where to look for them (no MXNet needed)."""
 from collections import namedtuple
 
-from ..base.errors import DataError
+from ...base.errors import DataError
 
 
 class DatasetSpec(namedtuple("DatasetSpec", "name files class_names env_var system_dir install_hint")):

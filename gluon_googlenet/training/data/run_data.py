@@ -11,7 +11,7 @@ from collections import namedtuple
 import mxnet as mx
 import numpy as np
 
-from ..base.normalization import normalize
+from ...base.normalization import normalize
 from .datasets import get_dataset_spec
 from .idx_files import find_data_dir, load_split
 from .image_folders import load_image_folder, split_indices

@@ -15,10 +15,10 @@ import tempfile
 import mxnet as mx
 import numpy as np
 
-from ..base.errors import CheckpointError
-from ..base.fileio import atomic_path
-from ..base.gluon_internals import load_structural, structural_params
-from ..nn.registry import build_model
+from ...base.errors import CheckpointError
+from ...base.fileio import atomic_path
+from ...base.gluon_internals import load_structural, structural_params
+from ...nn.registry import build_model
 
 FORMAT = "gluon-googlenet-checkpoint/2"
 FORMATS = ("gluon-googlenet-checkpoint/1", FORMAT)  # 1: no checksum trailer

@@ -8,7 +8,7 @@ import math
 from collections import namedtuple
 from typing import Optional
 
-from ..base.errors import ConfigError
+from ...base.errors import ConfigError
 
 OPTIMIZERS = ("sgd", "momentum", "nag", "adam")  # momentum: SGD with momentum; nag: Nesterov's
 WITH_MOMENTUM = ("momentum", "nag")

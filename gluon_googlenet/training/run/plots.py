@@ -7,7 +7,7 @@ import io
 
 import numpy as np
 
-from ..base.fileio import write_bytes
+from ...base.fileio import write_bytes
 
 
 def subplots(rows=1, cols=1, figsize=None, **kwargs):

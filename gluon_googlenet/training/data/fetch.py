@@ -14,8 +14,8 @@ import urllib.request
 
 import mxnet as mx
 
-from ..base.errors import DataError
-from ..base.fileio import atomic_path, ensure_writable_dir
+from ...base.errors import DataError
+from ...base.fileio import atomic_path, ensure_writable_dir
 from .datasets import get_dataset_spec
 from .idx_files import read_idx
 
