@@ -17,7 +17,7 @@ from collections import namedtuple
 from contextlib import nullcontext
 
 from ..base.amx import refuse_amx
-from ..base.errors import CheckpointError, ConfigError, DivergedError, Stopped
+from ..base.errors import CheckpointError, ConfigError, DivergedError
 from ..base.fileio import lock_run_folder, write_json
 from ..weights.export import export_model
 from .data.run_data import load_run_data
@@ -30,7 +30,7 @@ from .run.checkpoint import load_model
 from .run.config import RESUME_OR_OVERWRITE, lr_at, per_batch
 from .run.progress import RunProgress, progress_mode, run_output
 from .run.resolve import RunPaths, resolve_run
-from .run.run_files import RunSaver, checkpoint_meta, keep_earlier_run, read_resume, resume_command
+from .run.run_files import RunSaver, checkpoint_meta, keep_earlier_run, read_resume, stopped_error
 from .run.stopping import StopRequests
 
 log = logging.getLogger("gluon_googlenet.train")
@@ -91,7 +91,7 @@ def _train(run, resumed, stop, start):
     if run.distributed and config.resume:
         share_weights(run.kv, net, start)  # the writer's checkpoint, before the kvstore takes rank 0's
     trainer = make_trainer(net, run, resumed.states if resumed else None)
-    saver = RunSaver(paths, net, None if run.distributed else trainer,  # dist: servers hold state
+    saver = RunSaver(paths, net, trainer if run.keeps_optimizer_state else None,
                      checkpoint_meta(run, data, model_kwargs), position, run.writes)
     watch = _RunWatch(run, position, saver, progress, stop, trainer)
     return _epochs(net, trainer, (train_loader, test_loader), run, watch, f"{config.model} on {data.name}")
@@ -105,13 +105,13 @@ def _epochs(net, trainer, loaders, run, watch, what):
     while position.epoch < config.epochs:
         result = _train_one_epoch(net, trainer, loaders[0], loss_fn, run, watch)
         if result.stopped:
-            raise _stopped(run, stop, position)
+            raise stopped_error(run, stop, position)
         record = _test(net, loaders[1], run, result, position.epoch + 1, trainer.learning_rate)
         position.end_epoch(record)
         watch.progress.tested(record)
         saver.end_epoch(what)
         if stop.requested and position.epoch < config.epochs:  # it came while testing or saving
-            raise _stopped(run, stop, position)
+            raise stopped_error(run, stop, position)
     if position.history and run.writes and os.path.isfile(run.paths.best):
         symbol_file, params_file = _export_best(run, position.history)
         log.info("best test acc %.3f; exported its weights: %s and %s", saver.best, symbol_file, params_file)
@@ -132,9 +132,7 @@ def _position_and_loaders(data, run, resumed, epochs_done=0):
     """The run's position (the checkpoint's, on resume; a distributed run's other workers start
     after ``epochs_done``) and its train and test loaders: the train loader reads this worker's
     shard (several workers) in the position's order."""
-    train_x, train_y = data.train
-    if run.workers > 1:
-        train_x, train_y = train_x[run.rank::run.workers], train_y[run.rank::run.workers]
+    train_x, train_y = run.shard(*data.train)
     batch_size = run.config.batch_size
     position = RunPosition(EpochSampler(len(train_y), run.config.seed), batch_size, run.ctxs[0], run.config.seed)
     if resumed:
@@ -144,7 +142,7 @@ def _position_and_loaders(data, run, resumed, epochs_done=0):
     log.info("training %s on %s: %d train / %d test images at %dx%d, ctx %s, epochs %d..%d%s",
              run.config.model, data.name, len(train_y), len(data.test[1]), run.size, run.size,
              ",".join(str(c) for c in run.ctxs), position.epoch + 1, run.config.epochs,
-             f", worker {run.rank} of {run.workers}" if run.distributed else "")
+             run.worker_note())
     return (position, make_loader(train_x, train_y, batch_size, sampler=position.sampler),
             make_loader(*data.test, batch_size))
 
@@ -181,18 +179,6 @@ def _test(net, loader, run, result, epoch, lr):
             "eval_seconds": time.time() - start}
 
 
-def _stopped(run, stop, position):
-    """Stopped for a signal at ``position`` (saved by the watch; a distributed run keeps its epoch
-    checkpoints only)."""
-    epoch, batch, last = position.epoch, position.batch, run.paths.last
-    where = f"after batch {batch} of epoch {epoch + 1}" if batch else f"after epoch {epoch}"
-    if run.distributed:
-        return Stopped(f"stopped by {stop.name} {where}; a distributed run resumes from its last epoch "
-                       f"checkpoint ({last}): rerun the launch with --resume", stop.exit_code)
-    return Stopped(f"stopped by {stop.name} {where}: saved {last} ({epoch} epoch(s) and {batch} "
-                   f"batch(es) done); resume with: {resume_command(run.config)}", stop.exit_code)
-
-
 class _RunWatch(EpochWatch):
     """Around each batch: seed it, set a per-batch learning rate (onecycle), move the position,
     report progress, write a timed checkpoint (--checkpoint-every), stop after it when a signal came."""
@@ -200,7 +186,7 @@ class _RunWatch(EpochWatch):
     def __init__(self, run, position, saver, progress, stop, trainer):  # noqa: PLR0913
         self.run, self.position, self.saver, self.progress, self.stop = run, position, saver, progress, stop
         self.trainer, self.per_batch = trainer, per_batch(run.config)
-        self.every = 0 if run.distributed else run.config.checkpoint_every * 60
+        self.every = run.config.checkpoint_every * 60 if run.saves_mid_epoch else 0
 
     def before_batch(self, step):
         self.position.before_batch(step)
@@ -212,7 +198,7 @@ class _RunWatch(EpochWatch):
         self.position.after_batch(step)
         self.progress.step(step, totals.seen, *totals.running())
         if self.stop.requested:
-            if not self.run.distributed:  # its servers hold the optimizer state: epoch checkpoints only
+            if self.run.saves_mid_epoch:
                 self.saver.save()
             return True
         if self.every and time.monotonic() - self.saver.written >= self.every:

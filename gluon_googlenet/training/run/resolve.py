@@ -69,6 +69,27 @@ class Run:
         """Whether this process writes the run folder (of a distributed run's workers, one does)."""
         return self.rank == self.writer
 
+    # What sharing the run with other workers changes, decided here once (distributed.py for how
+    # the workers agree): the loop asks these, never whether the run is distributed.
+    @property
+    def keeps_optimizer_state(self):
+        """Whether checkpoints hold the optimizer state (a distributed run's servers hold it)."""
+        return not self.distributed
+
+    @property
+    def saves_mid_epoch(self):
+        """Whether a stop or --checkpoint-every saves within an epoch (a distributed run resumes
+        from its epoch checkpoints only: its servers' state cannot be saved with them)."""
+        return not self.distributed
+
+    def shard(self, x, y):
+        """This worker's share of the training images ``x``, ``y``: images ``rank::workers``."""
+        return (x[self.rank::self.workers], y[self.rank::self.workers]) if self.workers > 1 else (x, y)
+
+    def worker_note(self):
+        """', worker R of N' for a distributed run's log lines; '' for one process."""
+        return f", worker {self.rank} of {self.workers}" if self.distributed else ""
+
 
 def resolve_run(config, saved_config=None, kv=None, writer=0):
     """The Run of ``config``; with ``saved_config`` (a resumed checkpoint's), the run's own settings

@@ -11,7 +11,7 @@ from collections import namedtuple
 
 import mxnet as mx
 
-from ...base.errors import CheckpointError, OutputDirError
+from ...base.errors import CheckpointError, OutputDirError, Stopped
 from ...base.fileio import LOCK_NAME, fsync_folder, link_atomically, write_json
 from .checkpoint import read_checkpoint, save_checkpoint
 from .config import TrainConfig
@@ -60,6 +60,18 @@ def resume_command(config):
     if not config.verify_data:
         words.append("--no-verify")
     return " ".join(shlex.quote(word) for word in words)
+
+
+def stopped_error(run, stop, position):
+    """Stopped for the signal ``stop`` at ``position``, saying what was saved and how to resume:
+    the resume line, or for a distributed run its last epoch checkpoint and a relaunch."""
+    epoch, batch, last = position.epoch, position.batch, run.paths.last
+    where = f"after batch {batch} of epoch {epoch + 1}" if batch else f"after epoch {epoch}"
+    if not run.saves_mid_epoch:
+        return Stopped(f"stopped by {stop.name} {where}; a distributed run resumes from its last epoch "
+                       f"checkpoint ({last}): rerun the launch with --resume", stop.exit_code)
+    return Stopped(f"stopped by {stop.name} {where}: saved {last} ({epoch} epoch(s) and {batch} "
+                   f"batch(es) done); resume with: {resume_command(run.config)}", stop.exit_code)
 
 
 def checkpoint_meta(run, data, model_kwargs):
