@@ -112,7 +112,8 @@ def _contexts(block):
 
 
 class FeatureNet(HybridBlock):
-    """The feature maps of a StagedNet at its levels ``out_indices`` (all by default), as a list
+    """The feature maps of a StagedNet at its levels ``out_indices`` (positions or level names such
+    as 'inception4e'; all by default), as a list
     from one graph (timm's ``features_only``); ``feature_info`` says each map's channels,
     reduction and layer. It shares the net's layers and parameter names, so exported files and
     published weights fit both."""
@@ -120,7 +121,8 @@ class FeatureNet(HybridBlock):
     def __init__(self, net, out_indices=None):
         super().__init__(prefix=net.prefix)
         count = len(net.feature_info)
-        indices = tuple(range(count)) if out_indices is None else tuple(out_indices)
+        indices = tuple(range(count)) if out_indices is None else tuple(
+            net.feature_info.index(i) if isinstance(i, str) else i for i in out_indices)
         if not indices or any(not -count <= i < count for i in indices):
             raise ConfigError(f"out_indices {indices} out of range: {net.model_name} has {count} feature levels "
                               f"(0..{count - 1})")

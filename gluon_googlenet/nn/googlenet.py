@@ -31,9 +31,10 @@ D2L_STAGES = (
 )
 
 
-# Feature levels at reductions 2, 4, 8, 16, 32: the layers they end at (conv1, conv3 (192), 3b, 4e,
-# 5b), as torchvision's GoogLeNet layers. The d2l net keeps its stage ends b1..b5.
-IMAGENET_LEVELS = ("b1.0", "b2.1", "b3.1", "b4.4", "b5.1")
+# Feature levels at reductions 2, 4, 8, 16, 32, named as torchvision's GoogLeNet names the layers
+# they end at. The d2l net keeps its stage ends b1..b5.
+IMAGENET_LEVELS = (("conv1", "b1.0"), ("conv3", "b2.1"), ("inception3b", "b3.1"), ("inception4e", "b4.4"),
+                   ("inception5b", "b5.1"))
 
 
 def paper_stages(k3=5):

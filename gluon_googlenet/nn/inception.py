@@ -57,7 +57,9 @@ INCEPTION_BN_STAGES = (
             GlobalAvgPool())),
 )
 
-INCEPTION_BN_LEVELS = ("b1.0", "b2.1", "b3.1", "b4.3", "b5.1")  # reductions 2..32: conv1, conv 192, 3b, 4d, 5b
+# reductions 2..32, named as the BN-Inception paper's table names the layers
+INCEPTION_BN_LEVELS = (("conv1", "b1.0"), ("conv2_3x3", "b2.1"), ("inception3b", "b3.1"), ("inception4d", "b4.3"),
+                       ("inception5b", "b5.1"))
 
 
 # --- Inception v3 ---------------------------------------------------------------------------
@@ -89,8 +91,9 @@ INCEPTION_V3_STAGES = (
     ("mixed7", (V3_D, V3_E, V3_E, GlobalAvgPool())),                      # 2048 x 1 x 1
 )
 
-# timm's feature_info: Conv2d_2b_3x3, Conv2d_4a_3x3, Mixed_5d, Mixed_6e, Mixed_7c
-INCEPTION_V3_LEVELS = ("stem.2", "stem.5", "mixed5.2", "mixed6.4", "mixed7.2")
+# named as timm's feature_info names them
+INCEPTION_V3_LEVELS = (("Conv2d_2b_3x3", "stem.2"), ("Conv2d_4a_3x3", "stem.5"), ("Mixed_5d", "mixed5.2"),
+                       ("Mixed_6e", "mixed6.4"), ("Mixed_7c", "mixed7.2"))
 
 # --- Inception v4 ---------------------------------------------------------------------------
 V4_A = MixedSpec(((Conv(96, 1),), (Conv(64, 1), Conv(96, 3, 1, 1)),
@@ -122,8 +125,9 @@ INCEPTION_V4_STAGES = (
 )
 
 
-# timm's feature_info: features.2, .3 (Mixed_3a), .9, .17, .21
-INCEPTION_V4_LEVELS = ("stem.2", "stem.3", "stage_a.3", "stage_b.7", "stage_c.3")
+# timm's feature_info: features.2, .3, .9, .17, .21; named as TF-slim's Inception-v4 names them
+INCEPTION_V4_LEVELS = (("Conv2d_2b_3x3", "stem.2"), ("Mixed_3a", "stem.3"), ("Mixed_5e", "stage_a.3"),
+                       ("Mixed_6h", "stage_b.7"), ("Mixed_7d", "stage_c.3"))
 
 
 @renamed_keywords

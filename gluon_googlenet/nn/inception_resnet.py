@@ -36,8 +36,9 @@ INCEPTION_RESNET_V2_STAGES = (
      + (irv2_block8(),) * 9 + (irv2_block8(1.0, relu=False), Conv(1536, 1), GlobalAvgPool())),
 )
 
-# timm's feature_info: conv2d_2b, conv2d_4a, repeat, repeat_1, conv2d_7b
-INCEPTION_RESNET_V2_LEVELS = ("stem.2", "stem.5", "stage_a.9", "stage_b.20", "stage_c.11")
+# timm's feature_info: conv2d_2b, conv2d_4a, repeat (10 block35), repeat_1 (20 block17), conv2d_7b
+INCEPTION_RESNET_V2_LEVELS = (("conv2d_2b", "stem.2"), ("conv2d_4a", "stem.5"), ("block35_10", "stage_a.9"),
+                              ("block17_20", "stage_b.20"), ("conv2d_7b", "stage_c.11"))
 
 # --- v1 (paper) ---------------------------------------------------------------------------
 IRV1_A = ResidualSpec(((Conv(32, 1),), (Conv(32, 1), Conv(32, 3, 1, 1)),

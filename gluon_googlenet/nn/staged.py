@@ -36,9 +36,12 @@ NetSpec.__doc__ = ("A net as data: its name, stage table ((name, layers) pairs),
                    "head (dropout rate, Dense+ReLU widths before the classifier), an AuxHeadSpec built "
                    "at each AuxTap (None: no aux heads), a per-channel input transform "
                    "((mean, std) for base.normalization.normalize, or None) and its feature levels: the "
-                   "name of the layer each ends at, as layers() names them ('b4.4'; None: the stage ends).")
-FeatureInfo = namedtuple("FeatureInfo", "num_chs reduction module")
-FeatureInfo.__doc__ = "A feature level (timm's feature_info): channels, reduction of the input side, layer name."
+                   "layer each ends at, as layers() names them ('b4.4'), or a (level name, layer) pair "
+                   "('inception4e', 'b4.4'); None: the stage ends, named after their stages.")
+FeatureInfo = namedtuple("FeatureInfo", "num_chs reduction module name")
+FeatureInfo.__doc__ = ("A feature level (timm's feature_info): channels, reduction of the input side, layer "
+                       "name, and the level's own name (the paper's or timm's where the table gives one, "
+                       "else the layer's or the stage's).")
 
 
 class FeatureInfoList(tuple):
@@ -59,6 +62,19 @@ class FeatureInfoList(tuple):
     def module_name(self, idx=None):
         """Layer name of level ``idx``, or of every level (timm's FeatureInfo.module_name)."""
         return self._get("module", idx)
+
+    def names(self, idx=None):
+        """The name of level ``idx`` ('inception4e'), or of every level."""
+        return self._get("name", idx)
+
+    def index(self, level, *args):
+        """Position of ``level``: a FeatureInfo, or a level's name; ConfigError for an unknown name."""
+        if not isinstance(level, str):
+            return super().index(level, *args)
+        names = self.names()
+        if level not in names:
+            raise ConfigError(f"no feature level named {level!r}; the levels: {', '.join(names)}")
+        return names.index(level)
 
 TrainOutputs = namedtuple("TrainOutputs", "main aux")
 TrainOutputs.__doc__ = "Training-mode output of a net with auxiliary heads: main logits, tuple of aux logits."
@@ -175,11 +191,16 @@ class StagedNet(Backbone, HybridBlock):
         flat = self._layer_specs = [layer for _, layers in built for layer in layers]
         self._feature_count = len(flat) - (1 if self._pooled else 0)
         ends = [sum(len(layers) for _, layers in built[:i + 1]) for i in range(len(built))]
-        self.feature_levels = tuple(self._level_count(name) for name in spec.levels) if spec.levels else \
-            tuple(min(end, self._feature_count) for end in ends)
+        if spec.levels:
+            named = [(level, level) if isinstance(level, str) else tuple(level) for level in spec.levels]
+            self.feature_levels = tuple(self._level_count(layer) for _, layer in named)
+        else:
+            ends = [min(end, self._feature_count) for end in ends]
+            named = [(stage, None) for stage, _ in built]
+            self.feature_levels = tuple(ends)
         self.feature_info = FeatureInfoList(FeatureInfo(sequence_channels(flat[:n], self.in_channels),
-                                              sequence_reduction(flat[:n]), self._layer_names[n - 1])
-                                  for n in self.feature_levels)
+                                                        sequence_reduction(flat[:n]), self._layer_names[n - 1], name)
+                                            for n, (name, _) in zip(self.feature_levels, named))
         self.num_features = sequence_channels(flat[:self._feature_count], self.in_channels)
 
     def _level_count(self, layer):

@@ -110,8 +110,20 @@ def test_out_indices_choose_levels_and_are_checked():
     two = FeatureNet(net, out_indices=(1, -1))
     assert [o.shape for o in two(x)] == [(2, 192, 4, 4), (2, 1024, 1, 1)]
     assert [i.module for i in two.feature_info] == ["b2.2", "b5.1"]
+    assert two.feature_info.names() == ["b2", "b5"]  # the d2l net's levels are its stages' ends
     with pytest.raises(ConfigError, match=r"out_indices \(5,\) out of range: googlenet_d2l has 5 feature levels"):
         FeatureNet(net, out_indices=(5,))
+    paper = get_model("googlenet", input_size=64)
+    named = FeatureNet(paper, out_indices=("inception3b", "inception4e"))
+    assert named.feature_info.module_name() == ["b3.1", "b4.4"] and named.feature_info.names(1) == "inception4e"
+    with pytest.raises(ConfigError, match="no feature level named 'inception4f'; the levels: conv1, conv3, incep"):
+        FeatureNet(paper, out_indices=("inception4f",))
+
+
+@pytest.mark.parametrize("name", list_models())
+def test_feature_levels_have_distinct_names(name):
+    names = get_model(name, input_size=cheap_side(name)).feature_info.names()
+    assert len(set(names)) == len(names) and all(names), names
 
 
 def test_imagenet_levels_are_reductions_2_to_32():
