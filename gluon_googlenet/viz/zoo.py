@@ -51,10 +51,10 @@ def format_zoo(rows, markdown=False):
 
 def format_features(names=None):
     """Markdown table of every model's feature levels (features_only / feature_info): channels,
-    reduction and layer of each level, and num_features (what forward_features gives)."""
-    lines = ["| model | levels: channels / reduction (layer) | num_features |", "|---|---|---|"]
+    reduction, name and layer of each level, and num_features (what forward_features gives)."""
+    lines = ["| model | levels: channels / reduction name (layer) | num_features |", "|---|---|---|"]
     for name in names or list_models():
         net = build_model(name)
-        levels = ", ".join(f"{i.num_chs}/{i.reduction} (`{i.module}`)" for i in net.feature_info)
+        levels = ", ".join(f"{i.num_chs}/{i.reduction} {i.name} (`{i.module}`)" for i in net.feature_info)
         lines.append(f"| `{name}` | {levels} | {net.num_features:,} |")
     return "\n".join(lines)
