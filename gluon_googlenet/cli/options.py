@@ -64,10 +64,9 @@ def fraction(text):
 
 
 def lr_schedule(text):
-    """constant, cosine, onecycle or step:E1,E2,... with whole epochs."""
-    if text in ("constant", "cosine", "onecycle"):
-        return text
-    epochs = text[5:].split(",") if text.startswith("step:") else []
-    if not epochs or not all(e.strip().isdigit() for e in epochs):
-        raise argparse.ArgumentTypeError(f"use constant, cosine, onecycle or step:E1,E2 (e.g. step:5,8), got {text!r}")
+    """constant, cosine, onecycle or step:E1,E2,... with whole epochs (training.run.config's)."""
+    from ..training.run.config import schedule_problem
+    problem = schedule_problem(text)
+    if problem:
+        raise argparse.ArgumentTypeError(problem)
     return text

@@ -24,6 +24,20 @@ def test_lr_schedules():
     assert lr_at(cosine, 0) == 0.1 and lr_at(cosine, 2) == pytest.approx(0.05)
 
 
+def test_the_command_line_and_the_api_judge_a_schedule_by_one_rule(capsys):
+    from gluon_googlenet import cli
+    from gluon_googlenet.training.run.config import SCHEDULES, validate
+    for good in (*SCHEDULES, "step:2", "step:1, 3"):
+        validate(TrainConfig(lr_schedule=good))
+    for bad in ("warm", "step:", "step:x", "Cosine"):
+        with pytest.raises(ConfigError, match=f"^bad --lr-schedule: use constant, cosine, onecycle or step:E1,E2 "
+                                              f"\\(e.g. step:5,8\\), got '{bad}'$"):
+            validate(TrainConfig(lr_schedule=bad))
+        with pytest.raises(SystemExit):
+            cli.main(["train", "--lr-schedule", bad])
+        assert f"use constant, cosine, onecycle or step:E1,E2 (e.g. step:5,8), got '{bad}'" in capsys.readouterr().err
+
+
 def test_momentum_for_an_optimizer_that_takes_none_is_one_line():
     from gluon_googlenet import TrainConfig
     from gluon_googlenet.base.errors import ConfigError

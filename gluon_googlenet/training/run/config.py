@@ -98,6 +98,20 @@ def data_source(config, **changes):
     return DataSource(**fields)._replace(**changes)
 
 
+SCHEDULES = ("constant", "cosine", "onecycle")  # and step:E1,E2,...
+SCHEDULE_HELP = "use constant, cosine, onecycle or step:E1,E2 (e.g. step:5,8)"
+
+
+def schedule_problem(schedule):
+    """What is wrong with the --lr-schedule ``schedule`` (one line), or None when it is one."""
+    if schedule in SCHEDULES:
+        return None
+    epochs = schedule[5:].split(",") if schedule.startswith("step:") else []
+    if epochs and all(e.strip().isdigit() for e in epochs):
+        return None
+    return f"{SCHEDULE_HELP}, got {schedule!r}"
+
+
 def lr_at(config, epoch, done=0.0):
     """Learning rate of 0-based ``epoch`` under ``config.lr_schedule``; ``done``: the share of the
     epoch's batches already trained (only onecycle changes within an epoch)."""
@@ -111,7 +125,7 @@ def lr_at(config, epoch, done=0.0):
     if schedule.startswith("step:"):
         milestones = [int(e) for e in schedule[5:].split(",")]
         return config.lr * 0.1 ** sum(epoch >= m for m in milestones)
-    raise ConfigError(f"unknown --lr-schedule {schedule!r}; use constant, cosine, onecycle or step:E1,E2")
+    raise ConfigError(f"unknown --lr-schedule {schedule!r}; {SCHEDULE_HELP}")
 
 
 def one_cycle(lr, at, epochs, warmup):
@@ -177,10 +191,9 @@ def validate(config):
     for ok, message in checks:
         if not ok:
             raise ConfigError(message)
-    try:
-        lr_at(config, 0)
-    except ValueError:
-        raise ConfigError(f"bad --lr-schedule {config.lr_schedule!r}; write e.g. step:5,8") from None
+    problem = schedule_problem(config.lr_schedule)
+    if problem:
+        raise ConfigError(f"bad --lr-schedule: {problem}")
 
 
 def input_side(config):
