@@ -1,6 +1,7 @@
 """`launch` on this machine (the local launcher): usage errors, workers that do not join in time,
 two workers training one net written once. The launcher's parts: test_launch.py."""
 import os
+import shlex
 import subprocess
 import sys
 
@@ -68,3 +69,17 @@ def test_two_local_workers_train_one_net_written_once(fashion_dir, tmp_path):
     assert meta["history"][1]["train_loss"] < meta["history"][0]["train_loss"]
     leftovers = subprocess.run(["pgrep", "-f", str(out)], capture_output=True, text=True).stdout
     assert leftovers.strip() == ""
+
+
+def test_the_relaunch_line_keeps_every_launch_setting_and_adds_resume():
+    from gluon_googlenet.cli.commands import relaunch_command
+    from gluon_googlenet.cli.parser import build_parser
+    args = build_parser().parse_args(["launch", "--launcher", "ssh", "-H", "my hosts", "--workers", "4",
+                                      "--gpus-per-worker", "2", "--port", "9100", "--", "--out", "it's here"])
+    train_args = args.train_args[1:]
+    line = relaunch_command(args, train_args)
+    assert shlex.split(line) == ["gluon-googlenet", "launch", "--launcher", "ssh", "--workers", "4", "--servers", "1",
+                                 "-H", "my hosts", "--port", "9100", "--gpus-per-worker", "2", "--",
+                                 "--out", "it's here", "--resume"]
+    args = build_parser().parse_args(["launch", "--", "--epochs", "1", "--resume"])
+    assert "--gpus-per-worker" not in relaunch_command(args, args.train_args[1:]).split()
