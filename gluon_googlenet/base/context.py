@@ -93,6 +93,22 @@ def check_precision(precision, ctxs):
         require_bf16("--precision bf16")
 
 
+def split_ctx(spec):
+    """(kind, device indices) of a --ctx ``spec``: ('gpu', [0, 1]) for 'gpu:0,1', ('gpu', None)
+    for 'gpu' (no list given); ContextError, one line, for a spec that is neither."""
+    text = (spec or "cpu").strip().lower()
+    kind, _, ids = text.partition(":")
+    if kind not in ("cpu", "gpu"):
+        raise ContextError(f"unknown context {spec!r}; use cpu, gpu, gpu:0,1 or cpu:0,1")
+    try:
+        indices = [int(i) for i in ids.split(",")] if ids else None
+    except ValueError:
+        raise ContextError(f"bad device list in {spec!r}; write e.g. gpu:0,1") from None
+    if indices and (any(i < 0 for i in indices) or len(set(indices)) != len(indices)):
+        raise ContextError(f"device indices in {spec!r} must be distinct and >= 0")
+    return kind, indices
+
+
 def parse_ctx(spec="cpu", gpus=None):
     """Return a list of MXNet contexts for ``spec``, checking GPUs exist before first use.
 
@@ -100,16 +116,8 @@ def parse_ctx(spec="cpu", gpus=None):
     'cpu:0,1' -> two CPU contexts (data-parallel code paths, tested on CPU).
     ``gpus``: the number of GPUs to check against (None: as many as MXNet sees).
     """
-    text = (spec or "cpu").strip().lower()
-    kind, _, ids = text.partition(":")
-    if kind not in ("cpu", "gpu"):
-        raise ContextError(f"unknown context {spec!r}; use cpu, gpu, gpu:0,1 or cpu:0,1")
-    try:
-        indices = [int(i) for i in ids.split(",")] if ids else [0]
-    except ValueError:
-        raise ContextError(f"bad device list in {spec!r}; write e.g. gpu:0,1") from None
-    if any(i < 0 for i in indices) or len(set(indices)) != len(indices):
-        raise ContextError(f"device indices in {spec!r} must be distinct and >= 0")
+    kind, listed = split_ctx(spec)
+    indices = listed or [0]
     if kind == "cpu":
         return [mx.cpu(i) for i in indices]
     available = mx.context.num_gpus() if gpus is None else gpus

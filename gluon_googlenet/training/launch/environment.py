@@ -17,17 +17,15 @@ def local_rank(env):
 def worker_devices(spec, env):
     """``--ctx`` for this worker: under ``launch``, local worker k with G GPUs each takes GPUs
     k*G .. k*G+G-1 of ``gpu`` (all GPUs) or the k-th G of a list ``gpu:a,b,...``; anything else
-    (cpu, one process) as given. The result is checked as any --ctx (base.context.parse_ctx)."""
-    rank, text = local_rank(env), (spec or "cpu").strip().lower()
-    kind, _, ids = text.partition(":")
+    (cpu, one process) as given. The spec is read by base.context.split_ctx, and the result is
+    checked as any --ctx (parse_ctx)."""
+    from ...base.context import split_ctx  # it loads MXNet; the launcher's side (spawn.py) needs none
+    rank, (kind, listed) = local_rank(env), split_ctx(spec)
     if rank is None or kind != "gpu":
         return spec
     per = int(env.get(GPUS_PER_WORKER, "1"))
-    if not ids:
-        return "gpu:" + ",".join(str(rank * per + i) for i in range(per))
-    listed = ids.split(",")
-    mine = listed[rank * per:(rank + 1) * per]
+    mine = list(range(rank * per, (rank + 1) * per)) if listed is None else listed[rank * per:(rank + 1) * per]
     if len(mine) < per:
         raise ContextError(f"--ctx {spec} lists {len(listed)} GPU(s): too few for local worker {rank} "
                            f"with {per} GPU(s) each (--gpus-per-worker)")
-    return "gpu:" + ",".join(mine)
+    return "gpu:" + ",".join(str(i) for i in mine)
