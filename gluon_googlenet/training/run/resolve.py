@@ -78,9 +78,9 @@ class Run:
 
     @property
     def saves_mid_epoch(self):
-        """Whether a stop or --checkpoint-every saves within an epoch (a distributed run resumes
-        from its epoch checkpoints only: its servers' state cannot be saved with them)."""
-        return not self.distributed
+        """Whether a stop or --checkpoint-every saves within an epoch: only where checkpoints hold
+        the optimizer state (a distributed run resumes from its epoch checkpoints)."""
+        return self.keeps_optimizer_state
 
     def shard(self, x, y):
         """This worker's share of the training images ``x``, ``y``: images ``rank::workers``."""
