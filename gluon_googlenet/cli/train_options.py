@@ -79,6 +79,9 @@ def _optimizer_options(group, d, optimizers, precisions, kvstores):
                        help=f"train on targets 1-E for the class and E spread over all "
                             f"(default: {d.label_smoothing:g})")
     group.add_argument("--wd", type=shared.nonnegative_float, help=f"weight decay (default: {d.wd:g})")
+    group.add_argument("--ema", type=shared.nonnegative_float, metavar="DECAY",
+                       help="test, keep as best and export a moving average of the weights, updated after "
+                            f"every step with this decay, e.g. 0.998 (default: {d.ema:g}, off)")
     group.add_argument("--precision", choices=precisions,
                        help=f"fp32; bf16: MXNet AMP on CPUs with AVX512_BF16; fp16: AMP with loss scaling on "
                             f"GPUs (default: {d.precision})")

@@ -77,7 +77,7 @@ def build_net(run, num_classes, resumed=None):
     mx.random.seed(config.seed)  # the initialisation of a new net or of a new classifier
     net = get_model(config.model, pretrained=weights, ctx=list(run.ctxs), **model_kwargs)
     if resumed:
-        load_structural(net, resumed.params, run.ctxs, resumed.path)
+        load_structural(net, resumed.params if resumed.live is None else resumed.live, run.ctxs, resumed.path)
     elif not weights:
         net.initialize(mx.init.Xavier(), ctx=list(run.ctxs))
     frozen = [n.strip() for n in (config.freeze or "").split(",") if n.strip()]

@@ -20,6 +20,7 @@ from ..base.amx import refuse_amx
 from ..base.errors import CheckpointError, ConfigError, DivergedError
 from ..base.fileio import lock_run_folder, write_json
 from ..weights.export import export_model
+from .averaging import WeightAverage
 from .data.run_data import load_run_data
 from .data.sampling import EpochSampler, make_loader
 from .launch.distributed import Start, agree_on_start, join, share_weights
@@ -91,27 +92,42 @@ def _train(run, resumed, stop, start):
     if run.distributed and config.resume:
         share_weights(run.kv, net, start)  # the writer's checkpoint, before the kvstore takes rank 0's
     trainer = make_trainer(net, run, resumed.states if resumed else None)
+    average = _weight_average(net, run, resumed, position)
     saver = RunSaver(paths, net, trainer if run.keeps_optimizer_state else None,
-                     checkpoint_meta(run, data, model_kwargs), position, run.writes)
-    watch = _RunWatch(run, position, saver, progress, stop, trainer)
+                     checkpoint_meta(run, data, model_kwargs), position, run.writes, average)
+    watch = _RunWatch(run, position, saver, progress, stop, trainer, average)
     return _epochs(net, trainer, (train_loader, test_loader), run, watch, f"{config.model} on {data.name}")
+
+
+def _weight_average(net, run, resumed, position):
+    """--ema: the moving average of ``net``'s weights, from the checkpoint's on a resume
+    (having seen every step before ``position``); None without --ema."""
+    if not run.config.ema:
+        return None
+    if resumed and resumed.live is not None:
+        return WeightAverage(net, run.config.ema, resumed.params,
+                             position.epoch * position.epoch_batches + position.batch)
+    return WeightAverage(net, run.config.ema)
 
 
 def _epochs(net, trainer, loaders, run, watch, what):
     """The d2l loop from the watch's position to the last epoch (train, test, record, save); then
-    the export of the trained net."""
+    the export of the trained net (with --ema the net returned holds the average)."""
     config, position, saver, stop = run.config, watch.position, watch.saver, watch.stop
     loss_fn = training_loss(config.label_smoothing)
     while position.epoch < config.epochs:
         result = _train_one_epoch(net, trainer, loaders[0], loss_fn, run, watch)
         if result.stopped:
             raise stopped_error(run, stop, position)
-        record = _test(net, loaders[1], run, result, position.epoch + 1, trainer.learning_rate)
+        with watch.average.applied() if watch.average else nullcontext():
+            record = _test(net, loaders[1], run, result, position.epoch + 1, trainer.learning_rate)
         position.end_epoch(record)
         watch.progress.tested(record)
         saver.end_epoch(what)
         if stop.requested and position.epoch < config.epochs:  # it came while testing or saving
             raise stopped_error(run, stop, position)
+    if watch.average:
+        watch.average.apply()
     if position.history and run.writes and os.path.isfile(run.paths.best):
         symbol_file, params_file = _export_best(run, position.history)
         log.info("best test acc %.3f; exported its weights: %s and %s", saver.best, symbol_file, params_file)
@@ -181,11 +197,12 @@ def _test(net, loader, run, result, epoch, lr):
 
 class _RunWatch(EpochWatch):
     """Around each batch: seed it, set a per-batch learning rate (onecycle), move the position,
-    report progress, write a timed checkpoint (--checkpoint-every), stop after it when a signal came."""
+    fold the weights into their average (--ema), report progress, write a timed checkpoint
+    (--checkpoint-every), stop after it when a signal came."""
 
-    def __init__(self, run, position, saver, progress, stop, trainer):  # noqa: PLR0913
+    def __init__(self, run, position, saver, progress, stop, trainer, average=None):  # noqa: PLR0913
         self.run, self.position, self.saver, self.progress, self.stop = run, position, saver, progress, stop
-        self.trainer, self.per_batch = trainer, per_batch(run.config)
+        self.trainer, self.per_batch, self.average = trainer, per_batch(run.config), average
         self.every = run.config.checkpoint_every * 60 if run.saves_mid_epoch else 0
 
     def before_batch(self, step):
@@ -196,6 +213,8 @@ class _RunWatch(EpochWatch):
 
     def after_batch(self, step, totals):
         self.position.after_batch(step)
+        if self.average:
+            self.average.update()
         self.progress.step(step, totals.seen, *totals.running())
         if self.stop.requested:
             if self.run.saves_mid_epoch:

@@ -86,7 +86,7 @@ def _left_behind(out):
 
 
 def _assert_earlier_files_intact(out):
-    meta, params, states = read_checkpoint(str(out / "last.ckpt"))
+    meta, params, states, _ = read_checkpoint(str(out / "last.ckpt"))
     assert meta["epoch"] == 1 and params and states is not None
     assert [h["epoch"] for h in json.loads((out / "history.json").read_text())] == [1]
     assert not _left_behind(out)

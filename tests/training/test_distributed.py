@@ -52,7 +52,7 @@ def test_two_local_workers_train_one_net_written_once(fashion_dir, tmp_path):
     assert "joined the run as worker 0 of 2" in text and "joined the run as worker 1 of 2" in text
     assert text.count("128 train") == 2  # each worker trains on its half of the 256 images
     assert text.count("exported") == 1  # one worker writes the run folder
-    meta, weights, _ = read_checkpoint(str(out / "last.ckpt"))
+    meta, weights, _, _ = read_checkpoint(str(out / "last.ckpt"))
     assert meta["epoch"] == 2 and not os.path.exists(out / "worker0")
     # the workers trained: nearly every weight array left the common Xavier start, by a real step
     from gluon_googlenet import get_model

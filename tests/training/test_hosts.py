@@ -109,7 +109,7 @@ def _written(hosts, name):
 
 
 def _weights(path):
-    meta, weights, _ = read_checkpoint(path)
+    meta, weights, _, _ = read_checkpoint(path)
     return meta, {k: v.asnumpy() for k, v in weights.items()}
 
 

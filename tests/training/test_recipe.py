@@ -1,6 +1,6 @@
 """The fast recipe's settings: the one-cycle schedule, label smoothing, batch augmentation, flip
-test-time augmentation; their checks; and a run using all of them stopped mid-epoch that resumes
-to the weights of a run never stopped."""
+test-time augmentation, the moving average of the weights; their checks; and a run using all of
+them stopped mid-epoch that resumes to the weights of a run never stopped."""
 import os
 import signal
 
@@ -33,6 +33,7 @@ def test_one_cycle_rises_from_a_25th_then_falls_along_a_cosine_to_zero():
     (dict(warmup=0.5), "^--warmup is for --lr-schedule onecycle$"),
     (dict(lr_schedule="onecycle", warmup=3.0), "^--warmup must be >= 0 and below --epochs, got 3.0"),
     (dict(label_smoothing=1.0), "^--label-smoothing must be in"),
+    (dict(ema=1.0), r"^--ema must be in \[0, 1\), got 1.0$"),
     (dict(augment="rotate"), "^--augment must be one of none, flip, crop-flip$"),
     (dict(tta="crop"), "^--tta must be one of none, flip$"),
     (dict(kvstore="dist_sync", lr_schedule="onecycle"), "^--kvstore dist_sync keeps --lr-schedule constant")])
@@ -80,8 +81,60 @@ def test_augmentation_makes_only_shifted_or_mirrored_copies_drawn_from_the_seed(
     np.testing.assert_array_equal(augment_images(images, "crop-flip"), cropped)
 
 
+def test_the_weight_average_folds_in_each_step_with_a_warmed_up_decay_and_lends_its_weights():
+    from gluon_googlenet.training.averaging import WeightAverage, warmed_decay
+
+    from mxnet import gluon
+    net = gluon.nn.Dense(3, in_units=2)
+    net.initialize(mx.init.Constant(1.0))
+    average = WeightAverage(net, 0.9)
+    weights = [np.full((3, 2), 1.0)]
+    for value in (3.0, -1.0, 5.0):
+        net.weight.set_data(mx.nd.full((3, 2), value))
+        d = warmed_decay(0.9, average.updates)
+        average.update()
+        weights.append(d * weights[-1] + (1 - d) * value)
+    assert [warmed_decay(0.9, t) for t in (0, 1, 90, 1000)] == pytest.approx([0.1, 2 / 11, 0.9, 0.9])
+    assert average.updates == 3
+    np.testing.assert_allclose(average.arrays["weight"].asnumpy(), weights[-1], rtol=1e-6)
+    with average.applied():
+        np.testing.assert_allclose(net.weight.data().asnumpy(), weights[-1], rtol=1e-6)
+    np.testing.assert_array_equal(net.weight.data().asnumpy(), np.full((3, 2), 5.0))
+
+
+def test_a_run_with_ema_tests_keeps_and_exports_the_average_and_trains_on(tmp_path):
+    """--ema: the epoch's test, best.ckpt, the export and the net returned are the average; the
+    checkpoint keeps the net's own weights beside it (live) for --resume."""
+    from gluon_googlenet.training.data.run_data import load_dataset
+    from gluon_googlenet.training.data.sampling import make_loader
+    from gluon_googlenet.training.loop import evaluate
+    from gluon_googlenet.training.run.checkpoint import load_model, read_checkpoint
+    from gluon_googlenet.weights.export import import_model
+    data = make_idx_dir(tmp_path / "idx", n_train=48, n_test=16)
+    run = tmp_path / "run"
+    config = TrainConfig(model="googlenet_d2l_bn", data_dir=str(data), resize=16, batch_size=8, epochs=2, lr=0.05,
+                         optimizer="momentum", ema=0.9, verify_data=False, progress=False, verbose=0, out=str(run))
+    result = train(config)
+    saved = read_checkpoint(str(run / "last.ckpt"))
+    assert saved.live is not None and sorted(saved.live) == sorted(saved.params)
+    lagging = [k for k in saved.params if not np.allclose(saved.params[k].asnumpy(), saved.live[k].asnumpy())]
+    assert len(lagging) > len(saved.params) // 2  # the average lags the weights it follows
+    for name, param in result.net._collect_params_with_prefix().items():
+        np.testing.assert_array_equal(param.data().asnumpy(), saved.params[name].asnumpy(), err_msg=name)
+    net, meta = load_model(str(run / "last.ckpt"))
+    images, labels = load_dataset("fashion-mnist", "test", str(data), resize=16, verify=False)
+    scores = evaluate(net, make_loader(images, labels, 8), [mx.cpu()], 10, norm=(meta["mean"], meta["std"]),
+                      tta="flip" if config.tta == "flip" else None)
+    assert scores["acc"] == result.history[-1]["test_acc"]
+    best = max(result.history, key=lambda h: h["test_acc"])["epoch"]
+    exported = import_model(str(run / "googlenet_d2l_bn-best"), best)
+    x = mx.nd.array(np.random.RandomState(0).rand(2, 1, 16, 16))
+    np.testing.assert_allclose(exported(x).asnumpy(), load_model(str(run / "best.ckpt"))[0](x).asnumpy(),
+                               rtol=1e-4, atol=1e-5)
+
+
 FAST_SETTINGS = dict(lr_schedule="onecycle", warmup=0.5, optimizer="momentum", lr=0.05, wd=5e-4,
-                     label_smoothing=0.1, augment="crop-flip", tta="flip")
+                     label_smoothing=0.1, augment="crop-flip", tta="flip", ema=0.9)
 
 
 def test_the_fast_preset_is_a_row_of_settings_on_the_d2l_net_with_batch_norm():
@@ -116,10 +169,12 @@ def test_a_run_with_every_recipe_setting_resumes_mid_epoch_to_the_weights_of_one
         train(stopped)
     monkeypatch.setattr(RunPosition, "after_batch", after_batch)
     resumed = train(dict_replace(stopped, resume=True))
-    _, want, _ = read_checkpoint(str(tmp_path / "straight" / "last.ckpt"))
-    _, got, _ = read_checkpoint(str(tmp_path / "stopped" / "last.ckpt"))
-    for key in want:
-        np.testing.assert_allclose(got[key].asnumpy(), want[key].asnumpy(), rtol=1e-4, atol=1e-6, err_msg=key)
+    want = read_checkpoint(str(tmp_path / "straight" / "last.ckpt"))
+    got = read_checkpoint(str(tmp_path / "stopped" / "last.ckpt"))
+    for kind in ("params", "live"):  # the average (--ema) and the net's own weights
+        for key, value in getattr(want, kind).items():
+            np.testing.assert_allclose(getattr(got, kind)[key].asnumpy(), value.asnumpy(), rtol=1e-4, atol=1e-6,
+                                       err_msg=f"{kind} {key}")
     assert resumed.history[-1]["test_acc"] == straight.history[-1]["test_acc"]
 
 

@@ -49,8 +49,8 @@ def test_the_printed_line_resumes_every_model_to_the_weights_of_a_run_never_stop
     exe = os.path.join(os.path.dirname(sys.executable), command[0])
     resumed = subprocess.run([exe, *command[1:]], capture_output=True, text=True, timeout=600)
     assert resumed.returncode == 0, resumed.stderr
-    _, want, _ = read_checkpoint(str(tmp_path / "straight" / "last.ckpt"))
-    meta, got, _ = read_checkpoint(str(out / "last.ckpt"))
+    _, want, _, _ = read_checkpoint(str(tmp_path / "straight" / "last.ckpt"))
+    meta, got, _, _ = read_checkpoint(str(out / "last.ckpt"))
     assert meta["model"] == name and meta["epoch"] == 1 and got.keys() == want.keys()
     for key in want:
         np.testing.assert_allclose(got[key].asnumpy(), want[key].asnumpy(), rtol=1e-4, atol=1e-6, err_msg=key)
@@ -68,5 +68,5 @@ def test_a_flag_that_contradicts_the_run_is_one_line_naming_both(data, tmp_path,
                    "for 4; a resumed run keeps its settings (train into a new --out to change them)"]
     assert cli.main(["train", "--out", out, "--resume", "--epochs", "2", "--data-dir", data, "--no-verify",
                      "--no-progress"]) == 0  # the model, size and recipe come from the run
-    meta, _, _ = read_checkpoint(os.path.join(out, "last.ckpt"))
+    meta = read_checkpoint(os.path.join(out, "last.ckpt")).meta
     assert (meta["model"], meta["epoch"], meta["config"]["batch_size"]) == ("mnist_resnet", 2, 2)

@@ -37,7 +37,7 @@ def straight(data, tmp_path_factory):
     out = tmp_path_factory.mktemp("straight")
     subprocess.run(_cli("train", "--data-dir", data, "--out", str(out), "--no-progress", *OPTIONS),
                    check=True, capture_output=True, timeout=600)
-    meta, params, _ = read_checkpoint(str(out / "last.ckpt"))
+    meta, params, _, _ = read_checkpoint(str(out / "last.ckpt"))
     return meta, params
 
 
@@ -76,7 +76,7 @@ def test_sigterm_at_a_random_batch_saves_and_the_resumed_run_ends_as_if_never_st
     code, lines, epoch, batch = _stop_mid_epoch(data, out)
     assert code == 143 and len(lines) == 1, lines
     assert lines[0].startswith("gluon-googlenet train: stopped by SIGTERM after batch")
-    meta, _, _ = read_checkpoint(str(out / "last.ckpt"))
+    meta = read_checkpoint(str(out / "last.ckpt")).meta
     assert (meta["epoch"], meta["batch"]) == (epoch - 1, batch) and 0 < batch < BATCHES
     assert meta["epoch_totals"]["batches"] == batch and meta["epoch_totals"]["seen"] == 16 * batch
     assert not [p for p in out.iterdir() if p.name.endswith(".tmp")]
@@ -86,7 +86,7 @@ def test_sigterm_at_a_random_batch_saves_and_the_resumed_run_ends_as_if_never_st
     assert resumed.returncode == 0, resumed.stderr
     assert f"resuming from {out / 'last.ckpt'}: {epoch - 1} epoch(s) done, then {batch} batch(es) of epoch " \
            f"{epoch}" in resumed.stdout
-    final, params, _ = read_checkpoint(str(out / "last.ckpt"))
+    final, params, _, _ = read_checkpoint(str(out / "last.ckpt"))
     want_meta, want = straight
     assert final["epoch"] == 2 and params.keys() == want.keys()
     for name in want:  # the standard of the epoch-boundary resume test
@@ -102,7 +102,7 @@ def test_sigint_exits_130_and_a_second_signal_during_the_save_corrupts_nothing(d
     out = tmp_path / "run"
     code, lines, epoch, batch = _stop_mid_epoch(data, out, signals=(signal.SIGINT, signal.SIGTERM))
     assert code == 130 and len(lines) == 1 and "stopped by SIGINT" in lines[0], lines
-    meta, params, states = read_checkpoint(str(out / "last.ckpt"))  # checksummed: whole
+    meta, params, states, _ = read_checkpoint(str(out / "last.ckpt"))  # checksummed: whole
     assert (meta["epoch"], meta["batch"]) == (epoch - 1, batch) and params and states
 
 
@@ -119,7 +119,7 @@ def test_a_timer_checkpoint_bounds_what_a_kill_loses(data, tmp_path):
         proc.send_signal(signal.SIGKILL)
     finally:
         proc.wait(timeout=60)
-    meta, _, _ = read_checkpoint(str(out / "last.ckpt"))
+    meta = read_checkpoint(str(out / "last.ckpt")).meta
     assert meta["epoch"] == 1 and meta["batch"] > 0
     resumed = subprocess.run(_cli("train", "--data-dir", data, "--out", str(out), "--resume", "--no-progress",
                                   *OPTIONS), capture_output=True, text=True, timeout=600)

@@ -160,7 +160,7 @@ def test_nan_loss_stops_and_keeps_last_good_checkpoint(fashion_dir, tmp_path):
     with pytest.raises(DivergedError, match=r"loss became (nan|inf) .*epoch 2/3.*last good checkpoint "
                                             r".*last.ckpt \(epoch 1\) is kept; try a lower --lr \(now 100\)"):
         train(dict_replace(config, epochs=3, resume=True))
-    meta, params, _ = read_checkpoint(str(out / "last.ckpt"))
+    meta, params, _, _ = read_checkpoint(str(out / "last.ckpt"))
     assert meta["epoch"] == 1
     assert all(np.array_equal(v.asnumpy(), good[k]) for k, v in params.items())
     assert [h["epoch"] for h in json.loads((out / "history.json").read_text())] == [1]

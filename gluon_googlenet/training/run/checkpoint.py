@@ -3,7 +3,9 @@
 A ``.ckpt`` file is an MXNet NDArray dict (``mx.nd.load`` reads it): ``param:NAME`` for each
 parameter (Gluon structural names, as ``save_parameters`` writes them), ``meta`` (UTF-8 JSON
 as uint8) and ``trainer`` (the Gluon Trainer's state bytes as uint8), followed by a trailer:
-``GGCKSHA2`` and the SHA-256 of every byte before it, checked on every read. It is written
+``GGCKSHA2`` and the SHA-256 of every byte before it, checked on every read. A run with
+``--ema`` keeps the averaged weights as ``param:NAME`` (what it tested, evaluates and exports)
+and the net's own as ``live:NAME`` (what training goes on from). It is written
 atomically, so an interrupted save leaves the previous file intact. Checkpoints of format 1
 (before the checksum) still load.
 """
@@ -11,6 +13,7 @@ import hashlib
 import json
 import os
 import tempfile
+from collections import namedtuple
 
 import mxnet as mx
 import numpy as np
@@ -26,15 +29,24 @@ TRAILER = b"GGCKSHA2"
 _TRAILER_SIZE = len(TRAILER) + 32
 
 
+Checkpoint = namedtuple("Checkpoint", "meta params states live")
+Checkpoint.__doc__ = ("A checkpoint's metadata, weights (the ones the run tested: with --ema the average), "
+                      "optimizer state bytes (or None) and, with --ema, the net's own weights (else None).")
+
+
 def _bytes_array(data):
     return mx.nd.array(np.frombuffer(data, dtype=np.uint8), dtype=np.uint8)
 
 
-def save_checkpoint(path, net, trainer, meta, previous=None):
+def save_checkpoint(path, net, trainer, meta, previous=None, average=None):  # noqa: PLR0913
     """Write ``net``'s weights, ``trainer``'s state and ``meta`` (a JSON-able dict) to ``path``;
-    ``previous``: the name the replaced checkpoint keeps (a hard link, no copy)."""
-    payload = {f"param:{name}": param.data(param.list_ctx()[0]).copyto(mx.cpu())
-               for name, param in structural_params(net).items()}
+    ``previous``: the name the replaced checkpoint keeps (a hard link, no copy); ``average``
+    ({structural name: NDArray}, --ema): saved as the weights, the net's own as ``live:``."""
+    own = {name: param.data(param.list_ctx()[0]).copyto(mx.cpu()) for name, param in structural_params(net).items()}
+    payload = {f"param:{name}": value for name, value in own.items()}
+    if average is not None:
+        payload.update({f"live:{name}": value for name, value in own.items()})
+        payload.update({f"param:{name}": average[name].copyto(mx.cpu()) for name in own})
     if trainer is not None:
         with tempfile.TemporaryDirectory() as scratch:
             states_file = os.path.join(scratch, "s")
@@ -51,8 +63,9 @@ def save_checkpoint(path, net, trainer, meta, previous=None):
 
 
 def read_checkpoint(path):
-    """Return (meta dict, {param name: NDArray}, trainer state bytes or None); CheckpointError,
-    one line naming ``path``, for a missing, damaged or foreign file."""
+    """Return a Checkpoint (meta dict, {param name: NDArray}, trainer state bytes or None, the
+    live weights or None); CheckpointError, one line naming ``path``, for a missing, damaged or
+    foreign file."""
     if not os.path.isfile(path):
         raise CheckpointError(f"checkpoint {path} does not exist")
     with open(path, "rb") as handle:
@@ -75,7 +88,8 @@ def read_checkpoint(path):
         raise CheckpointError(f"{path} is damaged: its checksum trailer is missing or changed")
     states = payload.pop("trainer", None)
     params = {k[len("param:"):]: v for k, v in payload.items() if k.startswith("param:")}
-    return meta, params, None if states is None else states.asnumpy().tobytes()
+    live = {k[len("live:"):]: v for k, v in payload.items() if k.startswith("live:")}
+    return Checkpoint(meta, params, None if states is None else states.asnumpy().tobytes(), live or None)
 
 
 def saved_model_kwargs(meta):
@@ -111,8 +125,9 @@ def load_states(trainer, states):
 
 
 def load_model(path, ctx=None):
-    """Rebuild the model a checkpoint was saved from and load its weights; return (net, meta)."""
-    meta, params, _ = read_checkpoint(path)
+    """Rebuild the model a checkpoint was saved from and load the weights it tested (with --ema
+    the average); return (net, meta)."""
+    meta, params = read_checkpoint(path)[:2]
     ctx = ctx or [mx.cpu()]
     net = build_model(meta["model"], **saved_model_kwargs(meta))
     load_structural(net, params, ctx, path)

@@ -20,9 +20,9 @@ from .resolve import RunPaths
 
 log = logging.getLogger("gluon_googlenet.train")
 
-Resumed = namedtuple("Resumed", "path meta params states")
+Resumed = namedtuple("Resumed", "path meta params states live")
 Resumed.__doc__ = ("A checkpoint read for --resume: its file, metadata (the run's settings and position), "
-                   "weights and optimizer state.")
+                   "weights (with --ema the average), optimizer state and, with --ema, the net's own weights.")
 
 
 def read_resume(paths):
@@ -87,19 +87,20 @@ class RunSaver:
     (the one it replaces kept as previous.ckpt, a hard link); at an epoch's end also best.ckpt when
     the test accuracy improved (a hard link to last.ckpt: no second copy), history.json and curves.png.
     ``trainer`` None: no optimizer state (a distributed run's servers hold it). ``writes`` False:
-    nothing is written (a distributed run's other workers), the best accuracy is still followed."""
+    nothing is written (a distributed run's other workers), the best accuracy is still followed.
+    ``average`` (averaging.WeightAverage, --ema): its weights are saved as the run's, the net's as live."""
 
-    def __init__(self, paths, net, trainer, meta, position, writes=True):  # noqa: PLR0913
+    def __init__(self, paths, net, trainer, meta, position, writes=True, average=None):  # noqa: PLR0913
         self.paths, self.net, self.trainer, self.meta, self.position = paths, net, trainer, meta, position
         self.best = max((h["test_acc"] for h in position.history), default=-1.0)
-        self.written, self.writes = time.monotonic(), writes
+        self.written, self.writes, self.average = time.monotonic(), writes, average
 
     def save(self):
         """last.ckpt at the position as it is now."""
         if not self.writes:
             return
         save_checkpoint(self.paths.last, self.net, self.trainer, dict(self.meta, **self.position.state_dict()),
-                        previous=self.paths.previous)
+                        previous=self.paths.previous, average=self.average and self.average.arrays)
         self.written = time.monotonic()
 
     def end_epoch(self, title):
