@@ -32,8 +32,9 @@ class WeightAverage:
         d = warmed_decay(self.decay, self.updates)
         for name, param in self._params.items():
             average = self.arrays[name]
-            average *= d
-            average += (1.0 - d) * _first(param).as_in_context(average.context)
+            # one fused pass: sgd_update's (1 - lr x wd) x avg - lr x rescale x w with lr 1, wd 1-d, rescale -(1-d)
+            mx.nd.sgd_update(average, _first(param).as_in_context(average.context), lr=1.0, wd=1.0 - d,
+                             rescale_grad=-(1.0 - d), out=average)
         self.updates += 1
 
     @contextmanager
