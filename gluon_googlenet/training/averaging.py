@@ -30,6 +30,10 @@ class WeightAverage:
     def update(self):
         """Fold the net's current weights into the average (after an optimizer step)."""
         d = warmed_decay(self.decay, self.updates)
+        # The step's work must be done first: a read queued now can run before the forward pass has
+        # written BatchNorm's running statistics (seen: a resumed run's average then differed from
+        # an unbroken run's in running means only, depending on timing).
+        mx.nd.waitall()
         for name, param in self._params.items():
             average = self.arrays[name]
             # one fused pass: sgd_update's (1 - lr x wd) x avg - lr x rescale x w with lr 1, wd 1-d, rescale -(1-d)
