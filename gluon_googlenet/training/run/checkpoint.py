@@ -43,10 +43,10 @@ def save_checkpoint(path, net, trainer, meta, previous=None, average=None):  # n
     ``previous``: the name the replaced checkpoint keeps (a hard link, no copy); ``average``
     ({structural name: NDArray}, --ema): saved as the weights, the net's own as ``live:``."""
     own = {name: param.data(param.list_ctx()[0]).copyto(mx.cpu()) for name, param in structural_params(net).items()}
-    payload = {f"param:{name}": value for name, value in own.items()}
+    tested = own if average is None else {name: average[name].copyto(mx.cpu()) for name in own}
+    payload = {f"param:{name}": value for name, value in tested.items()}
     if average is not None:
         payload.update({f"live:{name}": value for name, value in own.items()})
-        payload.update({f"param:{name}": average[name].copyto(mx.cpu()) for name in own})
     if trainer is not None:
         with tempfile.TemporaryDirectory() as scratch:
             states_file = os.path.join(scratch, "s")
