@@ -21,6 +21,11 @@ def structural_params(net):
     return dict(net._collect_params_with_prefix().items())
 
 
+def first_value(param):
+    """``param``'s value on the first context it lives on (its copies on others are equal)."""
+    return param.data(param.list_ctx()[0])
+
+
 def structural_names(net):
     """{parameter's full name: its dotted path in ``net``}."""
     return {param.name: path for path, param in structural_params(net).items()}

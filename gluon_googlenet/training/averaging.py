@@ -9,7 +9,7 @@ from contextlib import contextmanager
 
 import mxnet as mx
 
-from ..base.gluon_internals import structural_params
+from ..base.gluon_internals import first_value, structural_params
 
 
 def warmed_decay(decay, updates):
@@ -24,8 +24,8 @@ class WeightAverage:
     def __init__(self, net, decay, arrays=None, updates=0):
         self.decay, self.updates = decay, updates
         self._params = structural_params(net)
-        self.arrays = {name: (arrays[name] if arrays is not None else _first(param)).copyto(_first(param).context)
-                       for name, param in self._params.items()}
+        start = arrays if arrays is not None else {name: first_value(p) for name, p in self._params.items()}
+        self.arrays = {name: start[name].copyto(first_value(param).context) for name, param in self._params.items()}
 
     def update(self):
         """Fold the net's current weights into the average (after an optimizer step)."""
@@ -37,14 +37,14 @@ class WeightAverage:
         for name, param in self._params.items():
             average = self.arrays[name]
             # one fused pass: sgd_update's (1 - lr x wd) x avg - lr x rescale x w with lr 1, wd 1-d, rescale -(1-d)
-            mx.nd.sgd_update(average, _first(param).as_in_context(average.context), lr=1.0, wd=1.0 - d,
+            mx.nd.sgd_update(average, first_value(param).as_in_context(average.context), lr=1.0, wd=1.0 - d,
                              rescale_grad=-(1.0 - d), out=average)
         self.updates += 1
 
     @contextmanager
     def applied(self):
         """Within it the net holds the averaged weights; its own come back after."""
-        own = {name: _first(param).copyto(mx.cpu()) for name, param in self._params.items()}
+        own = {name: first_value(param).copyto(mx.cpu()) for name, param in self._params.items()}
         self.apply()
         try:
             yield
@@ -56,8 +56,3 @@ class WeightAverage:
         """Put the averaged weights into the net (every context)."""
         for name, param in self._params.items():
             param.set_data(self.arrays[name])
-
-
-def _first(param):
-    """A parameter's value on its first context."""
-    return param.data(param.list_ctx()[0])

@@ -14,6 +14,7 @@ from mxnet.util import is_np_array
 from ..base import ops
 from ..base.errors import CheckpointError, ConfigError, DependencyError
 from ..base.fileio import ensure_writable_dir, fsync_folder, is_write_failure, write_bytes, write_failure, write_json
+from ..base.gluon_internals import first_value
 from .preprocess import Normalized
 
 
@@ -37,7 +38,7 @@ def export_model(net, prefix, input_shape, epoch=0, ctx=None, preprocess=None, *
     net.hybridize()
     net((mx.np if is_np_array() else mx.nd).zeros(input_shape, ctx=ctx))
     paths = f"{prefix}-symbol.json", f"{prefix}-{epoch:04d}.params"
-    size = sum(p.data(p.list_ctx()[0]).size * 4 for p in net.collect_params().values())
+    size = sum(first_value(p).size * 4 for p in net.collect_params().values())
     try:  # MXNet writes both files itself: into a hidden folder beside them, then renamed
         with tempfile.TemporaryDirectory(dir=folder, prefix=".export-") as scratch:
             with warnings.catch_warnings():  # aux heads are training-only: not in the graph

@@ -4,6 +4,7 @@ import warnings
 from gluon_googlenet.base.errors import CheckpointError
 from gluon_googlenet.base.gluon_internals import (
     child_blocks,
+    first_value,
     freeze,
     imperative,
     initialize_if_needed,
@@ -40,6 +41,16 @@ def test_structural_names_are_dotted_paths():
     net = _net()
     assert structural_names(net) == {net[0].weight.name: "0.weight", net[0].bias.name: "0.bias",
                                      net[2].weight.name: "2.weight", net[2].bias.name: "2.bias"}
+
+
+def test_first_value_is_the_first_contexts_copy():
+    dense = nn.Dense(2, in_units=3)
+    dense.initialize(mx.init.Constant(0.5), ctx=[mx.cpu(1), mx.cpu(0)])
+    value = first_value(dense.weight)
+    assert value.context == mx.cpu(1) and value.shape == (2, 3)
+    value[:] = 7  # the very array the parameter holds there, not a copy
+    assert dense.weight.data(mx.cpu(1)).asnumpy().tolist() == [[7.0] * 3] * 2
+    assert dense.weight.data(mx.cpu(0)).asnumpy().tolist() == [[0.5] * 3] * 2
 
 
 def test_kernels_and_parameter_ownership():

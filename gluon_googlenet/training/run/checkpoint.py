@@ -20,7 +20,7 @@ import numpy as np
 
 from ...base.errors import CheckpointError
 from ...base.fileio import atomic_path
-from ...base.gluon_internals import load_structural, structural_params
+from ...base.gluon_internals import first_value, load_structural, structural_params
 from ...nn.registry import build_model
 
 FORMAT = "gluon-googlenet-checkpoint/2"
@@ -42,7 +42,7 @@ def save_checkpoint(path, net, trainer, meta, previous=None, average=None):  # n
     """Write ``net``'s weights, ``trainer``'s state and ``meta`` (a JSON-able dict) to ``path``;
     ``previous``: the name the replaced checkpoint keeps (a hard link, no copy); ``average``
     ({structural name: NDArray}, --ema): saved as the weights, the net's own as ``live:``."""
-    own = {name: param.data(param.list_ctx()[0]).copyto(mx.cpu()) for name, param in structural_params(net).items()}
+    own = {name: first_value(param).copyto(mx.cpu()) for name, param in structural_params(net).items()}
     tested = own if average is None else {name: average[name].copyto(mx.cpu()) for name in own}
     payload = {f"param:{name}": value for name, value in tested.items()}
     if average is not None:
