@@ -24,8 +24,9 @@ class WeightAverage:
     def __init__(self, net, decay, arrays=None, updates=0):
         self.decay, self.updates = decay, updates
         self._params = structural_params(net)
-        start = arrays if arrays is not None else {name: first_value(p) for name, p in self._params.items()}
-        self.arrays = {name: start[name].copyto(first_value(param).context) for name, param in self._params.items()}
+        own = {name: first_value(param) for name, param in self._params.items()}
+        start = own if arrays is None else arrays
+        self.arrays = {name: start[name].copyto(own[name].context) for name in own}
 
     def update(self):
         """Fold the net's current weights into the average (after an optimizer step)."""
