@@ -36,6 +36,9 @@ def add_train_options(p):
                        help="start from published weights: a GluonCV .params, torchvision .pth or timm "
                             ".safetensors file, or 'gluoncv' for GluonCV's model store; a new head is "
                             "sized for the data's classes and the source's input normalisation is used")
+    model.add_argument("--whiten", action="store_const", const=True,
+                       help="start the first convolution as the patch-whitening filters of the first training "
+                            "images (their largest decorrelated components and the negatives), not Xavier's")
     model.add_argument("--freeze", metavar="STAGES",
                        help="comma-separated stages kept fixed, e.g. b1,b2,b3 (no gradients, BN statistics frozen)")
     data = p.add_argument_group("data")

@@ -11,6 +11,8 @@ from ..base.gluon_internals import freeze, load_structural
 from ..weights.factory import get_model
 from .run.checkpoint import check_compatible, load_states
 from .run.config import WITH_MOMENTUM
+from .whitening import IMAGES as WHITEN_IMAGES
+from .whitening import net_input, whiten_first_conv
 
 log = logging.getLogger("gluon_googlenet.train")
 
@@ -60,9 +62,10 @@ def make_trainer(net, run, states=None):
     return trainer
 
 
-def build_net(run, num_classes, resumed=None):
+def build_net(run, num_classes, resumed=None, train_images=None):
     """The run's net for ``num_classes`` classes, hybridized, and the keyword arguments it was
-    built with: Xavier-initialised from the run's seed, or started from published weights
+    built with: Xavier-initialised from the run's seed (with ``whiten``, its first convolution then
+    set from ``train_images``, uint8 NCHW: whitening.py), or started from published weights
     (``pretrained``), or the checkpoint's weights (``resumed``: a run_files.Resumed); the stages
     in ``freeze`` kept fixed (ConfigError, one line, for a stage the net has not)."""
     config = run.config
@@ -80,6 +83,8 @@ def build_net(run, num_classes, resumed=None):
         load_structural(net, resumed.params if resumed.live is None else resumed.live, run.ctxs, resumed.path)
     elif not weights:
         net.initialize(mx.init.Xavier(), ctx=list(run.ctxs))
+        if config.whiten:
+            whiten_first_conv(net, net_input(train_images[:WHITEN_IMAGES], *run.norm))
     frozen = [n.strip() for n in (config.freeze or "").split(",") if n.strip()]
     unknown = [n for n in frozen if n not in net.stage_names]
     if unknown:

@@ -88,7 +88,7 @@ def _train(run, resumed, stop, start):
     position, train_loader, test_loader = _position_and_loaders(data, run, resumed, start.epoch)
     progress = RunProgress(config.epochs - position.epoch, len(train_loader), len(test_loader),
                            progress_mode(config.progress and config.verbose == 1), position.history)
-    net, model_kwargs = build_net(run, len(data.class_names), resumed)
+    net, model_kwargs = build_net(run, len(data.class_names), resumed, data.train[0])
     if run.distributed and config.resume:
         share_weights(run.kv, net, start)  # the writer's checkpoint, before the kvstore takes rank 0's
     trainer = make_trainer(net, run, resumed.states if resumed else None)

@@ -22,8 +22,8 @@ RESUME_OR_OVERWRITE = "--resume continues the run in --out, --overwrite starts a
 # checkpoint interval, contexts, progress, data folder, MD5 check) may change on a resume.
 RUN_DEFINING = ("model", "dataset", "image_folder", "test_fraction", "bad_images", "aux_logits",
                 "aux_weight", "batch_size", "lr", "optimizer", "momentum", "lr_schedule", "warmup", "wd",
-                "label_smoothing", "ema", "augment", "tta", "resize", "limit_train", "limit_test", "seed", "pretrained",
-                "freeze", "precision")
+                "label_smoothing", "ema", "whiten", "augment", "tta", "resize", "limit_train", "limit_test", "seed",
+                "pretrained", "freeze", "precision")
 
 
 @dataclasses.dataclass
@@ -42,6 +42,7 @@ class TrainConfig:
     wd: float = 0.0
     label_smoothing: float = 0.0   # training targets: 1 - e on the class, e spread over all classes
     ema: float = 0.0               # >0: test, keep and export a moving average of the weights (this decay)
+    whiten: bool = False           # the first convolution starts as the training images' patch-whitening filters
     augment: str = "none"          # none | flip | crop-flip (training batches, drawn from the batch's seed)
     tta: str = "none"              # none | flip: test-time augmentation of the per-epoch test
     resize: Optional[int] = None   # None: the model's default input side; 0 keeps the files' 28x28
@@ -184,6 +185,8 @@ def validate(config):
         (config.lr_schedule == "onecycle" or not config.warmup, "--warmup is for --lr-schedule onecycle"),
         (0 <= config.label_smoothing < 1, f"--label-smoothing must be in [0, 1), got {config.label_smoothing}"),
         (0 <= config.ema < 1, f"--ema must be in [0, 1), got {config.ema}"),
+        (not (config.whiten and config.pretrained),
+         "--whiten starts the first layer from the data, --pretrained from published weights: give one of them"),
         (config.augment in AUGMENTS, f"--augment must be one of {', '.join(AUGMENTS)}"),
         (config.tta in TEST_TIME, f"--tta must be one of {', '.join(TEST_TIME)}"),
         (config.kvstore != "dist_sync" or config.lr_schedule == "constant",
