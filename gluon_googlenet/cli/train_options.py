@@ -3,6 +3,8 @@
 Their defaults are None, so a --preset sits below explicit flags and --resume can tell a flag given
 on the command line from one left alone; the help shows each TrainConfig default.
 """
+import argparse
+
 from . import options as shared
 
 
@@ -36,9 +38,10 @@ def add_train_options(p):
                        help="start from published weights: a GluonCV .params, torchvision .pth or timm "
                             ".safetensors file, or 'gluoncv' for GluonCV's model store; a new head is "
                             "sized for the data's classes and the source's input normalisation is used")
-    model.add_argument("--whiten", action="store_const", const=True,
+    model.add_argument("--whiten", action=argparse.BooleanOptionalAction,
                        help="start the first convolution as the patch-whitening filters of the first training "
-                            "images (their largest decorrelated components and the negatives), not Xavier's")
+                            "images (their largest decorrelated components and the negatives), not Xavier's; "
+                            f"--no-whiten: Xavier's, as the book (default: {'on' if d.whiten else 'off'})")
     model.add_argument("--freeze", metavar="STAGES",
                        help="comma-separated stages kept fixed, e.g. b1,b2,b3 (no gradients, BN statistics frozen)")
     data = p.add_argument_group("data")

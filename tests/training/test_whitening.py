@@ -107,3 +107,10 @@ def test_whiten_on_the_command_line_trains_and_is_kept_by_the_run(tmp_path, caps
     assert json.loads((out / "config.json").read_text())["whiten"] is True  # a resumed run keeps it
     assert [r["epoch"] for r in json.loads((out / "history.json").read_text())] == [1, 2]
     capsys.readouterr()
+
+
+def test_no_whiten_overrides_a_preset_and_no_flag_leaves_it_to_the_preset():
+    from gluon_googlenet.cli.train_options import parse_train_args
+    assert parse_train_args(["--whiten"]).whiten is True
+    assert parse_train_args(["--no-whiten"]).whiten is False
+    assert parse_train_args([]).whiten is None
