@@ -46,6 +46,13 @@ def layer_kernel(block):
     return tuple(block._kwargs["kernel"])
 
 
+def conv_geometry(block):
+    """(kernel, stride, pad, dilate) tuples and the group count of a Conv2D."""
+    settings = block._kwargs
+    return (tuple(settings["kernel"]), tuple(settings["stride"]), tuple(settings["pad"]), tuple(settings["dilate"]),
+            settings["num_group"])
+
+
 def freeze(block):
     """Keep ``block`` fixed while training: no gradients for its parameters, and its BatchNorm
     layers normalise with (and keep) their running statistics. Call before hybridize()."""

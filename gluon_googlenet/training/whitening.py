@@ -3,14 +3,16 @@
 The covariance of the image patches that the first convolution sees (its kernel, stride and zero
 padding, on the net's input: the images as the loop feeds them) has eigenvectors v_i with
 eigenvalues l_i; the filter v_i / sqrt(l_i + EPS) maps a patch to its i-th decorrelated
-component with unit variance. The first n = min(channels // 2, patch size) filters get the n
-components of largest variance, the next n their negatives (so a ReLU keeps both signs); any
-filters left keep their initialisation. The filters go on training with the rest of the net.
+component, of variance l_i / (l_i + EPS) (about 1 where l_i is well above EPS). The first
+n = min(channels // 2, patch size) filters get the n components of largest variance, the next n
+their negatives (so a ReLU keeps both signs); any filters left keep their initialisation. The
+filters go on training with the rest of the net.
 """
 import numpy as np
 from mxnet.gluon import nn
 
 from ..base.errors import ConfigError
+from ..base.gluon_internals import child_blocks, conv_geometry
 
 IMAGES = 4000  # the first images of the training set give the patch statistics
 EPS = 1e-2     # added to each eigenvalue, on the [0, 1] (or normalised) input scale
@@ -24,7 +26,7 @@ def first_conv(net):
         block = pending.pop(0)
         if isinstance(block, nn.Conv2D):
             return block
-        pending[:0] = list(block._children.values())
+        pending[:0] = [child for _, child in child_blocks(block)]
     raise ConfigError(f"--whiten: {type(net).__name__} has no 2-D convolution to whiten")
 
 
@@ -73,8 +75,8 @@ def whiten_first_conv(net, x):
     """Set the first convolution of the initialised ``net`` to the whitening filters of the input
     batch ``x`` (numpy [N, C, H, W], as the net is fed); returns how many filters were set."""
     conv = first_conv(net)
-    settings = conv._kwargs
-    if tuple(settings["dilate"]) != (1, 1) or settings["num_group"] != 1:
+    kernel, stride, pad, dilate, groups = conv_geometry(conv)
+    if dilate != (1, 1) or groups != 1:
         raise ConfigError("--whiten: the first convolution is dilated or grouped; whitening takes a plain one")
     weight = conv.weight
     channels, in_channels = weight.shape[:2]
@@ -84,8 +86,7 @@ def whiten_first_conv(net, x):
     if channels < 2:
         raise ConfigError(f"--whiten: the first convolution ({conv.name}) has {channels} filter; whitening needs "
                           "at least 2 (a component and its negative)")
-    filters = whitening_filters(x, tuple(settings["kernel"]), tuple(settings["stride"]), tuple(settings["pad"]),
-                                channels)
+    filters = whitening_filters(x, kernel, stride, pad, channels)
     for ctx in weight.list_ctx():
         value = weight.data(ctx)
         value[:len(filters)] = filters
