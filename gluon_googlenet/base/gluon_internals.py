@@ -49,7 +49,7 @@ def layer_kernel(block):
 def conv_geometry(block):
     """(kernel, stride, pad, dilate) tuples and the group count of a Conv2D."""
     settings = block._kwargs
-    return (tuple(settings["kernel"]), tuple(settings["stride"]), tuple(settings["pad"]), tuple(settings["dilate"]),
+    return (layer_kernel(block), tuple(settings["stride"]), tuple(settings["pad"]), tuple(settings["dilate"]),
             settings["num_group"])
 
 

@@ -11,8 +11,7 @@ from ..base.gluon_internals import freeze, load_structural
 from ..weights.factory import get_model
 from .run.checkpoint import check_compatible, load_states
 from .run.config import WITH_MOMENTUM
-from .whitening import IMAGES as WHITEN_IMAGES
-from .whitening import net_input, whiten_first_conv
+from .whitening import whiten_first_conv
 
 log = logging.getLogger("gluon_googlenet.train")
 
@@ -84,7 +83,7 @@ def build_net(run, num_classes, resumed=None, train_images=None):
     elif not weights:
         net.initialize(mx.init.Xavier(), ctx=list(run.ctxs))
         if config.whiten:
-            whiten_first_conv(net, net_input(train_images[:WHITEN_IMAGES], *run.norm))
+            whiten_first_conv(net, train_images, *run.norm)
     frozen = [n.strip() for n in (config.freeze or "").split(",") if n.strip()]
     unknown = [n for n in frozen if n not in net.stage_names]
     if unknown:

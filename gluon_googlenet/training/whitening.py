@@ -71,9 +71,11 @@ def net_input(images, mean=None, std=None):
     return (x - np.asarray(mean, np.float64).reshape(1, -1, 1, 1)) / np.asarray(std, np.float64).reshape(1, -1, 1, 1)
 
 
-def whiten_first_conv(net, x):
-    """Set the first convolution of the initialised ``net`` to the whitening filters of the input
-    batch ``x`` (numpy [N, C, H, W], as the net is fed); returns how many filters were set."""
+def whiten_first_conv(net, images, mean=None, std=None):
+    """Set the first convolution of the initialised ``net`` to the whitening filters of the first
+    IMAGES of ``images`` (uint8 [N, C, H, W], numpy) as the net is fed them (net_input, with the
+    run's ``mean`` and ``std``); returns how many filters were set."""
+    x = net_input(images[:IMAGES], mean, std)
     conv = first_conv(net)
     kernel, stride, pad, dilate, groups = conv_geometry(conv)
     if dilate != (1, 1) or groups != 1:

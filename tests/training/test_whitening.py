@@ -8,6 +8,7 @@ from gluon_googlenet.nn.registry import list_models
 from gluon_googlenet.training.run.config import validate
 from gluon_googlenet.training.whitening import (
     EPS,
+    IMAGES,
     first_conv,
     net_input,
     patch_covariance,
@@ -74,13 +75,14 @@ def test_the_first_convolution_of_every_model_reads_the_input(name):
     assert conv.name.startswith(name + "_") and ("b1" in conv.name or "stem" in conv.name)
 
 
-def test_whitening_sets_the_d2l_nets_first_convolution_and_leaves_the_rest():
+def test_whitening_sets_the_d2l_nets_first_convolution_from_the_first_images_and_leaves_the_rest():
     net = get_model("googlenet_d2l_bn", num_classes=10, in_channels=1)
     net.initialize(mx.init.Xavier())
-    x = net_input(_images(30, 28))
+    images, mean, std = _images(IMAGES + 15, 28), [0.3], [0.2]
     before = {name: p.data().asnumpy().copy() for name, p in net.collect_params().items()}
-    assert whiten_first_conv(net, x) == 64
+    assert whiten_first_conv(net, images, mean, std) == 64
     conv = first_conv(net)
+    x = net_input(images[:IMAGES], mean, std)  # the first IMAGES images, normalised as the loop feeds them
     np.testing.assert_array_equal(conv.weight.data().asnumpy(), whitening_filters(x, (7, 7), (2, 2), (3, 3), 64))
     changed = [name for name, p in net.collect_params().items() if not np.array_equal(p.data().asnumpy(), before[name])]
     assert changed == [conv.weight.name]
@@ -90,7 +92,7 @@ def test_a_first_layer_of_one_filter_and_published_weights_are_refused_in_one_li
     net = get_model("mnist_resnet", num_classes=10, in_channels=1)
     net.initialize()
     with pytest.raises(ConfigError, match="has 1 filter; whitening needs at least 2"):
-        whiten_first_conv(net, net_input(_images(4, 28)))
+        whiten_first_conv(net, _images(4, 28))
     with pytest.raises(ConfigError, match="^--whiten starts the first layer from the data, --pretrained from"):
         validate(TrainConfig(whiten=True, pretrained="gluoncv"))
 
