@@ -75,20 +75,19 @@ def whiten_first_conv(net, images, mean=None, std=None):
     """Set the first convolution of the initialised ``net`` to the whitening filters of the first
     IMAGES of ``images`` (uint8 [N, C, H, W], numpy) as the net is fed them (net_input, with the
     run's ``mean`` and ``std``); returns how many filters were set."""
-    x = net_input(images[:IMAGES], mean, std)
     conv = first_conv(net)
     kernel, stride, pad, dilate, groups = conv_geometry(conv)
     if dilate != (1, 1) or groups != 1:
         raise ConfigError("--whiten: the first convolution is dilated or grouped; whitening takes a plain one")
     weight = conv.weight
     channels, in_channels = weight.shape[:2]
-    if in_channels != x.shape[1]:
+    if in_channels != images.shape[1]:
         raise ConfigError(f"--whiten: the first convolution reads {in_channels} channel(s), the images have "
-                          f"{x.shape[1]}")
+                          f"{images.shape[1]}")
     if channels < 2:
         raise ConfigError(f"--whiten: the first convolution ({conv.name}) has {channels} filter; whitening needs "
                           "at least 2 (a component and its negative)")
-    filters = whitening_filters(x, kernel, stride, pad, channels)
+    filters = whitening_filters(net_input(images[:IMAGES], mean, std), kernel, stride, pad, channels)
     for ctx in weight.list_ctx():
         value = weight.data(ctx)
         value[:len(filters)] = filters
