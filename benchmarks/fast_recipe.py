@@ -4,8 +4,9 @@ Each run is ``gluon-googlenet train --preset P --seed S`` in a fresh process (fu
 full test set). Printed: every run's test accuracy after each epoch against the minutes of
 training and testing done so far, each recipe's mean and spread over its seeds, the book's
 printed figure, and whether the targets hold (test acc >= 0.904; the minutes a CPU kind is
-given: 5 on a 2-core Zen 4 or Xeon, 10 on a 2-core first-generation Zen). The runs go to
---json, and a figure of accuracy against minutes (dashed: 0.904) to --png.
+given: 5 on a 2-core Zen 4 or Xeon, 10 on a 2-core first-generation Zen), and the share of
+CPU time the hypervisor gave to other guests during each run (Linux's "steal": on a shared VM the
+minutes depend on it). The runs go to --json, and a figure of accuracy against minutes (dashed: 0.904) to --png.
 
     .venv/bin/python benchmarks/fast_recipe.py                     # fast x seeds 0 1 2, quick x seed 0
     .venv/bin/python benchmarks/fast_recipe.py --epochs 8 --seeds 0 1 2 --baseline-seeds   # longer fast runs
@@ -34,9 +35,11 @@ def one_run(preset, seed, folder, data_dir=None, epochs=None, flags=""):  # noqa
     command += ["--epochs", str(epochs)] if epochs else []
     command += shlex.split(flags)
     preset = f"{preset} {flags}".strip()
-    start = time.perf_counter()
+    from gluon_googlenet.base.cpu import cpu_times, stolen_share
+    start, times = time.perf_counter(), cpu_times()
     subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
     wall = (time.perf_counter() - start) / 60
+    stolen = stolen_share(times, cpu_times())
     with open(os.path.join(out, "history.json"), encoding="utf-8") as handle:
         history = json.load(handle)
     minutes, points = 0.0, []
@@ -44,7 +47,7 @@ def one_run(preset, seed, folder, data_dir=None, epochs=None, flags=""):  # noqa
         minutes += (record["train_seconds"] + record["eval_seconds"]) / 60
         points.append({"epoch": record["epoch"], "test_acc": record["test_acc"], "minutes": minutes,
                        "examples_per_sec": record["examples_per_sec"]})
-    return {"preset": preset, "seed": seed, "epochs": points, "wall_minutes": wall}
+    return {"preset": preset, "seed": seed, "epochs": points, "wall_minutes": wall, "stolen": stolen}
 
 
 def summary(runs):
@@ -56,14 +59,20 @@ def summary(runs):
             "minutes_mean": statistics.mean(minutes), "minutes_max": max(minutes)}
 
 
+def stolen_text(run):
+    """A run's share of CPU time the hypervisor gave to other guests, as text ('-' when unknown)."""
+    stolen = run.get("stolen")
+    return "-" if stolen is None else f"{stolen:.1%}"
+
+
 def print_table(runs, summaries):
-    """Per run and epoch, then per recipe."""
+    """Per run and epoch (with the CPU time stolen by the hypervisor during the run), then per recipe."""
     w = max(8, *(len(run["preset"]) for run in runs))
-    print(f"\n{'recipe':<{w}} {'seed':>4} {'epoch':>5} {'test acc':>9} {'minutes':>8} {'images/s':>9}")
+    print(f"\n{'recipe':<{w}} {'seed':>4} {'epoch':>5} {'test acc':>9} {'minutes':>8} {'images/s':>9} {'stolen':>7}")
     for run in runs:
         for point in run["epochs"]:
             print(f"{run['preset']:<{w}} {run['seed']:>4} {point['epoch']:>5} {point['test_acc']:>9.4f} "
-                  f"{point['minutes']:>8.2f} {point['examples_per_sec']:>9.0f}")
+                  f"{point['minutes']:>8.2f} {point['examples_per_sec']:>9.0f} {stolen_text(run):>7}")
     print(f"\n{'recipe':<{w}} {'runs':>4} {'test acc mean':>13} {'std':>6} {'min..max':>13} {'minutes':>8}")
     for preset, s in summaries.items():
         count = sum(r["preset"] == preset for r in runs)
@@ -112,7 +121,8 @@ def main(argv=None):
         for seed in args.seeds:
             runs.append(one_run("fast", seed, folder, args.data_dir, args.epochs, args.flags))
             print(f"{runs[-1]['preset']} seed {seed}: test acc {runs[-1]['epochs'][-1]['test_acc']:.4f} after "
-                  f"{runs[-1]['epochs'][-1]['minutes']:.2f} min", flush=True)
+                  f"{runs[-1]['epochs'][-1]['minutes']:.2f} min ({stolen_text(runs[-1])} of the CPU time stolen "
+                  "by the hypervisor)", flush=True)
         for seed in args.baseline_seeds:
             runs.append(one_run(args.baseline, seed, folder, args.data_dir))
     summaries = {preset: summary([r for r in runs if r["preset"] == preset])

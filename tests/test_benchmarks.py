@@ -43,5 +43,7 @@ def test_the_recipe_benchmark_sums_minutes_per_epoch_and_summarises_seeds(tmp_pa
     assert s["acc_mean"] == pytest.approx(0.91) and s["acc_std"] == pytest.approx(0.01)
     assert (s["acc_min"], s["acc_max"], s["minutes_max"]) == (0.90, 0.92, 5.0)
     assert s["minutes_mean"] == pytest.approx(4.5)
+    runs[0]["stolen"], runs[1]["stolen"] = 0.103, None
+    assert [module.stolen_text(run) for run in runs] == ["10.3%", "-", "-"]
     module.draw(runs, str(tmp_path / "f.png"))
     assert (tmp_path / "f.png").read_bytes()[:4] == b"\x89PNG"

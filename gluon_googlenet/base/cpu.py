@@ -150,6 +150,33 @@ def threads_in_use():
     return int(value) if value and value.isdigit() else 1
 
 
+CPU_TIME_FIELDS = ("user", "nice", "system", "idle", "iowait", "irq", "softirq", "steal")
+
+
+def cpu_times(path="/proc/stat"):
+    """This machine's CPU time so far as a dict of jiffies (user, nice, system, idle, iowait, irq,
+    softirq, steal), summed over its CPUs, from Linux's ``path``; None where there is no such file."""
+    try:
+        with open(path, encoding="ascii") as handle:
+            fields = handle.readline().split()
+    except OSError:
+        return None
+    if not fields or fields[0] != "cpu":
+        return None
+    return dict(zip(CPU_TIME_FIELDS, (int(value) for value in fields[1:len(CPU_TIME_FIELDS) + 1])))
+
+
+
+def stolen_share(before, after):
+    """The share of CPU time a hypervisor gave to other guests between two cpu_times() readings
+    (Linux's "steal": time this VM's CPUs were ready but not running); None when unknown."""
+    if not before or not after:
+        return None
+    spent = {name: after.get(name, 0) - before.get(name, 0) for name in CPU_TIME_FIELDS}
+    total = sum(spent.values())
+    return spent["steal"] / total if total > 0 else None
+
+
 def machine_record(probe=True):
     """A dict naming this machine for benchmark results and ``gluon-googlenet info``."""
     info = cpu_info()

@@ -88,3 +88,26 @@ def test_info_reports_the_machine():
     text = run_cli("info").stdout
     assert f"CPU: {cpu.cpu_info().model}, {cpu.cpu_info().cores} cores usable" in text
     assert "GPUs seen by MXNet: 0" in text
+
+
+def test_cpu_times_reads_the_aggregate_line_and_stolen_share_is_steal_over_all(tmp_path):
+    stat = tmp_path / "stat"
+    stat.write_text("cpu  100 0 20 800 10 0 5 65 0 0\ncpu0 50 0 10 400 5 0 2 33 0 0\n", encoding="ascii")
+    before = cpu.cpu_times(str(stat))
+    assert before == {"user": 100, "nice": 0, "system": 20, "idle": 800, "iowait": 10, "irq": 0,
+                      "softirq": 5, "steal": 65}
+    stat.write_text("cpu  250 0 30 820 10 0 5 85 0 0\n", encoding="ascii")
+    # 150 + 10 + 20 + 20 = 200 jiffies spent, 20 of them stolen
+    assert cpu.stolen_share(before, cpu.cpu_times(str(stat))) == pytest.approx(0.1)
+    assert cpu.cpu_times(str(tmp_path / "absent")) is None
+    assert cpu.stolen_share(None, before) is None and cpu.stolen_share(before, before) is None
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/stat"), reason="Linux's /proc/stat")
+def test_stolen_share_of_this_machine_is_a_share():
+    before = after = cpu.cpu_times()
+    while sum(after.values()) - sum(before.values()) < 10:  # a tenth of a CPU-second at least
+        sum(i * i for i in range(100_000))
+        after = cpu.cpu_times()
+    assert set(before) == set(cpu.CPU_TIME_FIELDS)
+    assert 0.0 <= cpu.stolen_share(before, after) <= 1.0
