@@ -24,8 +24,9 @@ if [ "$TTA" = none ]; then .venv/bin/gluon-googlenet evaluate "$OUT/best.ckpt"; 
 echo "report: $OUT/report.html  curves: $OUT/curves.png  history: $OUT/history.json"
 .venv/bin/python - "$OUT" <<'SUMMARY'
 import json, os, sys
-from gluon_googlenet.viz.report import run_minutes
+from gluon_googlenet.base.cpu import stolen_note
+from gluon_googlenet.viz.report import run_minutes, run_stolen
 history = json.load(open(os.path.join(sys.argv[1], "history.json"), encoding="utf-8"))
 print(f"main: test acc {history[-1]['test_acc']:.4f} after {run_minutes(history):.1f} min of training and testing "
-      f"({len(history)} epoch(s); the book's: 0.904 after 10 epochs at 96x96)")
+      f"({len(history)} epoch(s){stolen_note(run_stolen(history))}; the book's: 0.904 after 10 epochs at 96x96)")
 SUMMARY

@@ -177,6 +177,11 @@ def stolen_share(before, after):
     return spent["steal"] / total if total > 0 else None
 
 
+def stolen_note(share):
+    """', the host took N% of the CPU time' when ``share`` (stolen_share) is 1 % or more, else ''."""
+    return f", the host took {share:.0%} of the CPU time" if share is not None and share >= 0.01 else ""
+
+
 def machine_record(probe=True):
     """A dict naming this machine for benchmark results and ``gluon-googlenet info``."""
     info = cpu_info()

@@ -17,6 +17,7 @@ from collections import namedtuple
 from contextlib import nullcontext
 
 from ..base.amx import refuse_amx
+from ..base.cpu import cpu_times, stolen_note, stolen_share
 from ..base.errors import CheckpointError, ConfigError, DivergedError
 from ..base.fileio import lock_run_folder, write_json
 from ..weights.export import export_model
@@ -116,11 +117,12 @@ def _epochs(net, trainer, loaders, run, watch, what):
     config, position, saver, stop = run.config, watch.position, watch.saver, watch.stop
     loss_fn = training_loss(config.label_smoothing)
     while position.epoch < config.epochs:
+        cpu_before = cpu_times()
         result = _train_one_epoch(net, trainer, loaders[0], loss_fn, run, watch)
         if result.stopped:
             raise stopped_error(run, stop, position)
         with watch.average.applied() if watch.average else nullcontext():
-            record = _test(net, loaders[1], run, result, position.epoch + 1, trainer.learning_rate)
+            record = _test(net, loaders[1], run, result, position.epoch + 1, trainer.learning_rate, cpu_before)
         position.end_epoch(record)
         watch.progress.tested(record)
         saver.end_epoch(what)
@@ -181,18 +183,20 @@ def _train_one_epoch(net, trainer, loader, loss_fn, run, watch):
         watch.progress.stop()
 
 
-def _test(net, loader, run, result, epoch, lr):
-    """Epoch ``epoch``'s history record (1-based): its training figures and the test set's; logs
-    the epoch line."""
+def _test(net, loader, run, result, epoch, lr, cpu_before=None):  # noqa: PLR0913
+    """Epoch ``epoch``'s history record (1-based): its training figures, the test set's, and the
+    share of CPU time the host gave to other guests since ``cpu_before`` (cpu_times(); None where
+    unknown); logs the epoch line, naming that share when it is 1 % or more."""
     start = time.time()
     tta = None if run.config.tta == "none" else run.config.tta
     scores = evaluate(net, loader, run.ctxs, net.num_classes, norm=run.norm, tta=tta)
     speed = result.seen / result.seconds
-    log.info("epoch %d, loss %.4f, train acc %.3f, test acc %.3f, %.1f examples/sec, time %.1f sec",
-             epoch, result.loss, result.acc, scores["acc"], speed, result.seconds)
+    stolen = stolen_share(cpu_before, cpu_times())
+    log.info("epoch %d, loss %.4f, train acc %.3f, test acc %.3f, %.1f examples/sec, time %.1f sec%s",
+             epoch, result.loss, result.acc, scores["acc"], speed, result.seconds, stolen_note(stolen))
     return {"epoch": epoch, "train_loss": result.loss, "train_acc": result.acc, "test_loss": scores["loss"],
             "test_acc": scores["acc"], "lr": lr, "examples_per_sec": speed, "train_seconds": result.seconds,
-            "eval_seconds": time.time() - start}
+            "eval_seconds": time.time() - start, "cpu_stolen": stolen}
 
 
 class _RunWatch(EpochWatch):

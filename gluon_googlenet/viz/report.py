@@ -8,6 +8,7 @@ import sys
 
 import numpy as np
 
+from ..base.cpu import stolen_note
 from ..base.errors import DataError
 from ..base.fileio import write_bytes
 
@@ -138,6 +139,15 @@ def run_minutes(history):
     return sum(h["train_seconds"] + h.get("eval_seconds", 0.0) for h in history) / 60
 
 
+def run_stolen(history):
+    """The share of a run's CPU time the host gave to other guests: its epochs' shares weighted
+    by their seconds (epochs without the figure left out); None when no epoch has it."""
+    known = [(h["cpu_stolen"], h["train_seconds"] + h.get("eval_seconds", 0.0)) for h in history
+             if h.get("cpu_stolen") is not None]
+    seconds = sum(spent for _, spent in known)
+    return sum(share * spent for share, spent in known) / seconds if seconds > 0 else None
+
+
 def _page(history, result, checkpoint, figures, layer):
     """The report's HTML: figures are data: URIs; the script says whether each one decoded."""
     meta = result["meta"]
@@ -153,7 +163,7 @@ def _page(history, result, checkpoint, figures, layer):
 <p class="big">final test accuracy <b id="final-test-acc">{history[-1]['test_acc']:.4f}</b>
 (epoch {history[-1]['epoch']}); best <b id="best-test-acc">{best['test_acc']:.4f}</b>
 (epoch <span id="best-epoch">{best['epoch']}</span>), after
-<span id="minutes">{run_minutes(history):.1f}</span> min of training and testing</p>
+<span id="minutes">{run_minutes(history):.1f}</span> min of training and testing{stolen_note(run_stolen(history))}</p>
 <p id="figures-status">figures not checked (JavaScript off)</p>
 <h2>Curves</h2><img id="curves" alt="loss and accuracy curves" src="{figures['curves']}">
 <h2>Epochs</h2>{_table(epochs, ("epoch", "train loss", "train acc", "test loss", "test acc", "examples/s"))}

@@ -111,3 +111,9 @@ def test_stolen_share_of_this_machine_is_a_share():
         after = cpu.cpu_times()
     assert set(before) == set(cpu.CPU_TIME_FIELDS)
     assert 0.0 <= cpu.stolen_share(before, after) <= 1.0
+
+
+def test_stolen_note_names_a_share_of_one_percent_or_more():
+    assert cpu.stolen_note(0.123) == ", the host took 12% of the CPU time"
+    assert cpu.stolen_note(0.01) == ", the host took 1% of the CPU time"
+    assert cpu.stolen_note(0.009) == "" and cpu.stolen_note(None) == ""

@@ -1,5 +1,6 @@
 """Training runs end to end: learning, resuming, diverging, contexts, precisions, families."""
 import json
+import os
 
 from gluon_googlenet import TrainConfig, cli, get_model, train
 from gluon_googlenet.base.errors import CheckpointError, ConfigError, DivergedError, OutputDirError
@@ -106,6 +107,8 @@ def test_short_real_training_learns(fashion_dir, tmp_path):
     run = tmp_path / "run"
     saved = json.loads((run / "history.json").read_text())
     assert saved == history
+    for record in history:  # the host's share of each epoch's CPU time, where Linux tells it
+        assert (record["cpu_stolen"] is None) if not os.path.exists("/proc/stat") else 0 <= record["cpu_stolen"] <= 1
     best_epoch = max(history, key=lambda h: h["test_acc"])["epoch"]  # the export holds the best weights
     for name in ("curves.png", "last.ckpt", "best.ckpt", "config.json", "googlenet_d2l-best-symbol.json",
                  f"googlenet_d2l-best-{best_epoch:04d}.params", "googlenet_d2l-best-meta.json"):

@@ -7,7 +7,7 @@ import re
 import subprocess
 
 from gluon_googlenet import cli, get_model, list_models
-from gluon_googlenet.viz.report import build_report
+from gluon_googlenet.viz.report import build_report, run_stolen
 
 import pytest
 from conftest import cheap_side, find_chromium, make_idx_dir
@@ -19,6 +19,15 @@ def test_report_without_history_is_an_error(tmp_path, capsys):
 
 
 @pytest.mark.slow
+def test_run_stolen_weights_each_epochs_share_by_its_seconds():
+    history = [{"train_seconds": 100.0, "eval_seconds": 20.0, "cpu_stolen": 0.3},
+               {"train_seconds": 350.0, "eval_seconds": 10.0, "cpu_stolen": 0.1},
+               {"train_seconds": 50.0, "eval_seconds": 0.0, "cpu_stolen": None},  # unknown: left out
+               {"train_seconds": 60.0}]  # a record from before the figure existed
+    assert run_stolen(history) == pytest.approx((0.3 * 120 + 0.1 * 360) / 480)
+    assert run_stolen(history[2:]) is None
+
+
 def test_report_opens_offline_in_chromium(small_run, tmp_path):
     chromium = find_chromium()
     if chromium is None:
