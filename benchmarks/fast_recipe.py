@@ -5,8 +5,9 @@ full test set). Printed: every run's test accuracy after each epoch against the 
 training and testing done so far, each recipe's mean and spread over its seeds, the book's
 printed figure, and whether the targets hold (test acc >= 0.904; the minutes a CPU kind is
 given: 5 on a 2-core Zen 4 or Xeon, 10 on a 2-core first-generation Zen), and the share of
-CPU time the hypervisor gave to other guests during each run (Linux's "steal": on a shared VM the
-minutes depend on it). The runs go to --json, and a figure of accuracy against minutes (dashed: 0.904) to --png.
+CPU time the hypervisor gave to other guests while each run trained and tested (Linux's "steal",
+as the run's history records it per epoch: on a shared VM the minutes depend on it). The runs go
+to --json, and a figure of accuracy against minutes (dashed: 0.904) to --png.
 
     .venv/bin/python benchmarks/fast_recipe.py                     # fast x seeds 0 1 2, quick x seed 0
     .venv/bin/python benchmarks/fast_recipe.py --epochs 8 --seeds 0 1 2 --baseline-seeds   # longer fast runs
@@ -35,19 +36,18 @@ def one_run(preset, seed, folder, data_dir=None, epochs=None, flags=""):  # noqa
     command += ["--epochs", str(epochs)] if epochs else []
     command += shlex.split(flags)
     preset = f"{preset} {flags}".strip()
-    from gluon_googlenet.base.cpu import cpu_times, stolen_share
-    start, times = time.perf_counter(), cpu_times()
+    from gluon_googlenet.viz.report import epoch_seconds, run_stolen
+    start = time.perf_counter()
     subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
     wall = (time.perf_counter() - start) / 60
-    stolen = stolen_share(times, cpu_times())
     with open(os.path.join(out, "history.json"), encoding="utf-8") as handle:
         history = json.load(handle)
     minutes, points = 0.0, []
     for record in history:
-        minutes += (record["train_seconds"] + record["eval_seconds"]) / 60
+        minutes += epoch_seconds(record) / 60
         points.append({"epoch": record["epoch"], "test_acc": record["test_acc"], "minutes": minutes,
                        "examples_per_sec": record["examples_per_sec"]})
-    return {"preset": preset, "seed": seed, "epochs": points, "wall_minutes": wall, "stolen": stolen}
+    return {"preset": preset, "seed": seed, "epochs": points, "wall_minutes": wall, "stolen": run_stolen(history)}
 
 
 def summary(runs):

@@ -166,7 +166,6 @@ def cpu_times(path="/proc/stat"):
     return dict(zip(CPU_TIME_FIELDS, (int(value) for value in fields[1:len(CPU_TIME_FIELDS) + 1])))
 
 
-
 def stolen_share(before, after):
     """The share of CPU time a hypervisor gave to other guests between two cpu_times() readings
     (Linux's "steal": time this VM's CPUs were ready but not running); None when unknown."""

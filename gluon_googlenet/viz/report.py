@@ -134,16 +134,20 @@ def _environment(config, meta):
             ("OMP_NUM_THREADS", os.environ.get("OMP_NUM_THREADS", "unset"))]
 
 
+def epoch_seconds(record):
+    """Seconds one history record's epoch spent training and testing."""
+    return record["train_seconds"] + record.get("eval_seconds", 0.0)
+
+
 def run_minutes(history):
     """Minutes a run spent training and testing (its epochs' seconds, resumed parts included)."""
-    return sum(h["train_seconds"] + h.get("eval_seconds", 0.0) for h in history) / 60
+    return sum(epoch_seconds(h) for h in history) / 60
 
 
 def run_stolen(history):
     """The share of a run's CPU time the host gave to other guests: its epochs' shares weighted
     by their seconds (epochs without the figure left out); None when no epoch has it."""
-    known = [(h["cpu_stolen"], h["train_seconds"] + h.get("eval_seconds", 0.0)) for h in history
-             if h.get("cpu_stolen") is not None]
+    known = [(h["cpu_stolen"], epoch_seconds(h)) for h in history if h.get("cpu_stolen") is not None]
     seconds = sum(spent for _, spent in known)
     return sum(share * spent for share, spent in known) / seconds if seconds > 0 else None
 

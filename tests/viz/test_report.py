@@ -18,7 +18,6 @@ def test_report_without_history_is_an_error(tmp_path, capsys):
     assert "has no history.json" in capsys.readouterr().err
 
 
-@pytest.mark.slow
 def test_run_stolen_weights_each_epochs_share_by_its_seconds():
     history = [{"train_seconds": 100.0, "eval_seconds": 20.0, "cpu_stolen": 0.3},
                {"train_seconds": 350.0, "eval_seconds": 10.0, "cpu_stolen": 0.1},
@@ -28,6 +27,7 @@ def test_run_stolen_weights_each_epochs_share_by_its_seconds():
     assert run_stolen(history[2:]) is None
 
 
+@pytest.mark.slow
 def test_report_opens_offline_in_chromium(small_run, tmp_path):
     chromium = find_chromium()
     if chromium is None:
