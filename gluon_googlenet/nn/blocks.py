@@ -5,10 +5,34 @@ branch. This module depends on MXNet alone; the stage tables in layers.py build 
 """
 from mxnet.gluon import nn
 from mxnet.gluon.nn import HybridBlock
+from mxnet.util import is_np_array
 
 from ..base import ops
 
-__all__ = ["Inception", "conv_relu"]
+__all__ = ["Conv2D", "Inception", "conv_relu"]
+
+
+class Conv2D(nn.Conv2D):
+    """Gluon's Conv2D (same parameters and names); ``taps``, when set, convolves with the central
+    ``taps`` x ``taps`` of a stride-1 kernel padded to keep the size. On maps so small that the outer
+    taps only ever meet padding, that is the same function and gradient with less work (set by
+    ``Inception.trace_side``; None: the whole kernel)."""
+
+    taps = None
+
+    def hybrid_forward(self, F, x, weight, bias=None):
+        """The convolution of ``x`` (see the class docstring)."""
+        kernel = self._kwargs["kernel"][0]
+        if not self.taps or self.taps >= kernel:
+            return super().hybrid_forward(F, x, weight, bias)
+        first = (kernel - self.taps) // 2
+        cut = dict(begin=(None, None, first, first), end=(None, None, first + self.taps, first + self.taps))
+        weight = F.npx.slice(weight, **cut) if is_np_array() else F.slice(weight, **cut)
+        settings = dict(self._kwargs, kernel=(self.taps, self.taps), pad=(self.taps // 2, self.taps // 2))
+        convolution = getattr(F.npx if is_np_array() else F, self._op_name)
+        inputs = (x, weight) if bias is None else (x, weight, bias)
+        out = convolution(*inputs, name="fwd", **settings)
+        return self.act(out) if self.act is not None else out
 
 
 def conv_relu(channels, kernel_size, strides=1, padding=0, in_channels=0, batch_norm=False,  # noqa: PLR0913
@@ -19,11 +43,11 @@ def conv_relu(channels, kernel_size, strides=1, padding=0, in_channels=0, batch_
     """
     use_bias = not batch_norm if bias is None else bias
     if not batch_norm:
-        return nn.Conv2D(channels, kernel_size, strides, padding, in_channels=in_channels,
-                         use_bias=use_bias, activation="relu" if act else None)
+        return Conv2D(channels, kernel_size, strides, padding, in_channels=in_channels,
+                      use_bias=use_bias, activation="relu" if act else None)
     block = nn.HybridSequential(prefix="")
-    block.add(nn.Conv2D(channels, kernel_size, strides, padding, in_channels=in_channels,
-                        use_bias=use_bias),
+    block.add(Conv2D(channels, kernel_size, strides, padding, in_channels=in_channels,
+                     use_bias=use_bias),
               nn.BatchNorm(epsilon=1e-3, in_channels=channels))
     if act:
         block.add(nn.Activation("relu"))
@@ -64,6 +88,20 @@ class Inception(HybridBlock):
             # path 4: 3x3 max-pooling, then 1x1 convolution
             self.p4 = path("p4", lambda: nn.MaxPool2D(3, 1, 1), lambda: conv(c4, 1, in_channels))
         self.in_channels, self.out_channels = in_channels, self.output_channels(c1, c2, c3, c4)
+        self.side = None
+
+    def trace_side(self, side):
+        """Build the next traced graph for ``side`` x ``side`` input maps (None: for any side).
+
+        A k x k 'same' kernel at stride 1 reaches real pixels with its central 2 side - 1 taps only
+        (the others meet padding: zero output, zero gradient), and the 3x3 max-pool of a 1x1 map returns
+        it unchanged; so on small maps the block leaves the rest out: the same outputs and gradients
+        up to float rounding, less work. StagedNet sets it for the one graph it traces at a time.
+        """
+        self.side = side
+        for branch in (self.p2, self.p3):
+            conv = branch[1] if isinstance(branch[1], nn.Conv2D) else branch[1][0]
+            conv.taps = None if side is None else 2 * side - 1
 
     @staticmethod
     def output_channels(c1, c2, c3, c4):
@@ -77,4 +115,5 @@ class Inception(HybridBlock):
 
     def hybrid_forward(self, F, x):
         """The block's computation on ``x`` (see the class docstring)."""
-        return ops.concat(F, self.p1(x), self.p2(x), self.p3(x), self.p4(x))
+        pooled = self.p4[1](x) if self.side == 1 else self.p4(x)  # a 3x3 pool of a 1x1 map is the map
+        return ops.concat(F, self.p1(x), self.p2(x), self.p3(x), pooled)

@@ -6,6 +6,7 @@ switch, as torchvision's: a net built with them (``net.aux_logits`` True) return
 ``TrainOutputs(main, aux)`` while autograd records in training mode, and the main logits alone
 otherwise and in exported graphs; ``net.aux_logits = False`` turns them off.
 """
+import contextlib
 import warnings
 from collections import namedtuple
 
@@ -95,10 +96,15 @@ class StagedNet(Backbone, HybridBlock):
     where they are known. input_size: the square side the head is
     sized for when the stages do not end in global pooling (then ``fixed_size``, the one side
     the net takes), and the aux heads' input. ``min_size``: the smallest side the table (and
-    its aux taps) can be built for. ``aux_logits``: the aux heads' switch. The
+    its aux taps) can be built for. ``aux_logits``: the aux heads' switch. ``trim_small_maps``
+    (on by default): a call on an array traces its graph for that input's sides, leaving out of the
+    Inception blocks on 1x1 and 2x2 maps the kernel taps and pooling that only meet padding (the same
+    function; ``Inception.trace_side``); symbols and ``general_graph()`` get the graph for any side. The
     backbone interface (forward_features, forward_head, reset_classifier, feature_info,
     num_features) is in backbone.py.
     """
+
+    SMALL_MAP = 2  # the largest map side on which an Inception block has taps to leave out (of its 5x5s)
 
     def __init__(self, spec, num_classes, in_channels, input_size=224, **kwargs):
         super().__init__(**kwargs)
@@ -127,6 +133,7 @@ class StagedNet(Backbone, HybridBlock):
                 self._add_aux_heads(spec, input_size)
         self._aux_hidden = spec.aux_head.hidden if spec.aux_head else None
         self._aux_logits = self._graph_has_aux = False
+        self.trim_small_maps, self._graph_sides = True, ()
         self.aux_logits = bool(self.aux_names)
         self._describe_features(spec)
 
@@ -275,18 +282,52 @@ class StagedNet(Backbone, HybridBlock):
         return [block for _, block in self.stages()][index]
 
     def forward(self, x, *args):
-        """Checks ``x``; the graph gives the aux heads' logits too exactly in aux training mode. MXNet
-        caches one graph per block, so a change of mode rebuilds it (once per switch, not per batch)."""
+        """Checks ``x``; the graph gives the aux heads' logits too exactly in aux training mode, and
+        leaves out the work that cannot reach a pixel on this input's small maps (``trim_small_maps``).
+        MXNet caches one graph per block, so a change of mode or of those maps rebuilds it (once per
+        switch, not per batch)."""
         with_aux = isinstance(x, nd.NDArray) and self._aux_logits and autograd.is_training()
+        sides = ()
         if isinstance(x, nd.NDArray):
             check_input_shape(x.shape, self)
-        if with_aux != self._graph_has_aux:
-            self._graph_has_aux = with_aux
+            sides = self.trimmed_blocks(x.shape)
+        plan = tuple((block.name, side) for block, side in sides)  # names: Gluon warns of stored Blocks
+        if with_aux != self._graph_has_aux or plan != self._graph_sides:
+            self._graph_has_aux, self._graph_sides = with_aux, plan
             clear_cached_graph(self)
-        with warnings.catch_warnings():  # the inference graph leaves the aux heads out on purpose
-            warnings.filterwarnings("ignore", message=r"Parameter .* is not used by any computation")
-            out = super().forward(x, *args)
+        for block, side in sides:
+            block.trace_side(side)
+        try:
+            with warnings.catch_warnings():  # the inference graph leaves the aux heads out on purpose
+                warnings.filterwarnings("ignore", message=r"Parameter .* is not used by any computation")
+                out = super().forward(x, *args)
+        finally:  # any other trace (a symbol, a block called on its own) gets the general graph
+            for block, _ in sides:
+                block.trace_side(None)
         return TrainOutputs(out[0], tuple(out[1:])) if with_aux else out
+
+    def trimmed_blocks(self, shape):
+        """(block, side of its input maps) for each block that traces for its side (Inception), given a
+        square input of ``shape`` and ``trim_small_maps``; () otherwise."""
+        if not self.trim_small_maps or shape[2] != shape[3]:
+            return ()
+        sides, side = [], shape[2]
+        for (_, block), (_, out) in zip(self.layers(), self.layer_sides(shape[2])):
+            if hasattr(block, "trace_side") and side <= self.SMALL_MAP:
+                sides.append((block, side))
+            side = out
+        return tuple(sides)
+
+    @contextlib.contextmanager
+    def general_graph(self):
+        """Within it, the net traces the graph for any input side (exports take every size the net does)."""
+        trim, self.trim_small_maps = self.trim_small_maps, False
+        clear_cached_graph(self)
+        try:
+            yield self
+        finally:
+            self.trim_small_maps = trim
+            clear_cached_graph(self)
 
     def run(self, F, x, with_aux=False):
         """Forward through stages and head; with_aux: [main, aux1, ...] (aux heads read at taps)."""

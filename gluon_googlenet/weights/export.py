@@ -2,6 +2,7 @@
 
 The files need only MXNet to load: ``gluon.SymbolBlock.imports(json, ['data'], params)``.
 """
+import contextlib
 import json
 import os
 import tempfile
@@ -36,13 +37,13 @@ def export_model(net, prefix, input_shape, epoch=0, ctx=None, preprocess=None, *
     folder = ensure_writable_dir(os.path.dirname(os.path.abspath(prefix)))
     ctx = ctx or mx.cpu()
     net.hybridize()
-    net((mx.np if is_np_array() else mx.nd).zeros(input_shape, ctx=ctx))
     paths = f"{prefix}-symbol.json", f"{prefix}-{epoch:04d}.params"
     size = sum(first_value(p).size * 4 for p in net.collect_params().values())
     try:  # MXNet writes both files itself: into a hidden folder beside them, then renamed
         with tempfile.TemporaryDirectory(dir=folder, prefix=".export-") as scratch:
-            with warnings.catch_warnings():  # aux heads are training-only: not in the graph
+            with _general_graph(net), warnings.catch_warnings():  # aux heads are training-only: not in the graph
                 warnings.filterwarnings("ignore", message=r"Parameter .* is not found in the graph")
+                net((mx.np if is_np_array() else mx.nd).zeros(input_shape, ctx=ctx))
                 net.export(os.path.join(scratch, "m"), epoch)
             if is_np_array():  # Gluon wrote numpy shape semantics, which plain MXNet refuses
                 params_file = os.path.join(scratch, f"m-{epoch:04d}.params")
@@ -56,6 +57,11 @@ def export_model(net, prefix, input_shape, epoch=0, ctx=None, preprocess=None, *
             raise write_failure(paths[1], err, size) from None
         raise
     return paths
+
+
+def _general_graph(net):
+    """The net's graph for any input side (StagedNet.general_graph), not one traced for this shape."""
+    return net.general_graph() if hasattr(net, "general_graph") else contextlib.nullcontext()
 
 
 def export_meta(net, input_shape, normalization=None, in_graph=False, weights=None):
