@@ -1,6 +1,8 @@
 """The peer benchmark's bookkeeping: verdicts over rounds and the FLOP figures it divides by."""
 import importlib.util
 import os
+import subprocess
+import sys
 
 import pytest
 from conftest import ROOT
@@ -47,3 +49,14 @@ def test_the_recipe_benchmark_sums_minutes_per_epoch_and_summarises_seeds(tmp_pa
     assert [module.stolen_text(run) for run in runs] == ["10.3%", "-", "-"]
     module.draw(runs, str(tmp_path / "f.png"))
     assert (tmp_path / "f.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_the_small_maps_benchmark_times_both_graphs_of_one_function():
+    done = subprocess.run([sys.executable, os.path.join(ROOT, "benchmarks", "small_maps.py"), "--batch", "4",
+                           "--pairs", "2", "--warmup", "1"], capture_output=True, text=True, timeout=300, cwd=ROOT)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert "b5_inception1 (1x1)" in lines[1] and "b4_inception0 (2x2)" in lines[1]
+    assert lines[4].startswith("small maps / whole, pair by pair: median ")
+    difference = float(lines[5].split("at most ")[1].split()[0])
+    assert difference < 1e-4

@@ -5,7 +5,7 @@ layer's kernel; these helpers read the private attributes, and ``tests/base/test
 fails loudly if an MXNet release changes them. Everything else here uses public calls.
 """
 import functools
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 
 from .errors import CheckpointError
 
@@ -93,10 +93,17 @@ def imperative(net):
             net.hybridize()
 
 
+def general_graph(net):
+    """A context in which ``net`` runs its graph for any input side: StagedNet.general_graph (no
+    small-map trimming), nothing for other blocks."""
+    return net.general_graph() if hasattr(net, "general_graph") else nullcontext()
+
+
 def run_with_hooks(net, x, hooks):
     """One imperative forward pass of ``x`` with ``hooks`` ((block, hook(block, inputs, output))
-    pairs) attached for the pass only; returns the output."""
-    with imperative(net):
+    pairs) attached for the pass only, every layer of the net run (``general_graph``); returns the
+    output."""
+    with imperative(net), general_graph(net):
         handles = [block.register_forward_hook(hook) for block, hook in hooks]
         try:
             return net(x)

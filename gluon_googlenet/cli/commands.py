@@ -82,6 +82,8 @@ def cmd_train(args):
     from ..training.run.progress import run_output
     from ..training.trainer import train
     values = dict(PRESETS[args.preset])
+    if args.pretrained and args.whiten is None:
+        values.pop("whiten", None)  # weights asked for replace the preset's whitened first layer
     optimizer = args.optimizer or values.get("optimizer", TrainConfig.optimizer)
     if args.momentum is not None and optimizer not in WITH_MOMENTUM:
         args.parser.error(momentum_problem(optimizer))

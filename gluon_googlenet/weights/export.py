@@ -2,7 +2,6 @@
 
 The files need only MXNet to load: ``gluon.SymbolBlock.imports(json, ['data'], params)``.
 """
-import contextlib
 import json
 import os
 import tempfile
@@ -15,7 +14,7 @@ from mxnet.util import is_np_array
 from ..base import ops
 from ..base.errors import CheckpointError, ConfigError, DependencyError
 from ..base.fileio import ensure_writable_dir, fsync_folder, is_write_failure, write_bytes, write_failure, write_json
-from ..base.gluon_internals import first_value
+from ..base.gluon_internals import first_value, general_graph
 from .preprocess import Normalized
 
 
@@ -41,7 +40,7 @@ def export_model(net, prefix, input_shape, epoch=0, ctx=None, preprocess=None, *
     size = sum(first_value(p).size * 4 for p in net.collect_params().values())
     try:  # MXNet writes both files itself: into a hidden folder beside them, then renamed
         with tempfile.TemporaryDirectory(dir=folder, prefix=".export-") as scratch:
-            with _general_graph(net), warnings.catch_warnings():  # aux heads are training-only: not in the graph
+            with general_graph(net), warnings.catch_warnings():  # aux heads are training-only: not in the graph
                 warnings.filterwarnings("ignore", message=r"Parameter .* is not found in the graph")
                 net((mx.np if is_np_array() else mx.nd).zeros(input_shape, ctx=ctx))
                 net.export(os.path.join(scratch, "m"), epoch)
@@ -57,11 +56,6 @@ def export_model(net, prefix, input_shape, epoch=0, ctx=None, preprocess=None, *
             raise write_failure(paths[1], err, size) from None
         raise
     return paths
-
-
-def _general_graph(net):
-    """The net's graph for any input side (StagedNet.general_graph), not one traced for this shape."""
-    return net.general_graph() if hasattr(net, "general_graph") else contextlib.nullcontext()
 
 
 def export_meta(net, input_shape, normalization=None, in_graph=False, weights=None):

@@ -111,3 +111,11 @@ def test_symbols_and_exports_take_every_side_after_a_small_input(tmp_path):
     np.testing.assert_allclose(plain(small).asnumpy(), live_small, rtol=1e-4, atol=1e-5)
     np.testing.assert_allclose(plain(large).asnumpy(), net(large).asnumpy(), rtol=1e-4, atol=1e-5)
     np.testing.assert_allclose(net(small).asnumpy(), live_small, rtol=1e-5, atol=1e-6)  # trims again after export
+
+
+def test_the_layer_summary_runs_every_layer_on_small_maps():
+    from gluon_googlenet.viz.summary import layer_summary
+    net = get_model("googlenet_d2l_bn")
+    rows = {row.name: row for row in layer_summary(net, (1, 1, 28, 28)).rows}
+    assert rows["b5.1.p4.0"].kind == "MaxPool2D" and rows["b5.1.p4.0"].output_shape == (1, 832, 1, 1)
+    assert rows["b5.1"].output_shape == (1, 1024, 1, 1)

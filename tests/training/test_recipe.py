@@ -141,6 +141,7 @@ def test_the_fast_preset_is_a_row_of_settings_on_the_d2l_net_with_batch_norm():
     fast = TrainConfig(**PRESETS["fast"])
     validate(fast)
     assert (fast.model, fast.lr_schedule, fast.optimizer) == ("googlenet_d2l_bn", "onecycle", "momentum")
+    assert fast.whiten and not TrainConfig().whiten  # the whitened first layer is the preset's, not the book's
     assert PRESETS["d2l"] == {} and TrainConfig().model == "googlenet_d2l"  # the book's recipe is the default
 
 

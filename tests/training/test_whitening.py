@@ -116,3 +116,16 @@ def test_no_whiten_overrides_a_preset_and_no_flag_leaves_it_to_the_preset():
     assert parse_train_args(["--whiten"]).whiten is True
     assert parse_train_args(["--no-whiten"]).whiten is False
     assert parse_train_args([]).whiten is None
+
+
+def test_published_weights_asked_for_replace_the_fast_presets_whitened_start(tmp_path, capsys):
+    from gluon_googlenet import cli
+    data = make_idx_dir(tmp_path / "idx", n_train=24, n_test=8)
+    common = ["train", "--preset", "fast", "--pretrained", "gluoncv", "--data-dir", str(data), "--no-verify",
+              "--no-progress", "--out", str(tmp_path / "run")]
+    assert cli.main(common) == 1  # gets past the whitening check to the weights themselves
+    assert capsys.readouterr().err.strip() == \
+        "gluon-googlenet train: error: googlenet_d2l_bn has no gluoncv counterpart to load weights from"
+    assert cli.main([*common, "--whiten"]) == 1  # both asked for: one of them, please
+    assert "--whiten starts the first layer from the data, --pretrained from" in capsys.readouterr().err
+    assert not (tmp_path / "run").exists()

@@ -78,10 +78,12 @@ PRESETS = {
     # The d2l recipe unchanged (SGD lr 0.1, Xavier, batch 128, no BN) at 32x32 for 4 epochs.
     "quick": {"resize": 32, "epochs": 4},
     # The main job: the d2l GoogLeNet with batch norm (the chapter's first exercise) at the files'
-    # 28x28, SGD with momentum on a one-cycle schedule, weight decay, random flips, flip TTA, 3 epochs.
+    # 28x28, its first convolution started as the images' patch-whitening filters, SGD with momentum on a
+    # one-cycle schedule, weight decay, random flips, flip TTA, 3 epochs.
     # Chosen from measured runs (docs/fast-recipe.md; benchmarks/fast_recipe.py measures it).
     "fast": {"model": "googlenet_d2l_bn", "resize": 0, "epochs": 3, "batch_size": 256, "optimizer": "momentum",
-             "lr": 0.1, "lr_schedule": "onecycle", "warmup": 0.5, "wd": 5e-4, "augment": "flip", "tta": "flip"},
+             "lr": 0.1, "lr_schedule": "onecycle", "warmup": 0.5, "wd": 5e-4, "augment": "flip", "tta": "flip",
+             "whiten": True},
 }
 
 
