@@ -36,6 +36,7 @@ napoleon_numpy_docstring = False
 EXECUTED_NOTEBOOK = os.environ.get("GLUON_GOOGLENET_EXECUTED_NOTEBOOK")
 nb_execution_mode = "off" if EXECUTED_NOTEBOOK else "force"
 nb_execution_timeout = 1200
+nb_execution_in_temp = True  # its run folder must not meet the last build's (a run is never replaced)
 nb_execution_raise_on_error = True
 nb_execution_show_tb = True
 nb_merge_streams = True
