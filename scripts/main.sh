@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The main job: set up (venv, pinned packages, Debian Fashion-MNIST), train the d2l
 # GoogLeNet on Fashion-MNIST with the fast recipe (--preset fast: the d2l net with batch norm at
-# 28x28, 3 epochs of one-cycle momentum SGD with weight decay, mirrored training images and
-# mirror-averaged tests: the book's 0.904 in minutes on 2 CPU cores, docs/fast-recipe.md), then
+# 28x28, a patch-whitened first layer, 3 epochs of one-cycle momentum SGD with weight decay, mirrored
+# training images and mirror-averaged tests: the book's 0.904 in minutes on 2 CPU cores, docs/fast-recipe.md), then
 # report: test accuracy per class and an HTML report whose curves show the book's figure. The
 # last line gives the test accuracy and the minutes. Extra arguments go to 'gluon-googlenet
 # train', e.g.
