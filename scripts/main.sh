@@ -13,10 +13,14 @@ bash "$ROOT/scripts/setup.sh"
 cd "$ROOT"
 LOG="$(mktemp)"
 trap 'rm -f "$LOG"' EXIT
-# A run folder is never replaced: where runs/main holds a run, this one gets a folder of its own.
+# A run folder is never replaced: where runs/main holds a run, this one gets a folder of its own
+# (unless --out names the folder: train then says whether it may write there).
 MAIN=runs/main
-[ -e "$MAIN/last.ckpt" ] && MAIN="runs/main-$(date +%Y%m%d-%H%M%S)" && echo "main: runs/main holds a run; this one goes to $MAIN"
-.venv/bin/gluon-googlenet train --preset fast --out "$MAIN" --report "$@" | tee "$LOG"
+for arg in "$@"; do case "$arg" in --out|--out=*) MAIN="" ;; esac; done
+if [ -n "$MAIN" ] && [ -e "$MAIN/last.ckpt" ]; then
+  MAIN="runs/main-$(date +%Y%m%d-%H%M%S)" && echo "main: runs/main holds a run; this one goes to $MAIN"
+fi
+.venv/bin/gluon-googlenet train --preset fast ${MAIN:+--out "$MAIN"} --report "$@" | tee "$LOG"
 OUT="$(sed -n 's/^run folder: //p' "$LOG" | tail -n 1)"
 # Tested as the run tested each epoch (the fast recipe averages each image with its mirror: --tta flip).
 TTA="$(.venv/bin/python -c 'import json, sys; print(json.load(open(sys.argv[1])).get("tta", "none"))' "$OUT/config.json")"
