@@ -47,6 +47,12 @@ def squeeze(F, x, axis):
     return F.np.squeeze(x, axis) if is_np_array() else F.squeeze(x, axis=axis)
 
 
+def crop(F, x, first, size):
+    """``x[:, :, first:first + size, first:first + size]`` of a 4-D ``x`` (a kernel's middle taps)."""
+    cut = dict(begin=(None, None, first, first), end=(None, None, first + size, first + size))
+    return F.npx.slice(x, **cut) if is_np_array() else F.slice(x, **cut)
+
+
 def adaptive_avg_pool(F, x, size):
     """Average pooling of N x C x H x W ``x`` to ``size`` x ``size`` bins. MXNet has this operator
     in its legacy API only: in numpy mode the array goes there and back (no copy)."""

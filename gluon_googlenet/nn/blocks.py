@@ -8,6 +8,7 @@ from mxnet.gluon.nn import HybridBlock
 from mxnet.util import is_np_array
 
 from ..base import ops
+from ..base.gluon_internals import layer_kernel
 
 __all__ = ["Conv2D", "Inception", "conv_relu"]
 
@@ -22,12 +23,10 @@ class Conv2D(nn.Conv2D):
 
     def hybrid_forward(self, F, x, weight, bias=None):
         """The convolution of ``x`` (see the class docstring)."""
-        kernel = self._kwargs["kernel"][0]
+        kernel = layer_kernel(self)[0]
         if not self.taps or self.taps >= kernel:
             return super().hybrid_forward(F, x, weight, bias)
-        first = (kernel - self.taps) // 2
-        cut = dict(begin=(None, None, first, first), end=(None, None, first + self.taps, first + self.taps))
-        weight = F.npx.slice(weight, **cut) if is_np_array() else F.slice(weight, **cut)
+        weight = ops.crop(F, weight, (kernel - self.taps) // 2, self.taps)
         settings = dict(self._kwargs, kernel=(self.taps, self.taps), pad=(self.taps // 2, self.taps // 2))
         convolution = getattr(F.npx if is_np_array() else F, self._op_name)
         inputs = (x, weight) if bias is None else (x, weight, bias)
@@ -99,9 +98,17 @@ class Inception(HybridBlock):
         up to float rounding, less work. StagedNet sets it for the one graph it traces at a time.
         """
         self.side = side
-        for branch in (self.p2, self.p3):
-            conv = branch[1] if isinstance(branch[1], nn.Conv2D) else branch[1][0]
+        for conv in self._spatial_convs():
             conv.taps = None if side is None else 2 * side - 1
+
+    def leaves_out(self, side):
+        """Whether ``trace_side(side)`` has work to leave out: on a 1x1 map, or with a kernel wider than
+        2 side - 1."""
+        return side == 1 or any(2 * side - 1 < layer_kernel(conv)[0] for conv in self._spatial_convs())
+
+    def _spatial_convs(self):
+        """The 3x3 and k3 x k3 convolutions (of branches p2 and p3)."""
+        return [branch[1] if isinstance(branch[1], nn.Conv2D) else branch[1][0] for branch in (self.p2, self.p3)]
 
     @staticmethod
     def output_channels(c1, c2, c3, c4):

@@ -104,8 +104,6 @@ class StagedNet(Backbone, HybridBlock):
     num_features) is in backbone.py.
     """
 
-    SMALL_MAP = 2  # the largest map side on which an Inception block has taps to leave out (of its 5x5s)
-
     def __init__(self, spec, num_classes, in_channels, input_size=224, **kwargs):
         super().__init__(**kwargs)
         self.model_name, self.num_classes, self.in_channels = spec.name, num_classes, in_channels
@@ -307,13 +305,13 @@ class StagedNet(Backbone, HybridBlock):
         return TrainOutputs(out[0], tuple(out[1:])) if with_aux else out
 
     def trimmed_blocks(self, shape):
-        """(block, side of its input maps) for each block that traces for its side (Inception), given a
-        square input of ``shape`` and ``trim_small_maps``; () otherwise."""
+        """(block, side of its input maps) for each block with work to leave out on its maps (Inception's
+        ``leaves_out``), given a square input of ``shape`` and ``trim_small_maps``; () otherwise."""
         if not self.trim_small_maps or shape[2] != shape[3]:
             return ()
         sides, side = [], shape[2]
         for (_, block), (_, out) in zip(self.layers(), self.layer_sides(shape[2])):
-            if hasattr(block, "trace_side") and side <= self.SMALL_MAP:
+            if hasattr(block, "leaves_out") and block.leaves_out(side):
                 sides.append((block, side))
             side = out
         return tuple(sides)
