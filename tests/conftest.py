@@ -15,6 +15,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
+# No test reaches the network: downloads on first use (data sets, published weights) go to a port
+# where nothing listens unless a test serves them on loopback itself.
+for _var in ("GLUON_GOOGLENET_DATA_MIRRORS", "GLUON_GOOGLENET_TORCHVISION_URL", "HF_ENDPOINT", "MXNET_GLUON_REPO"):
+    os.environ[_var] = "http://127.0.0.1:9/"
+
 
 def write_idx(path, array, gz=False):
     """Write a uint8 array as an IDX file (gzipped when ``gz``); return the path."""

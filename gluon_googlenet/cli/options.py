@@ -6,6 +6,8 @@ import math
 CTX_HELP = "device(s): cpu, gpu, gpu:0,1 or cpu:0,1 (default: cpu); verbs that run one image use the first"
 DATA_DIR_HELP = "folder with the IDX files (default: the run's, else the usual places)"
 NO_VERIFY_HELP = "skip the MD5 check of the data files (default: check, as the run did)"
+NO_DOWNLOAD_HELP = ("never download: a data set no folder holds is an error (default: Fashion-MNIST and MNIST are "
+                    "downloaded into $MXNET_HOME/datasets on first use)")
 MODEL_HELP = "registered model (default: googlenet_d2l; all: %(choices)s)"
 LIMIT_TEST_HELP = "use the first N test images (0: all; default: the run's)"
 

@@ -34,10 +34,11 @@ def add_train_options(p):
                        help="build the auxiliary classifiers (googlenet) and train on their losses too")
     model.add_argument("--aux-weight", type=shared.nonnegative_float,
                        help=f"weight of each auxiliary loss (default: {d.aux_weight})")
-    model.add_argument("--pretrained", metavar="FILE|gluoncv",
+    model.add_argument("--pretrained", metavar="FILE|gluoncv|torchvision|timm[:TAG]",
                        help="start from published weights: a GluonCV .params, torchvision .pth or timm "
-                            ".safetensors file, or 'gluoncv' for GluonCV's model store; a new head is "
-                            "sized for the data's classes and the source's input normalisation is used")
+                            ".safetensors file, or a publisher's name for its own file, downloaded on first use "
+                            "into the cache its library keeps; a new head is sized for the data's classes and "
+                            "the source's input normalisation is used")
     model.add_argument("--whiten", action=argparse.BooleanOptionalAction,
                        help="start the first convolution as the patch-whitening filters of the first training "
                             "images (their largest decorrelated components and the negatives), not Xavier's; "
@@ -63,6 +64,8 @@ def add_train_options(p):
                            f"its mirror's (default: {d.tta})")
     data.add_argument("--no-verify", dest="verify_data", action="store_false", default=None,
                       help=shared.NO_VERIFY_HELP)
+    data.add_argument("--no-download", dest="download", action="store_false", default=None,
+                      help=shared.NO_DOWNLOAD_HELP)
     _optimizer_options(p.add_argument_group("optimizer"), d, OPTIMIZERS, PRECISIONS, KVSTORES)
     _run_options(p.add_argument_group("run"), d)
 

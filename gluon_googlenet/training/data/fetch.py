@@ -1,83 +1,84 @@
-"""Fetch Fashion-MNIST or MNIST where no Debian package brings them (macOS, Colab, other Linux).
+"""Fashion-MNIST and MNIST on first use, as Gluon's own data sets get them.
 
-The files come from the repository MXNet's own ``gluon.data.vision`` data sets download from
-(their URLs: ``$MXNET_GLUON_REPO/gluon/dataset/NAME/FILE.gz``, MXNET_GLUON_REPO respected) into
-the folder the package already looks in (MXNet's data set cache, ``$MXNET_HOME/datasets/NAME``).
-Each file is checked against the MD5 of its uncompressed bytes, as every load checks it, and is
-written atomically: a broken or truncated download leaves nothing behind.
+Where no folder holds a data set (find_data_dir), ``locate_dataset`` downloads it into MXNet's data
+set folder (``$MXNET_HOME/datasets/NAME``, where ``gluon.data.vision`` and d2l keep theirs): each
+``.gz`` file from its canonical address first, then the mirrors (DatasetSpec.urls; the environment
+variable GLUON_GOOGLENET_DATA_MIRRORS, space-separated base URLs, replaces them), checked against
+its published size and MD5 (of the uncompressed bytes, as every load checks it) and written
+atomically (base.download). ``--no-download`` or GLUON_GOOGLENET_NO_DOWNLOAD=1 forbid it.
 """
-import http.client
+import logging
 import os
-import sys
-import urllib.error
-import urllib.request
 
 import mxnet as mx
 
+from ...base.download import NO_DOWNLOAD_VAR, DownloadError, download, downloads_allowed
 from ...base.errors import DataError
-from ...base.fileio import atomic_path, ensure_writable_dir
+from ...base.fileio import ensure_writable_dir
 from .datasets import get_dataset_spec
-from .idx_files import read_idx
+from .idx_files import DataNotFound, find_data_dir, read_idx
 
-CHUNK = 1 << 16
+log = logging.getLogger("gluon_googlenet.data")
+MIRRORS_VAR = "GLUON_GOOGLENET_DATA_MIRRORS"
 
 
 def default_folder(spec):
-    """The MXNet cache folder of ``spec``, the last place find_data_dir looks."""
+    """The MXNet data set folder of ``spec``, the last place find_data_dir looks."""
     return os.path.join(mx.base.data_dir(), "datasets", spec.name)
 
 
-def file_url(spec, file_name):
-    """Where MXNet's own data set of ``spec`` downloads ``file_name`` from."""
-    return mx.gluon.utils._get_repo_file_url(f"gluon/dataset/{spec.name}", file_name)
+def base_urls(spec):
+    """The base URLs ``spec``'s files are downloaded from, in order."""
+    given = os.environ.get(MIRRORS_VAR, "").split()
+    repo = mx.gluon.utils._get_repo_url()  # noqa: SLF001 ($MXNET_GLUON_REPO with its default)
+    return [url if url.endswith("/") else url + "/" for url in given] or [
+        url.format(mxnet_repo=repo) for url in spec.urls]
+
+
+def _checker(spec, key):
+    """check(path, headers) for download(): the IDX header's size and the MD5 of the data."""
+    base, md5 = spec.files[key]
+
+    def check(path, _headers):
+        data = read_idx(path, md5)
+        if data.size + 4 + 4 * data.ndim != spec.sizes[key]:
+            raise DataError(f"{path}: {data.size} bytes of data, {spec.name}'s {base} has "
+                            f"{spec.sizes[key] - 4 - 4 * data.ndim}")
+    return check
 
 
 def fetch_dataset(name, folder=None, progress=None, timeout=60):
     """Download data set ``name`` ('fashion-mnist' or 'mnist') into ``folder`` (default: MXNet's
-    cache, where the package looks); files already there and intact are kept. Returns the folder;
-    DataError, one line, for a failed, truncated or wrong download (nothing of it is kept)."""
+    data set folder, where the package looks); files already there and intact are kept. Returns
+    the folder; DataError, one line naming each address tried and the manual routes, when a file
+    cannot be had (nothing of it is kept)."""
     spec = get_dataset_spec(name)
     folder = ensure_writable_dir(folder or default_folder(spec))
-    progress = sys.stderr.isatty() if progress is None else progress
-    for base, md5 in spec.files.values():
-        path = os.path.join(folder, base + ".gz")
+    for key, (base, _) in spec.files.items():
+        path, check = os.path.join(folder, base + ".gz"), _checker(spec, key)
         if os.path.isfile(path):
             try:
-                read_idx(path, md5)
+                check(path, None)
                 continue
             except DataError:
                 pass  # damaged: fetched again, replaced atomically
-        _download(file_url(spec, base + ".gz"), path, md5, progress, timeout)
+        try:
+            download([url + base + ".gz" for url in base_urls(spec)], path, check, f"{spec.name} {base}.gz",
+                     progress, timeout)
+        except DownloadError as err:
+            raise DataError(f"{err}; offline, put the four files in {folder} by hand, or "
+                            f"{spec.install_hint}") from None
     return folder
 
 
-def _download(url, path, md5, progress, timeout):
-    """``url`` into ``path`` atomically, its content checked (read_idx with ``md5``)."""
-    from tqdm import tqdm
+def locate_dataset(spec, data_dir=None, download=True):
+    """The folder holding ``spec``'s four files (find_data_dir); where none does and downloads are
+    allowed (``download``, GLUON_GOOGLENET_NO_DOWNLOAD), the folder they were just downloaded into."""
     try:
-        response = urllib.request.urlopen(url, timeout=timeout)  # noqa: S310 (http(s) URL of MXNET_GLUON_REPO)
-    except (urllib.error.URLError, OSError) as err:
-        raise DataError(f"cannot download {url} ({getattr(err, 'reason', err)}); check the network or "
-                        "MXNET_GLUON_REPO, or pass --data-dir to files you have") from None
-    expected = int(response.headers.get("Content-Length") or 0) or None
-    with response, atomic_path(path, expected) as tmp:
-        received = 0
-        with open(tmp, "wb") as handle, tqdm(total=expected, unit="B", unit_scale=True, disable=not progress,
-                                            desc=os.path.basename(path), leave=False) as bar:
-            try:
-                while chunk := response.read(CHUNK):
-                    handle.write(chunk)
-                    received += len(chunk)
-                    bar.update(len(chunk))
-            except (OSError, ValueError, http.client.HTTPException) as err:  # reset, IncompleteRead
-                raise DataError(f"download of {url} broke off after {received} bytes ({type(err).__name__}); "
-                                "nothing was kept: fetch again") from None
-        if expected is not None and received != expected:
-            raise DataError(f"download of {url} stopped at {received} of {expected} bytes (truncated); nothing "
-                            "was kept: fetch again")
-        try:
-            read_idx(tmp, md5)
-        except DataError as err:
-            raise DataError(f"{url} is not the expected file ({str(err).split(': ', 1)[-1]}); nothing was "
-                            "kept") from None
-
+        return find_data_dir(spec, data_dir)
+    except DataNotFound as err:
+        if not downloads_allowed(download):
+            raise DataError(f"{err} (downloads are off: --no-download or ${NO_DOWNLOAD_VAR})") from None
+    folder = default_folder(spec)
+    log.info("%s not found: downloading it into %s", spec.name, folder)
+    return fetch_dataset(spec.name, folder)

@@ -14,6 +14,11 @@ import numpy as np
 
 from ...base.errors import DataError
 
+
+class DataNotFound(DataError):
+    """No folder searched holds any of a data set's files (so it may be downloaded)."""
+
+
 _SPLIT_FILES = {"train": ("train-images", "train-labels"), "test": ("t10k-images", "t10k-labels")}
 
 
@@ -48,7 +53,7 @@ def find_data_dir(spec, data_dir=None):
             raise DataError(f"{spec.name}: {missing[0]}[.gz] not found in {folder} ({label}); "
                             f"{spec.install_hint}")
         searched.append(folder)
-    raise DataError(f"{spec.name} not found (looked in {', '.join(searched)}); {spec.install_hint}")
+    raise DataNotFound(f"{spec.name} not found (looked in {', '.join(searched)}); {spec.install_hint}")
 
 
 def read_idx(path, expected_md5=None):

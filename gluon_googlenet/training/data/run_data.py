@@ -13,7 +13,8 @@ import numpy as np
 
 from ...base.normalization import normalize
 from .datasets import get_dataset_spec
-from .idx_files import find_data_dir, load_split
+from .fetch import locate_dataset
+from .idx_files import load_split
 from .image_folders import load_image_folder, split_indices
 
 log = logging.getLogger("gluon_googlenet.data")
@@ -36,14 +37,16 @@ def resize_images(images, size, chunk=4096):
     return out
 
 
-def load_dataset(name="fashion-mnist", split="train", data_dir=None, resize=96, limit=None,
-                 verify=True):
+def load_dataset(name="fashion-mnist", split="train", data_dir=None, resize=96, limit=None,  # noqa: PLR0913
+                 verify=True, download=True):
     """Images uint8 [N, 1, S, S] and labels int32 [N], resized once and cached per process.
 
-    ``limit`` keeps the first N examples; ``resize`` None keeps the files' side (28).
+    ``limit`` keeps the first N examples; ``resize`` None keeps the files' side (28); where no
+    folder holds the data set it is downloaded first, unless ``download`` is False (fetch.py).
     """
     spec = get_dataset_spec(name)
-    return _cached(spec, split, os.path.abspath(find_data_dir(spec, data_dir)), resize, limit or 0, verify)
+    folder = locate_dataset(spec, data_dir, download)
+    return _cached(spec, split, os.path.abspath(folder), resize, limit or 0, verify)
 
 
 @functools.lru_cache(maxsize=8)
@@ -76,7 +79,7 @@ def load_run_data(size, source, need_train=True):
         return RunData(f"image-folder {source.image_folder}", (images[train_idx], labels[train_idx]),
                        (images[test_idx], labels[test_idx]), list(names), 3)
     def split(name, limit):
-        return load_dataset(source.dataset, name, source.data_dir, size, limit, source.verify)
+        return load_dataset(source.dataset, name, source.data_dir, size, limit, source.verify, source.download)
     train = split("train", source.limit_train) if need_train else None
     names = list(get_dataset_spec(source.dataset).class_names)
     return RunData(source.dataset, train, split("test", source.limit_test), names, 1)

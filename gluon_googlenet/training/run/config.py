@@ -64,6 +64,7 @@ class TrainConfig:
     overwrite: bool = False        # a run into a folder holding another run's checkpoint: move its files aside
     checkpoint_every: float = 10.0  # minutes between mid-epoch checkpoints (0: only at epoch ends)
     verify_data: bool = True
+    download: bool = True          # False: a data set no folder holds is an error, not a download
     progress: bool = True          # False: no bar or quarter-epoch lines (as verbose=2)
     verbose: int = 1               # 0 silent, 1 progress and one line per epoch, 2 the epoch lines only
 
@@ -88,9 +89,10 @@ PRESETS = {
 
 
 DataSource = namedtuple("DataSource", "dataset data_dir image_folder limit_train limit_test "
-                                       "test_fraction seed bad_images verify")
+                                       "test_fraction seed bad_images verify download")
 DataSource.__doc__ = ("The data a run reads: an IDX data set (name, folder) or an image folder split "
-                      "per class (test_fraction, seed), limits, unreadable-image policy, MD5 check.")
+                      "per class (test_fraction, seed), limits, unreadable-image policy, MD5 check, "
+                      "whether a missing IDX data set may be downloaded.")
 
 
 def data_source(config, **changes):
