@@ -11,6 +11,7 @@ from .options import (
     DATA_DIR_HELP,
     LIMIT_TEST_HELP,
     MODEL_HELP,
+    NO_DOWNLOAD_HELP,
     NO_VERIFY_HELP,
     OneLineParser,
     optional_positive,
@@ -44,11 +45,13 @@ def ctx_options():
 
 
 def data_options():
-    """--data-dir and --no-verify: where the IDX files are and whether their MD5s are checked."""
+    """--data-dir, --no-verify and --no-download: where the IDX files are, whether their MD5s are
+    checked and whether a missing data set may be downloaded."""
     p = _parent()
     group = p.add_argument_group("data")
     group.add_argument("--data-dir", help=DATA_DIR_HELP)
     group.add_argument("--no-verify", dest="verify_data", action="store_false", default=None, help=NO_VERIFY_HELP)
+    group.add_argument("--no-download", dest="download", action="store_false", default=None, help=NO_DOWNLOAD_HELP)
     return p
 
 
@@ -84,6 +87,12 @@ def _export(p):
                    help="build the checkpoint's input normalisation into the graph: it then takes RGB in [0, 1]")
     p.add_argument("--format", choices=("mxnet", "onnx"), default="mxnet",
                    help="mxnet: PREFIX-symbol.json + PREFIX-NNNN.params; onnx: PREFIX.onnx (default: %(default)s)")
+    p.add_argument("--tta", choices=("flip",),
+                   help="put test-time augmentation inside the graph: flip averages each image's logits with "
+                        "its mirror's (as a run with --tta flip tested)")
+    p.add_argument("--no-measure", dest="measure", action="store_false",
+                   help="with --checkpoint: do not measure the export's test accuracy on its run's test set "
+                        "(default: measure it on the exported files and write it into PREFIX-meta.json)")
 
 
 def _info(p):
@@ -161,8 +170,9 @@ def _predict(p):
     p.add_argument("images", nargs="+", metavar="IMAGE", help="image file, or test:INDEX for a test-set image")
     source = p.add_mutually_exclusive_group(required=True)
     source.add_argument("--checkpoint", help="a .ckpt file written by train: its classes")
-    source.add_argument("--pretrained", metavar="FILE|gluoncv",
-                        help="published ImageNet weights instead (their own preprocessing): the top 5 classes")
+    source.add_argument("--pretrained", metavar="FILE|gluoncv|torchvision|timm[:TAG]",
+                        help="published ImageNet weights instead (their own preprocessing): the top 5 classes; "
+                             "a publisher's name downloads its own file on first use")
     p.add_argument("--model", default="googlenet", help="the model of --pretrained (default: %(default)s)")
     _inference_precision(p)
 
@@ -181,7 +191,7 @@ VERBS = (
     Verb("summary", "layer table: output shapes, parameters, mult-adds", commands.cmd_summary, ("model", "ctx"),
          _summary),
     Verb("export", "write PREFIX-symbol.json and PREFIX-NNNN.params (or ONNX)", commands.cmd_export,
-         ("model", "ctx"), _export),
+         ("model", "ctx", "data"), _export),
     Verb("info", "MXNet build, CPU model, cores, threads, ISA flags, GPUs", commands.cmd_info, (), _info),
     Verb("zoo", "table of every model: parameters, mult-adds, input sizes", commands.cmd_zoo, (), _zoo),
     Verb("diagram", "draw the network with mx.viz.plot_network (Graphviz)", commands.cmd_diagram,

@@ -6,8 +6,9 @@ reads the file, matches its tensors to ours by name (a table per model and sourc
 in names/ and written by scripts/make_weight_names.py; shapes checked, BN running statistics
 included) and loads them. With ``num_classes``
 other than the file's, the classifier and the aux heads keep their fresh initialisation.
-Nothing here downloads; ``source_file=True`` uses GluonCV's own model store (a file already
-in ``~/.mxnet/models``, SHA-1 checked).
+Instead of a file, a publisher's name takes its own published file, downloaded on first use into
+the cache its library keeps (hub.py): 'gluoncv' (or True: GluonCV's model store, SHA-1 checked),
+'torchvision', 'timm' or 'timm:TAG'.
 """
 import functools
 import json
@@ -19,11 +20,13 @@ import mxnet as mx
 import numpy as np
 
 from ..base.compat import renamed_keywords
+from ..base.download import downloads_allowed
 from ..base.errors import CheckpointError, ConfigError, DependencyError
 from ..base.gluon_internals import structural_params
 from ..base.normalization import channel_stats
 from ..nn.registry import build_model
 from .export import read_params
+from .hub import timm_file, torchvision_file
 from .torchfile import check_weights_path, read_torch_state_dict
 
 log = logging.getLogger("gluon_googlenet.pretrained")
@@ -73,11 +76,23 @@ NameTable.__doc__ = ("A source's names for one of our models: {our structural na
 _PARTS = ("head", "aux1", "aux2")  # the rest of a net is its trunk
 
 
+def publisher(weights):
+    """The source named by ``weights`` where it names one instead of a file (True: 'gluoncv';
+    'timm:TAG': 'timm'), else None."""
+    if weights is True:
+        return "gluoncv"
+    name = str(weights).split(":", 1)[0]
+    return name if name in SOURCES and str(weights) in (name, *(f"timm:{t}" for t in _all_tags())) else None
+
+
+def _all_tags():
+    return {tag for tags in TIMM_TAGS.values() for tag in tags}
+
+
 def source_of(path, source=None):
-    """The source a weights file comes from: ``source`` if given, GluonCV's for its store
-    (``path`` True or 'gluoncv'), else by the file's suffix."""
-    if path is True or path == "gluoncv":
-        source = "gluoncv"
+    """The source a weights file comes from: ``source`` if given, the publisher ``path`` names
+    ('gluoncv' or True, 'torchvision', 'timm[:TAG]'), else by the file's suffix."""
+    source = source or publisher(path)
     if source is not None:
         if source not in SOURCES:
             raise ConfigError(f"unknown weights source {source!r}; use one of {', '.join(SOURCES)}")
@@ -212,11 +227,31 @@ def gluoncv_file(name):
     gname = GLUONCV_NAMES[name]
     root = os.path.expanduser(os.path.join(os.environ.get("MXNET_HOME", "~/.mxnet"), "models"))
     file_name = f"{gname}-{model_store.short_hash(gname)}.params"
-    if not os.path.isfile(os.path.join(root, file_name)):
-        url = f"{model_store.apache_repo_url}gluon/models/{file_name[:-len('.params')]}.zip"
-        raise CheckpointError(f"GluonCV's {gname} weights are not in {root}: fetch {url} and unzip "
-                              f"{file_name} into {root} (nothing is downloaded here)")
-    return model_store.get_model_file(gname, root=root)
+    url = f"{model_store.apache_repo_url}gluon/models/{file_name[:-len('.params')]}.zip"
+    manual = f"fetch {url} and unzip {file_name} into {root}"
+    if not os.path.isfile(os.path.join(root, file_name)) and not downloads_allowed():
+        raise CheckpointError(f"GluonCV's {gname} weights are not in {root} and downloads are off: {manual}")
+    try:  # GluonCV's store downloads a missing file itself and checks its SHA-1
+        return model_store.get_model_file(gname, root=root)
+    except Exception as err:  # noqa: BLE001 (requests' and GluonCV's own errors: one line either way)
+        reason = str(err).splitlines()[0][:200] if str(err) else type(err).__name__
+        raise CheckpointError(f"GluonCV's {gname} weights are not in {root} and could not be downloaded "
+                              f"({reason}): {manual}") from None
+
+
+def published_file(name, weights):
+    """The path of the file ``weights`` names: itself, or the publisher's own file for ``name``
+    ('gluoncv'/True, 'torchvision', 'timm[:TAG]'), downloaded on first use (hub.py)."""
+    source = publisher(weights)
+    if source == "gluoncv":
+        return gluoncv_file(name)
+    if source == "torchvision":
+        return torchvision_file(_published(name, SOURCES["torchvision"]).file)
+    if source == "timm":
+        _published(name, SOURCES["timm"])
+        tag = str(weights).split(":", 1)[1] if ":" in str(weights) else None
+        return timm_file(name, tag)
+    return weights
 
 
 def _published(name, source):
@@ -348,8 +383,8 @@ def adapt_input_conv(weight, in_channels):
 @renamed_keywords
 def get_pretrained(name, weights, num_classes=None, source=None, ctx=None, trunk_only=False,  # noqa: PLR0913
                    mean=None, std=None, **kwargs):
-    """Model ``name`` with published weights: ``weights`` a file path, or True (or 'gluoncv')
-    for GluonCV's model store.
+    """Model ``name`` with published weights: ``weights`` a file path, or the publisher's own file
+    ('gluoncv' or True, 'torchvision', 'timm' or 'timm:TAG'; downloaded on first use).
 
     The net is built as ``source`` (by default guessed from the file suffix) builds it;
     ``num_classes`` other than the file's gives a new classifier (and aux heads), as does
@@ -358,9 +393,8 @@ def get_pretrained(name, weights, num_classes=None, source=None, ctx=None, trunk
     a timm file that says nothing of it (timm_preprocessing); other ``kwargs`` go to the model's
     factory.
     """
-    if weights is True or weights == "gluoncv":
-        weights, source = gluoncv_file(name), "gluoncv"
     source = source_of(weights, source)
+    weights = published_file(name, weights)
     build = dict(_published(name, source).build, **kwargs)
     in_channels = build.get("in_channels", 3)
     if in_channels != 3 and build.get("transform_input"):

@@ -221,9 +221,16 @@ def test_weights_of_another_model_are_refused(tmp_path):
 
 def test_pretrained_true_offline_names_the_file(tmp_path, monkeypatch):
     monkeypatch.setenv("MXNET_HOME", str(tmp_path))
-    with pytest.raises(CheckpointError, match=r"GluonCV's googlenet weights are not in .*models: fetch "
-                                              r"https://.*googlenet-c7c89366.zip and unzip googlenet-c7c89366.params"):
+    monkeypatch.setenv("MXNET_GLUON_REPO", "http://127.0.0.1:9/")  # GluonCV's store: nothing listens
+    with pytest.raises(CheckpointError, match=r"GluonCV's googlenet weights are not in .*models and could not be "
+                                              r"downloaded \(.*\): fetch https://.*googlenet-c7c89366.zip and "
+                                              r"unzip googlenet-c7c89366.params"):
         gluoncv_file("googlenet")
+    monkeypatch.setenv("GLUON_GOOGLENET_NO_DOWNLOAD", "1")
+    with pytest.raises(CheckpointError, match=r"GluonCV's googlenet weights are not in .*models and downloads are "
+                                              r"off: fetch https://"):
+        gluoncv_file("googlenet")
+    assert not os.path.exists(tmp_path / "models" / "googlenet-c7c89366.params")
     with pytest.raises(ConfigError, match="GluonCV publishes no weights for inception_v4"):
         get_model("inception_v4", pretrained=True)
 
