@@ -93,7 +93,11 @@ def test_export_command(tmp_path, capsys):
     prefix = str(tmp_path / "out" / "d2l")
     assert cli.main(["export", "--out", prefix, "--size", "32"]) == 0
     printed = capsys.readouterr()
-    assert printed.out.split() == [prefix + "-symbol.json", prefix + "-0000.params"]
+    lines = printed.out.splitlines()
+    assert lines[:2] == [prefix + "-symbol.json", prefix + "-0000.params"]
+    assert lines[2].startswith(f"model: {prefix}-symbol.json and {prefix}-0000.params (input 'data' 1x1x32x32 (NCHW), "
+                               "grey in [0, 1];")
+    assert lines[3:5] == ["load it in plain MXNet:", "  import mxnet as mx"]
     assert printed.err.strip() == "export: no --checkpoint, so the weights are fresh Xavier: untrained (random)"
     with open(prefix + "-meta.json", encoding="utf-8") as handle:
         meta = json.load(handle)

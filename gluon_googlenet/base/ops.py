@@ -47,6 +47,11 @@ def squeeze(F, x, axis):
     return F.np.squeeze(x, axis) if is_np_array() else F.squeeze(x, axis=axis)
 
 
+def flip(F, x, axis):
+    """``x`` reversed along ``axis`` (3: a left-right mirror of N x C x H x W images)."""
+    return F.np.flip(x, axis) if is_np_array() else F.flip(x, axis=axis)
+
+
 def crop(F, x, first, size):
     """``x[:, :, first:first + size, first:first + size]`` of a 4-D ``x`` (a kernel's middle taps)."""
     cut = dict(begin=(None, None, first, first), end=(None, None, first + size, first + size))

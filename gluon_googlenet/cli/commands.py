@@ -41,12 +41,13 @@ def cmd_summary(args):
 
 
 def cmd_export(args):
-    """``gluon-googlenet export``: symbol/params (or ONNX) files plain MXNet loads, and PREFIX-meta.json."""
+    """``gluon-googlenet export``: symbol/params (or ONNX) files plain MXNet loads, and PREFIX-meta.json
+    with the export's own test accuracy (a checkpoint's exports)."""
     import os
     import sys
 
-    from ..weights.export import export_model
-    preprocess = normalization = None
+    from ..weights.export import export_model, usage_lines
+    preprocess = normalization = meta = None
     if args.checkpoint:
         from ..base.context import parse_ctx
         from ..training.run.checkpoint import load_model
@@ -65,13 +66,39 @@ def cmd_export(args):
         raise GluonGoogLeNetError("--preprocess: this net takes [0, 1] inputs as they are (no normalisation "
                                   "to build in); it needs a --checkpoint of a run that normalised its inputs")
     if args.format == "onnx":
+        if args.tta:
+            raise GluonGoogLeNetError("--tta is for --format mxnet")
         from ..weights.export import export_onnx
         print(export_onnx(net, args.out if args.out.endswith(".onnx") else args.out + ".onnx",
                           shape, ctxs[0], preprocess))
         return
     paths = export_model(net, args.out, shape, args.epoch, ctxs[0], preprocess, normalization=normalization,
-                         weights=weights)
+                         weights=weights, tta=args.tta)
     print("\n".join(paths))
+    if meta is not None and args.measure and size == meta["input_size"]:
+        print(_measured_export(args, meta, ctxs))
+    print("\n".join(usage_lines(args.out, args.epoch)))
+
+
+def _measured_export(args, meta, ctxs):
+    """Measure the export ``args.out`` on the test set of the checkpoint's run (its meta file gets
+    the figure; with the run's own test-time augmentation not in the graph, the checkpoint's figure
+    with it too); the line to print."""
+    from ..training.data.sampling import make_loader
+    from ..training.exported import measure_export
+    from ..training.inference import evaluate_checkpoint, run_test_data
+    data = run_test_data(meta, args.data_dir, verify=args.verify_data)
+    run_tta = (meta.get("config") or {}).get("tta", "none")
+    with_tta = None
+    if run_tta != "none" and args.tta != run_tta:
+        checked = evaluate_checkpoint(args.checkpoint, args.ctx, tta=run_tta, data_dir=args.data_dir,
+                                      verify=args.verify_data)
+        with_tta = {run_tta: checked["acc"]}
+    measured = measure_export(args.out, args.epoch, make_loader(*data.test, 256), ctxs[:1],
+                              f"{meta['dataset']}: test set", with_tta)["test_acc"]
+    also = "".join(f"; the checkpoint with --tta {name}: {acc:.4f} (not in this graph: export with --tta {name})"
+                   for name, acc in (with_tta or {}).items())
+    return f"test acc of the exported graph: {measured['graph']:.4f} ({measured['images']} images){also}"
 
 
 def cmd_train(args):

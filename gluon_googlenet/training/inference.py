@@ -18,7 +18,7 @@ from .run.config import data_source
 from .run.plots import plot_confusion
 
 
-def _test_data(meta, data_dir=None, limit_test=None, verify=None):
+def run_test_data(meta, data_dir=None, limit_test=None, verify=None):
     """The test set of the run that saved ``meta``, from ``data_dir`` if given, its files'
     MD5s checked as in that run unless ``verify`` says otherwise."""
     changes = {} if verify is None else {"verify": verify}
@@ -54,7 +54,7 @@ def evaluate_checkpoint(path, ctx="cpu", batch_size=256, confusion_png=None, tta
     net, meta = load_model(path, ctxs)
     net.hybridize(static_alloc=True)
     net = _for_precision(net, meta, precision, ctxs[0])
-    data = _test_data(meta, **data)
+    data = run_test_data(meta, **data)
     result = evaluate(net, make_loader(*data.test, batch_size), ctxs, meta["classes"],
                       norm=(meta.get("mean"), meta.get("std")), tta=tta)
     confusion = result["confusion"]
@@ -78,7 +78,7 @@ def read_image(source, meta, data_dir=None, verify=None):
             index = int(source[5:])
         except ValueError:
             raise DataError(f"bad test-set reference {source!r}; write test:INDEX, e.g. test:7") from None
-        images, labels = _test_data(meta, data_dir, verify=verify).test
+        images, labels = run_test_data(meta, data_dir, verify=verify).test
         if not 0 <= index < len(labels):
             raise DataError(f"{source}: the test set has {len(labels)} images (0..{len(labels) - 1})")
         return images[index], int(labels[index])

@@ -24,6 +24,7 @@ from ..weights.export import export_model
 from .averaging import WeightAverage
 from .data.run_data import load_run_data
 from .data.sampling import EpochSampler, make_loader
+from .exported import measure_export
 from .launch.distributed import Start, agree_on_start, join, share_weights
 from .loop import EpochWatch, evaluate, train_epoch, training_loss
 from .model_setup import build_net, enable_amp, make_trainer
@@ -131,19 +132,24 @@ def _epochs(net, trainer, loaders, run, watch, what):
     if watch.average:
         watch.average.apply()
     if position.history and run.writes and os.path.isfile(run.paths.best):
-        symbol_file, params_file = _export_best(run, position.history)
-        log.info("best test acc %.3f; exported its weights: %s and %s", saver.best, symbol_file, params_file)
+        meta = _export_best(run, position.history, loaders[1], what)
+        log.info("best test acc %.4f; exported it (its graph scores %.4f as plain MXNet loads it): %s",
+                 saver.best, meta["test_acc"]["graph"], ", ".join(meta["files"]))
     return RunResult(net, position.history, run.paths.out)
 
 
-def _export_best(run, history):
-    """The best checkpoint's weights, exported as MODEL-best-EPOCH (with its -meta.json)."""
+def _export_best(run, history, test_loader, what):
+    """The best checkpoint's weights exported as MODEL-best-EPOCH, with the run's test-time
+    augmentation inside the graph (so the export is the model the run reported); its -meta.json
+    holds the export's own test accuracy, measured on the exported files."""
     best = max(history, key=lambda record: record["test_acc"])
     net, meta = load_model(run.paths.best, run.ctxs[:1])
-    source = f"best.ckpt of this run: epoch {best['epoch']}, test acc {best['test_acc']:.4f}"
-    return export_model(net, run.paths.export_prefix(f"{run.config.model}-best"),
-                        (1, run.channels, run.size, run.size), best["epoch"], run.ctxs[0],
-                        normalization=(meta["mean"], meta["std"]), weights=source)
+    tta = None if run.config.tta == "none" else run.config.tta
+    source = f"best.ckpt of this run: epoch {best['epoch']}"
+    prefix = run.paths.export_prefix(f"{run.config.model}-best")
+    export_model(net, prefix, (1, run.channels, run.size, run.size), best["epoch"], run.ctxs[0],
+                 normalization=(meta["mean"], meta["std"]), weights=source, tta=tta)
+    return measure_export(prefix, best["epoch"], test_loader, run.ctxs[:1], f"{what}: test set")
 
 
 def _position_and_loaders(data, run, resumed, epochs_done=0):

@@ -184,3 +184,28 @@ def _page(history, result, checkpoint, figures, layer):
 <script>{CHECK_SCRIPT}</script>
 </body></html>
 """
+
+
+def run_summary(out, book=0.904):
+    """The closing lines of a run (the main job prints them): the test accuracy of its exported model
+    (as plain MXNet loads it), the minutes of training and testing, then where the model is and
+    three lines that load it in plain MXNet."""
+    import glob
+
+    from ..weights.export import read_export_meta, usage_lines
+    with open(os.path.join(out, "history.json"), encoding="utf-8") as handle:
+        history = json.load(handle)
+    metas = sorted(glob.glob(os.path.join(out, "*-meta.json")), key=os.path.getmtime)
+    prefix = metas[-1][:-len("-meta.json")] if metas else None
+    meta = read_export_meta(prefix) if prefix else None
+    measured = (meta or {}).get("test_acc") or {}
+    acc = measured.get("graph", max(h["test_acc"] for h in history))
+    tta = ((meta or {}).get("test_time_augmentation") or {}).get("name")
+    what = "the exported model's" + (f", {tta} averaging in its graph" if tta else "") if measured else "best"
+    lines = [f"main: test acc {acc:.4f} ({what}) after {run_minutes(history):.1f} min of training and testing "
+             f"({len(history)} epoch(s){stolen_note(run_stolen(history))}; the book's: {book} after 10 epochs "
+             "at 96x96)"]
+    if meta:
+        epoch = int(meta["files"][1].rsplit("-", 1)[1].split(".")[0])
+        lines += usage_lines(prefix, epoch)
+    return lines

@@ -15,24 +15,30 @@ from ..base import ops
 from ..base.errors import CheckpointError, ConfigError, DependencyError
 from ..base.fileio import ensure_writable_dir, fsync_folder, is_write_failure, write_bytes, write_failure, write_json
 from ..base.gluon_internals import first_value, general_graph
-from .preprocess import Normalized
+from .preprocess import FlipAveraged, Normalized
+
+TTA_IN_GRAPH = {"flip": "the graph averages each image's logits with its left-right mirror's"}
 
 
 def export_model(net, prefix, input_shape, epoch=0, ctx=None, preprocess=None, *,  # noqa: PLR0913
-                 normalization=None, weights=None):
+                 normalization=None, weights=None, tta=None):
     """Hybridize ``net``, run it once on zeros of ``input_shape``, export; return both paths.
 
     The graph's input is named ``data``; training-only outputs (aux heads) are not in it.
     ``preprocess``: True (the net's pretrained_cfg) or a (mean, std) pair puts the input
-    normalisation inside the graph, which then takes RGB (or grey) in [0, 1]. Beside the two files,
+    normalisation inside the graph, which then takes RGB (or grey) in [0, 1]. ``tta='flip'`` puts
+    the flip test-time augmentation inside it (FlipAveraged). Beside the two files,
     ``PREFIX-meta.json`` says what the graph takes (export_meta): ``normalization`` is the (mean, std)
     the caller must apply where it is not in the graph, ``weights`` where the weights come from.
     """
+    if tta not in (None, *TTA_IN_GRAPH):
+        raise ConfigError(f"unknown test-time augmentation {tta!r}; use one of: {', '.join(TTA_IN_GRAPH)}")
     wrapped = _with_preprocess(net, preprocess)
     in_graph = wrapped is not net
     meta = export_meta(net, input_shape, (wrapped.mean, wrapped.std) if in_graph else normalization, in_graph,
                        weights)
-    net = wrapped
+    meta["test_time_augmentation"] = {"name": tta, "in_graph": TTA_IN_GRAPH[tta]} if tta else None
+    net = FlipAveraged(wrapped) if tta == "flip" else wrapped
     folder = ensure_writable_dir(os.path.dirname(os.path.abspath(prefix)))
     ctx = ctx or mx.cpu()
     net.hybridize()
@@ -85,6 +91,23 @@ def _normalization(mean, std, in_graph):
     return {"mean": list(mean), "std": list(std), "in_graph": in_graph,
             "apply": "nothing: the graph normalises" if in_graph else
             "(x - mean[c]) / std[c] per channel c, before the graph"}
+
+
+def usage_lines(prefix, epoch=0):
+    """How to use an export, for people: its files, its input, and three lines of plain MXNet."""
+    meta = read_export_meta(prefix) or {}
+    shape = meta.get("input", {}).get("shape")
+    norm = meta.get("normalization") or {}
+    takes = (f"input 'data' {'x'.join(map(str, shape))} (NCHW), {meta['input']['channels']} in [0, 1]"
+             if shape else "input 'data'")
+    if norm.get("mean") is not None and not norm.get("in_graph"):
+        takes += f", then (x - {norm['mean']}) / {norm['std']} per channel"
+    symbol_file, params_file = f"{prefix}-symbol.json", f"{prefix}-{epoch:04d}.params"
+    return [f"model: {symbol_file} and {params_file} ({takes}; {prefix}-meta.json says the rest)",
+            "load it in plain MXNet:",
+            "  import mxnet as mx",
+            f"  net = mx.gluon.SymbolBlock.imports({symbol_file!r}, ['data'], {params_file!r})",
+            f"  logits = net(mx.nd.zeros(({', '.join(map(str, shape or (1, 1, 28, 28)))})))"]
 
 
 def read_export_meta(prefix):
@@ -172,10 +195,7 @@ def export_onnx(net, path, input_shape, ctx=None, preprocess=None):
     the weights are initializers, not graph inputs; ``preprocess`` as export_model's. Returns
     ``path``.
     """
-    try:
-        import onnx
-    except ImportError:
-        raise DependencyError("ONNX export needs the onnx package: pip install 'gluon-googlenet[onnx]'") from None
+    onnx = _onnx()
     ensure_writable_dir(os.path.dirname(os.path.abspath(path)))
     with tempfile.TemporaryDirectory() as scratch:
         symbol_file, params_file = export_model(net, os.path.join(scratch, "model"), input_shape, 0, ctx,
@@ -195,3 +215,29 @@ def export_onnx(net, path, input_shape, ctx=None, preprocess=None):
     onnx.checker.check_model(model)
     write_bytes(path, model.SerializeToString())
     return path
+
+
+def _onnx():
+    """The onnx module, with ``onnx.mapping`` (removed in onnx 1.16) put back where it is missing:
+    MXNet 1.9.1's exporter (mx2onnx) reads its two tables, NP_TYPE_TO_TENSOR_TYPE and
+    TENSOR_TYPE_TO_NP_TYPE, which onnx.helper still holds as functions."""
+    try:
+        import onnx
+    except ImportError:
+        raise DependencyError("ONNX export needs the onnx package: pip install 'gluon-googlenet[onnx]'") from None
+    if not hasattr(onnx, "mapping"):
+        import sys
+        import types
+        to_numpy = {}
+        for code in sorted(onnx.TensorProto.DataType.values()):
+            try:
+                to_numpy[code] = np.dtype(onnx.helper.tensor_dtype_to_np_dtype(code))
+            except (KeyError, TypeError, ValueError):
+                continue  # UNDEFINED, STRING: no numpy type
+        mapping = types.ModuleType("onnx.mapping")
+        mapping.TENSOR_TYPE_TO_NP_TYPE = to_numpy
+        mapping.NP_TYPE_TO_TENSOR_TYPE = {}
+        for code, dtype in to_numpy.items():  # the first code of a dtype, as the old table (uint16: UINT16)
+            mapping.NP_TYPE_TO_TENSOR_TYPE.setdefault(dtype, code)
+        sys.modules["onnx.mapping"] = onnx.mapping = mapping
+    return onnx

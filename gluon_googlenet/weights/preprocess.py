@@ -91,3 +91,16 @@ class Normalized(HybridBlock):
     def hybrid_forward(self, F, x):
         """The block's computation on ``x`` (see the class docstring)."""
         return self.net(normalize(F, x, self.mean, self.std))
+
+
+class FlipAveraged(HybridBlock):
+    """``net``'s logits averaged over each image and its left-right mirror (flip test-time
+    augmentation) inside the graph: exported, it is the model a run tested with ``tta='flip'``."""
+
+    def __init__(self, net):
+        super().__init__(prefix=net.prefix)
+        self.net = net
+
+    def hybrid_forward(self, F, x):
+        """The block's computation on ``x`` (see the class docstring)."""
+        return (self.net(x) + self.net(ops.flip(F, x, 3))) / 2

@@ -4,7 +4,7 @@ import subprocess
 import sys
 import textwrap
 
-from gluon_googlenet import get_model, get_spec, list_models
+from gluon_googlenet import cli, get_model, get_spec, list_models
 from gluon_googlenet.base.errors import CheckpointError, OutputDirError
 from gluon_googlenet.weights.export import export_model, export_onnx, import_model, load_exported_params
 
@@ -137,7 +137,7 @@ def test_a_runs_export_says_what_it_takes_and_plain_mxnet_predicts_as_the_packag
     with open(small_run / "history.json", encoding="utf-8") as handle:
         best = max(json.load(handle), key=lambda epoch: epoch["test_acc"])
     assert os.path.basename(meta_file) == "googlenet_d2l-best-meta.json"
-    assert meta["weights"] == f"best.ckpt of this run: epoch {best['epoch']}, test acc {best['test_acc']:.4f}"
+    assert meta["weights"] == f"best.ckpt of this run: epoch {best['epoch']}"
     assert meta["files"] == ["googlenet_d2l-best-symbol.json", f"googlenet_d2l-best-{best['epoch']:04d}.params"]
     assert meta["model"] == "googlenet_d2l" and len(meta["class_names"]) == 10
     assert meta["input"]["shape"] == [1, 1, 32, 32] and meta["input"]["channels"] == "grey"
@@ -156,3 +156,46 @@ def test_a_runs_export_says_what_it_takes_and_plain_mxnet_predicts_as_the_packag
     predicted = plain(mx.nd.array(x)).argmax(axis=1).asnumpy().astype(int)
     assert predicted.tolist() == list(evaluation["predictions"][:16])
     assert import_model(symbol_file[:-len("-symbol.json")], best["epoch"]).meta == meta
+    # The accuracy its meta file reports is the exported graph's, as plain MXNet scores it on the run's test set.
+    every = plain(mx.nd.array(evaluation["images"].astype(np.float32) / 255)).argmax(axis=1).asnumpy()
+    accuracy = float((every.astype(int) == evaluation["labels"]).mean())
+    assert meta["test_acc"]["graph"] == round(accuracy, 6) and meta["test_acc"]["images"] == len(every) == 200
+    assert meta["test_time_augmentation"] is None and abs(accuracy - best["test_acc"]) <= 1 / 200
+
+
+@pytest.mark.slow
+def test_a_flip_tested_run_exports_the_model_it_reported(fashion_dir, tmp_path, capsys):
+    """A run tested with --tta flip exports a graph that averages each image with its mirror: plain
+    MXNet, given nothing but the files, scores the run's reported accuracy, and the meta file says so;
+    `export --checkpoint` without --tta names the graph's own figure and the flip figure apart."""
+    import json
+
+    from gluon_googlenet import TrainConfig, train
+    from gluon_googlenet.training.data.run_data import load_dataset
+    out = tmp_path / "run"
+    result = train(TrainConfig(model="googlenet_d2l_bn", data_dir=fashion_dir, resize=0, epochs=1, limit_train=512,
+                               limit_test=300, batch_size=64, optimizer="momentum", lr=0.05, tta="flip",
+                               out=str(out), progress=False, verbose=0))
+    best = max(result.history, key=lambda record: record["test_acc"])
+    with open(out / "googlenet_d2l_bn-best-meta.json", encoding="utf-8") as handle:
+        meta = json.load(handle)
+    assert meta["test_time_augmentation"]["name"] == "flip"
+    images, labels = load_dataset("fashion-mnist", "test", fashion_dir, None, 300)
+    plain = mx.gluon.SymbolBlock.imports(str(out / meta["files"][0]), ["data"], str(out / meta["files"][1]))
+    predicted = plain(mx.nd.array(images.astype(np.float32) / 255)).argmax(axis=1).asnumpy().astype(int)
+    accuracy = float((predicted == labels).mean())
+    assert meta["test_acc"]["graph"] == round(accuracy, 6)
+    assert abs(accuracy - best["test_acc"]) <= 1 / 300
+    net = mx.gluon.SymbolBlock.imports(str(out / meta["files"][0]), ["data"], str(out / meta["files"][1]))
+    x = mx.nd.array(images[:4].astype(np.float32) / 255)
+    np.testing.assert_allclose(net(x).asnumpy(), net(x.flip(axis=3)).asnumpy(), rtol=1e-5, atol=1e-5)  # mirror-blind
+
+    prefix = str(tmp_path / "plain" / "m")
+    assert cli.main(["export", "--checkpoint", str(out / "best.ckpt"), "--out", prefix, "--data-dir", fashion_dir]) == 0
+    line = next(li for li in capsys.readouterr().out.splitlines() if li.startswith("test acc of the exported graph"))
+    with open(prefix + "-meta.json", encoding="utf-8") as handle:
+        plain_meta = json.load(handle)
+    assert plain_meta["test_time_augmentation"] is None
+    assert plain_meta["test_acc"]["with_tta"] == {"flip": round(best["test_acc"], 6)}
+    assert line == (f"test acc of the exported graph: {plain_meta['test_acc']['graph']:.4f} (300 images); the "
+                    f"checkpoint with --tta flip: {best['test_acc']:.4f} (not in this graph: export with --tta flip)")
