@@ -4,7 +4,8 @@ from setuptools import find_packages, setup
 
 
 def _pinned(name):
-    """The requirement lines of ``name`` beside this file (comments left out)."""
+    """The requirement lines of ``name`` beside this file (comments left out); the versions of each
+    Python are in requirements/py3.X.txt, which scripts/setup.sh installs with."""
     path = os.path.join(os.path.dirname(os.path.abspath(__file__)), name)
     with open(path, encoding="utf-8") as handle:
         return [line.strip() for line in handle if line.strip() and not line.startswith("#")]
@@ -27,26 +28,33 @@ setup(
     package_data={"gluon_googlenet.weights": ["imagenet1k_classes.txt", "names/*.json"]},
     license_files=["LICENSE"],
     python_requires=">=3.9,<3.13",
-    # MXNet 1.9.1 imports with numpy<1.24; Python 3.12 has no such wheel, so there numpy 1.26
-    # with the two aliases MXNet still uses restored (gluon_googlenet/base/numpy_aliases.py).
-    # A CUDA build (mxnet-cu117) stands in for mxnet: install it, then this with --no-deps.
-    install_requires=["mxnet==1.9.1", "numpy>=1.16,<1.24; python_version<'3.12'",
+    # MXNet is not required here, so that a CUDA build (mxnet-cu117, NVIDIA's containers) is never
+    # joined by a second build that overwrites its 'mxnet' module: the extra [cpu] brings the CPU
+    # build, [cu112] / [cu117] a CUDA one; with MXNet already installed, no extra. MXNet 1.9.1 imports
+    # with numpy<1.24; Python 3.12 has no such wheel, so there numpy 1.26 with the two aliases MXNet
+    # still uses restored (gluon_googlenet/base/numpy_aliases.py).
+    install_requires=["numpy>=1.16,<1.24; python_version<'3.12'",
                       "numpy>=1.24,<2; python_version>='3.12'",
-                      # Python 3.12 has no distutils, which MXNet imports (numpy_dispatch_protocol.py:47,
+                      # Python 3.12 has no distutils, which MXNet imports (numpy_dispatch_protocol.py,
                       # LooseVersion); setuptools puts its copy in its place
                       "setuptools; python_version>='3.12'",
                       "matplotlib", "tqdm", "Pillow", "safetensors"],
     # Each extra is named in the one-line error of the verb that needs it.
     extras_require={
+        "cpu": ["mxnet==1.9.1"],
+        "cu112": ["mxnet-cu112==1.9.1"],
+        "cu117": ["mxnet-cu117==1.9.1"],
         # pretrained="gluoncv" (GluonCV's model store) and the tests' outside reference; gluoncv pins
         # its own numpy, so it goes in beside the pinned numpy (scripts/setup.sh: one pip command)
         "gluoncv": ["gluoncv==0.10.5.post0"],
-        "onnx": ["onnx==1.14.1"],
+        # MXNet 1.9.1's exporter reads onnx.mapping, which onnx 1.16 removed; onnx 1.14 has no wheel for
+        # Python 3.12, where 1.16+ runs with the table put back (weights/export.py)
+        "onnx": ["onnx==1.14.1; python_version<'3.12'", "onnx==1.17.0; python_version>='3.12'"],
         # examples/googlenet_d2l.ipynb: Jupyter and the kernel it runs on
-        "notebook": ["notebook==7.6.5", "ipykernel==7.4.0"],
+        "notebook": ["notebook", "ipykernel"],
         "test": ["pytest", "pytest-xdist"],
         # the documentation site (docs/, scripts/docs.sh)
-        "docs": _pinned("requirements-docs.txt"),
+        "docs": _pinned("requirements/docs.txt"),
         # launch on several hosts: ps-lite's scheduler comes with MXNet; ssh and mpirun from the OS
     },
     entry_points={"console_scripts": ["gluon-googlenet=gluon_googlenet.cli:main"]},

@@ -1,27 +1,18 @@
 #!/usr/bin/env bash
-# The package's wheel on every other Python it supports (3.9, 3.10, 3.12; the full suite runs on
-# 3.11): for each interpreter found (pyenv, else PATH), a venv .venv-pyX.Y with the wheel, the
-# stack pinned for that Python (mxnet 1.9.1; numpy 1.23.5 up to 3.11, 1.26.4 on 3.12) and pytest,
-# nothing from the repository; then the smoke subset (tests marked smoke) against it, from a folder
-# outside the repository. One line per interpreter; one not found is a line, not a failure.
+# The package's wheel on every other Python it supports (the full suite runs on .venv's): for each
+# interpreter found (pyenv, else PATH), a venv .venv-pyX.Y made as a user with an MXNet build of
+# their own makes it: MXNet first (the CPU wheel standing in for mxnet-cu1xx or NVIDIA's build),
+# then the wheel with every extra ([gluoncv,onnx,notebook,docs,test], no [cpu]), both under that
+# Python's pins (requirements/py3.X.txt); nothing from the repository. Then the smoke subset against
+# it, from a folder outside the repository: it checks that one MXNet build is there and every
+# dependency with it, and exports a net to ONNX. One line per interpreter; one not found is a
+# line, not a failure.
 set -uo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-PYTHONS="${PYTHONS:-3.9 3.10 3.12}"
-
-find_python() {  # the interpreter of version $1, or nothing
-  local prefix
-  if command -v pyenv >/dev/null 2>&1; then
-    for version in $(pyenv versions --bare 2>/dev/null | grep -E "^$1\.[0-9]+$" | sort -t. -k3 -n -r); do
-      prefix="$(pyenv prefix "$version" 2>/dev/null)" && [ -x "$prefix/bin/python$1" ] &&
-        { echo "$prefix/bin/python$1"; return; }
-    done
-  fi
-  command -v "python$1" 2>/dev/null || true
-}
-
-numpy_for() {  # the numpy pin for Python $1
-  case "$1" in 3.12) echo 1.26.4 ;; *) echo 1.23.5 ;; esac
-}
+source "$ROOT/scripts/pythons.sh"
+HERE="$(python_version_of "$ROOT/.venv/bin/python")"
+PYTHONS="${PYTHONS:-$(for v in $SUPPORTED_PYTHONS; do [ "$v" = "$HERE" ] || printf '%s ' "$v"; done)}"
+EXTRAS="gluoncv,onnx,notebook,docs,test"
 
 # The wheel, built once from this tree (the same a user gets from `python -m build`).
 DIST="$ROOT/dist"
@@ -29,7 +20,7 @@ rm -rf "$DIST" && mkdir -p "$DIST"
 "$ROOT/.venv/bin/pip" wheel --quiet --disable-pip-version-check --no-deps -w "$DIST" "$ROOT" >/dev/null ||
   { echo "interpreters: the wheel did not build" >&2; exit 1; }
 WHEEL="$(ls "$DIST"/gluon_googlenet-*.whl)"
-WHEEL_SUM="$(sha256sum "$WHEEL" | cut -c1-16)"
+WHEEL_SUM="$(sha256sum "$WHEEL" "$ROOT"/requirements/py*.txt | sha256sum | cut -c1-16)"
 
 failed=0
 for version in $PYTHONS; do
@@ -38,14 +29,15 @@ for version in $PYTHONS; do
     echo "interpreters: Python $version: not found (pyenv or python$version on PATH), skipped"
     continue
   fi
-  venv="$ROOT/.venv-py$version" numpy="$(numpy_for "$version")"
-  stamp="$venv/.stamp" want="$WHEEL_SUM-$numpy"
+  venv="$ROOT/.venv-py$version" pins="$ROOT/requirements/py$version.txt"
+  stamp="$venv/.stamp" want="$WHEEL_SUM"
   if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
     rm -rf "$venv"
     if ! { "$python" -m venv "$venv" &&
-           "$venv/bin/pip" install --quiet --disable-pip-version-check "${WHEEL}[test]" "numpy==$numpy" \
-             "mxnet==1.9.1" >"$venv.log" 2>&1; }; then
-      echo "interpreters: Python $version: the wheel did not install (see $venv.log)"
+           "$venv/bin/pip" install --quiet --disable-pip-version-check -c "$pins" "mxnet==1.9.1" >"$venv.log" 2>&1 &&
+           "$venv/bin/pip" install --quiet --disable-pip-version-check -c "$pins" "${WHEEL}[$EXTRAS]" \
+             >>"$venv.log" 2>&1; }; then
+      echo "interpreters: Python $version: the wheel did not install with its extras (see $venv.log)"
       failed=1; continue
     fi
     echo "$want" > "$stamp"
@@ -53,17 +45,19 @@ for version in $PYTHONS; do
   scratch="$(mktemp -d)"
   start=$SECONDS
   # From a folder outside the repository: the package comes from the wheel, the tests from tests/.
-  (cd "$scratch" && "$venv/bin/python" -m pytest -q -p no:cacheprovider -c "$ROOT/pytest.ini" \
-     --rootdir "$ROOT" -m smoke "$ROOT/tests/test_smoke.py" "$ROOT/tests/training/test_fetch.py") >"$venv.out" 2>&1
+  (cd "$scratch" && GLUON_GOOGLENET_REQUIRE_EXTRAS=1 "$venv/bin/python" -m pytest -q -p no:cacheprovider \
+     -c "$ROOT/pytest.ini" --rootdir "$ROOT" -m smoke "$ROOT/tests/test_smoke.py" \
+     "$ROOT/tests/training/test_fetch.py") >"$venv.out" 2>&1
   code=$?
   rm -rf "$scratch"
   summary="$(tail -n 1 "$venv.out")"
   where="$(cd / && "$venv/bin/python" -c 'import gluon_googlenet, numpy; print(gluon_googlenet.__file__.startswith("'"$venv"'"))' 2>/dev/null)"
+  numpy="$("$venv/bin/python" -c 'import numpy; print(numpy.__version__)' 2>/dev/null)"
   if [ "$code" != 0 ] || [ "$where" != True ]; then
     echo "interpreters: Python $version ($("$venv/bin/python" -V 2>&1)), numpy $numpy: FAILED: $summary (see $venv.out)"
     failed=1
   else
-    echo "interpreters: Python $version ($("$venv/bin/python" -V 2>&1 | cut -d' ' -f2)), numpy $numpy, wheel: $summary ($((SECONDS - start)) s)"
+    echo "interpreters: Python $version ($("$venv/bin/python" -V 2>&1 | cut -d' ' -f2)), numpy $numpy, wheel with [$EXTRAS]: $summary ($((SECONDS - start)) s)"
   fi
 done
 exit $failed

@@ -71,3 +71,49 @@ def test_a_few_training_steps_then_export_and_load_back(tmp_path):
     plain = mx.gluon.SymbolBlock.imports(symbol_file, ["data"], params_file)
     onp.testing.assert_allclose(plain(mx.nd.array(x)).asnumpy(), expected, rtol=1e-5, atol=1e-6)
     assert os.path.basename(params_file) == "m-0000.params"
+
+
+def _requirement_names(dist):
+    """The names of ``dist``'s requirements that apply here, without extras."""
+    from importlib.metadata import distribution
+
+    from packaging.requirements import Requirement
+    names = []
+    for line in distribution(dist).requires or []:
+        requirement = Requirement(line)
+        if requirement.marker is None or requirement.marker.evaluate({"extra": ""}):
+            names.append(requirement.name)
+    return names
+
+
+def test_one_mxnet_build_and_every_dependency_are_installed():
+    """As a user with an MXNet build of their own installs the package (scripts/interpreters.sh
+    installs MXNet first, then the wheel): no second build lands beside it, no dependency is missing."""
+    from importlib.metadata import PackageNotFoundError, distribution, distributions
+    builds = sorted({d.metadata["Name"].lower() for d in distributions()
+                     if (d.metadata["Name"] or "").lower().startswith("mxnet")})
+    assert len(builds) == 1, builds
+    missing = []
+    for name in _requirement_names("gluon-googlenet"):
+        try:
+            distribution(name)
+        except PackageNotFoundError:
+            missing.append(name)
+    assert not missing
+
+
+def test_an_export_to_onnx_computes_what_mxnet_does(tmp_path):
+    try:
+        import onnx  # noqa: F401
+        from onnx.reference import ReferenceEvaluator
+    except ImportError:
+        if os.environ.get("GLUON_GOOGLENET_REQUIRE_EXTRAS"):
+            raise
+        pytest.skip("no onnx here (the extra [onnx])")
+    from gluon_googlenet.weights.export import export_onnx
+    net = get_model("mnist_resnet")
+    net.initialize(mx.init.Xavier())
+    x = onp.random.RandomState(0).uniform(size=(2, 1, 28, 28)).astype("float32")
+    path = export_onnx(net, str(tmp_path / "m.onnx"), (1, 1, 28, 28))
+    (out,) = ReferenceEvaluator(path).run(None, {"data": x})
+    onp.testing.assert_allclose(out, net(mx.nd.array(x)).asnumpy(), rtol=1e-4, atol=1e-5)

@@ -17,15 +17,20 @@ import builtins
 import warnings
 
 ALIASES = ("bool", "int")
+ALIASES_MISSING = []  # the ALIASES this numpy lacked before restore() set them
 
 
 def restore():
     """Give numpy back the ALIASES it lacks; returns the names set (none on numpy<1.24)."""
-    import numpy
+    try:
+        import numpy
+    except ImportError:  # numpy missing: the command line names it when a verb needs it
+        return []
     with warnings.catch_warnings():  # numpy<1.24 still has them (DeprecationWarning); 1.26 warns on asking
         warnings.simplefilter("ignore", DeprecationWarning)
         warnings.simplefilter("ignore", FutureWarning)
         missing = [name for name in ALIASES if not hasattr(numpy, name)]
     for name in missing:
         setattr(numpy, name, getattr(builtins, name))
+    ALIASES_MISSING.extend(name for name in missing if name not in ALIASES_MISSING)
     return missing
