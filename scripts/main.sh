@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# The main job: set up (venv, pinned packages, Debian Fashion-MNIST), train the d2l
+# The main job: set up (venv, pinned packages; Fashion-MNIST from Debian or downloaded on first use), train the d2l
 # GoogLeNet on Fashion-MNIST with the fast recipe (--preset fast: the d2l net with batch norm at
 # 28x28, a patch-whitened first layer, 3 epochs of one-cycle momentum SGD with weight decay, mirrored
 # training images and mirror-averaged tests: the book's 0.904 in minutes on 2 CPU cores, docs/fast-recipe.md), then
 # report: test accuracy per class and an HTML report whose curves show the book's figure. The
-# last line gives the test accuracy and the minutes. Extra arguments go to 'gluon-googlenet
+# last lines give the exported model's test accuracy and the minutes, where the model is and how
+# plain MXNet loads it. Extra arguments go to 'gluon-googlenet
 # train', e.g.
 #   bash scripts/main.sh --preset d2l --out runs/d2l   # the book's own recipe (96x96, 10 epochs)
 set -euo pipefail
@@ -26,11 +27,4 @@ OUT="$(sed -n 's/^run folder: //p' "$LOG" | tail -n 1)"
 TTA="$(.venv/bin/python -c 'import json, sys; print(json.load(open(sys.argv[1])).get("tta", "none"))' "$OUT/config.json")"
 if [ "$TTA" = none ]; then .venv/bin/gluon-googlenet evaluate "$OUT/best.ckpt"; else .venv/bin/gluon-googlenet evaluate "$OUT/best.ckpt" --tta "$TTA"; fi
 echo "report: $OUT/report.html  curves: $OUT/curves.png  history: $OUT/history.json"
-.venv/bin/python - "$OUT" <<'SUMMARY'
-import json, os, sys
-from gluon_googlenet.base.cpu import stolen_note
-from gluon_googlenet.viz.report import run_minutes, run_stolen
-history = json.load(open(os.path.join(sys.argv[1], "history.json"), encoding="utf-8"))
-print(f"main: test acc {history[-1]['test_acc']:.4f} after {run_minutes(history):.1f} min of training and testing "
-      f"({len(history)} epoch(s){stolen_note(run_stolen(history))}; the book's: 0.904 after 10 epochs at 96x96)")
-SUMMARY
+.venv/bin/python -c 'import sys; from gluon_googlenet.viz.report import run_summary; print("\n".join(run_summary(sys.argv[1])))' "$OUT"

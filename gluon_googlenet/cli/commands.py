@@ -108,16 +108,15 @@ def cmd_train(args):
     from ..training.run.config import PRESETS, WITH_MOMENTUM, TrainConfig, momentum_problem
     from ..training.run.progress import run_output
     from ..training.trainer import train
-    values = dict(PRESETS[args.preset])
-    if args.pretrained and args.whiten is None:
-        values.pop("whiten", None)  # weights asked for replace the preset's whitened first layer
-    optimizer = args.optimizer or values.get("optimizer", TrainConfig.optimizer)
+    preset = PRESETS[args.preset]
+    optimizer = args.optimizer or preset.get("optimizer", TrainConfig.optimizer)
     if args.momentum is not None and optimizer not in WITH_MOMENTUM:
         args.parser.error(momentum_problem(optimizer))
     fields = {f.name for f in dataclasses.fields(TrainConfig)}
-    values.update({k: v for k, v in vars(args).items() if k in fields and v is not None})
-    values.setdefault("out", f"runs/{values.get('model', TrainConfig.model)}")
-    config = TrainConfig(**values)
+    values = {k: v for k, v in vars(args).items() if k in fields and v is not None}
+    if args.pretrained and args.whiten is None and preset.get("whiten"):
+        values["whiten"] = False  # weights asked for replace the preset's whitened first layer
+    config = TrainConfig.preset(args.preset, **values)
     with run_output(config.verbose, to_stdout=True):  # the command line prints, whatever logging says
         result = train(config)
     if args.report:

@@ -8,6 +8,7 @@ import sys
 
 import numpy as np
 
+from ..base.book import BOOK
 from ..base.cpu import stolen_note
 from ..base.errors import DataError
 from ..base.fileio import write_bytes
@@ -186,7 +187,7 @@ def _page(history, result, checkpoint, figures, layer):
 """
 
 
-def run_summary(out, book=0.904):
+def run_summary(out):
     """The closing lines of a run (the main job prints them): the test accuracy of its exported model
     (as plain MXNet loads it), the minutes of training and testing, then where the model is and
     three lines that load it in plain MXNet."""
@@ -203,9 +204,37 @@ def run_summary(out, book=0.904):
     tta = ((meta or {}).get("test_time_augmentation") or {}).get("name")
     what = "the exported model's" + (f", {tta} averaging in its graph" if tta else "") if measured else "best"
     lines = [f"main: test acc {acc:.4f} ({what}) after {run_minutes(history):.1f} min of training and testing "
-             f"({len(history)} epoch(s){stolen_note(run_stolen(history))}; the book's: {book} after 10 epochs "
-             "at 96x96)"]
+             f"({len(history)} epoch(s){stolen_note(run_stolen(history))}; the book's: {BOOK.test_acc} after "
+             f"{BOOK.epochs} epochs at 96x96)"]
     if meta:
         epoch = int(meta["files"][1].rsplit("-", 1)[1].split(".")[0])
         lines += usage_lines(prefix, epoch)
     return lines
+
+
+def recipe_words(config):
+    """A run's recipe in one sentence, from its settings (config.json's dict): what pages say the main
+    job trains, generated so that a changed recipe changes the page."""
+    from ..training.run.config import TrainConfig, input_side
+    c = TrainConfig(**{k: v for k, v in config.items() if k in TrainConfig.__dataclass_fields__})
+    side = input_side(c)
+    optimizer = {"sgd": "plain SGD", "momentum": f"SGD with momentum {c.momentum:g}", "nag": "Nesterov's SGD",
+                 "adam": "Adam"}[c.optimizer]
+    schedule = {"constant": "a constant rate", "cosine": "a cosine schedule",
+                "onecycle": f"a one-cycle schedule ({c.warmup:g} epochs of warm-up, then a cosine to 0)"}.get(
+        c.lr_schedule, f"a step schedule ({c.lr_schedule})")
+    parts = [f"`{c.model}` at {f'{side}x{side}' if side else 'its default size'}",
+             f"{c.epochs} epochs of {optimizer} with {schedule}, peak rate {c.lr:g}, batch {c.batch_size}"
+             + (f", weight decay {c.wd:g}" if c.wd else "")]
+    if c.whiten:
+        parts.append("its first convolution started as the training images' patch-whitening filters")
+    if c.augment != "none":
+        parts.append({"flip": "random mirrors of the training images",
+                      "crop-flip": "random shifts and mirrors of the training images"}[c.augment])
+    if c.tta == "flip":
+        parts.append("each test image averaged with its mirror (inside the exported graph too)")
+    if c.label_smoothing:
+        parts.append(f"label smoothing {c.label_smoothing:g}")
+    if c.ema:
+        parts.append(f"a moving average of the weights (decay {c.ema:g}) tested and exported")
+    return f"Trains {'; '.join(parts)}; {c.dataset}, seed {c.seed}, precision {c.precision}."

@@ -11,7 +11,7 @@ import mxnet as mx
 import numpy as np
 from mxnet.util import is_np_array
 
-from ..base import ops
+from ..base import numpy_aliases, ops
 from ..base.errors import CheckpointError, ConfigError, DependencyError
 from ..base.fileio import ensure_writable_dir, fsync_folder, is_write_failure, write_bytes, write_failure, write_json
 from ..base.gluon_internals import first_value, general_graph
@@ -103,8 +103,10 @@ def usage_lines(prefix, epoch=0):
     if norm.get("mean") is not None and not norm.get("in_graph"):
         takes += f", then (x - {norm['mean']}) / {norm['std']} per channel"
     symbol_file, params_file = f"{prefix}-symbol.json", f"{prefix}-{epoch:04d}.params"
+    aliases = ["  import numpy; numpy.bool, numpy.int = bool, int  # numpy>=1.24 dropped these; MXNet 1.9.1 reads them"]
     return [f"model: {symbol_file} and {params_file} ({takes}; {prefix}-meta.json says the rest)",
             "load it in plain MXNet:",
+            *(aliases if "bool" in numpy_aliases.ALIASES_MISSING else []),
             "  import mxnet as mx",
             f"  net = mx.gluon.SymbolBlock.imports({symbol_file!r}, ['data'], {params_file!r})",
             f"  logits = net(mx.nd.zeros(({', '.join(map(str, shape or (1, 1, 28, 28)))})))"]
@@ -145,7 +147,9 @@ def import_model(prefix, epoch=0, ctx=None):
             raise CheckpointError(f"exported file {path} does not exist")
     ctx = ctx or mx.cpu()
     if not is_np_array():
-        net = mx.gluon.SymbolBlock.imports(symbol_file, ["data"], params_file, ctx=ctx)
+        with warnings.catch_warnings():  # MXNet warns that it cannot tell the input's type before a call
+            warnings.filterwarnings("ignore", message="Cannot decide type")
+            net = mx.gluon.SymbolBlock.imports(symbol_file, ["data"], params_file, ctx=ctx)
     else:
         with warnings.catch_warnings():  # no parameter file yet: MXNet warns of unknown input types
             warnings.simplefilter("ignore")

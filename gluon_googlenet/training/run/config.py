@@ -72,6 +72,14 @@ class TrainConfig:
         if self.out is None:  # a folder per model, so runs of different models never meet
             self.out = f"runs/{self.model}"
 
+    @classmethod
+    def preset(cls, name, **changes):
+        """The settings of preset ``name`` (PRESETS: 'd2l', 'quick', 'fast') with ``changes`` on top,
+        as ``gluon-googlenet train --preset NAME`` and flags: ``TrainConfig.preset('fast', epochs=5)``."""
+        if name not in PRESETS:
+            raise ConfigError(f"unknown preset {name!r}; choose one of: {', '.join(PRESETS)}")
+        return cls(**dict(PRESETS[name], **changes))
+
 
 # Named overrides of TrainConfig; explicit CLI flags override a preset.
 PRESETS = {
