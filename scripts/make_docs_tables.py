@@ -8,11 +8,15 @@ read on the repository's web page shows them as the site does (no include direct
     <!-- end generated: NAME -->
 
 NAME is one of TABLES: the model zoo and feature levels (from the registry), the command line's
-synopsis (from the real parser), the package's d2l run (results/d2l_fashion_mnist/history.json)
-and the published weight files (list_pretrained()).
+synopsis (from the real parser), the package's d2l run (results/d2l_fashion_mnist/history.json),
+the published weight files (list_pretrained()) and the main job: its recipe, what it printed, its
+minutes and machine (results/main-job/, the record of `bash scripts/main.sh`, written by
+--record-main-job). --check also finds a main-job figure typed by hand outside those blocks.
 
     .venv/bin/python scripts/make_docs_tables.py           # rewrite the pages
     .venv/bin/python scripts/make_docs_tables.py --check   # exit 1, naming the table, where a page differs
+    bash scripts/main.sh 2>&1 | tee /tmp/main.log
+    .venv/bin/python scripts/make_docs_tables.py --record-main-job runs/main /tmp/main.log
 """
 import argparse
 import json
@@ -24,9 +28,11 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
 import gluon_googlenet  # noqa: E402,F401  (threads before MXNet)
+from gluon_googlenet.base.book import BOOK_RUNS, REFERENCE_RUN  # noqa: E402
 
-# The d2l MXNet article's reference run (test accuracy after epochs 1-5) and the book's 10-epoch figure.
-REFERENCE_RUN, BOOK_AFTER_10 = (0.511, 0.782, 0.847, 0.870, 0.875), 0.886
+BOOK_AFTER_10 = BOOK_RUNS["printed"].test_acc
+MAIN_JOB = os.path.join(ROOT, "results", "main-job")
+MAIN_JOB_FILES = ("config.json", "history.json", "export-meta.json", "machine.json", "main.log")
 
 
 def zoo():
@@ -74,8 +80,93 @@ def weight_files():
     return "\n".join(rows)
 
 
-TABLES = {"zoo": zoo, "features": features, "d2l_run": d2l_run, "cli": cli_synopsis, "weights": weight_files}
-PAGES = ("docs/model-zoo.md", "docs/using-the-nets.md", "docs/d2l-chapter.md", "docs/cli.md", "docs/pretrained.md")
+def _modules():
+    """(path relative to the package's parent, first line of its docstring) of every module, in order."""
+    import ast
+    rows = []
+    for folder, dirs, files in os.walk(os.path.join(ROOT, "gluon_googlenet")):
+        dirs[:] = sorted(d for d in dirs if not d.startswith(("_", ".")) and d != "names")
+        for name in sorted(f for f in files if f.endswith(".py")):
+            path = os.path.join(folder, name)
+            with open(path, encoding="utf-8") as handle:
+                doc = ast.get_docstring(ast.parse(handle.read())) or ""
+            first = " ".join(doc.split("\n\n")[0].split())
+            first = first.split(". ")[0].rstrip(".")
+            rows.append((os.path.relpath(path, ROOT), first[:88] + ("..." if len(first) > 88 else "")))
+    return rows
+
+
+def layout():
+    """The package's modules, each with the first sentence of its docstring."""
+    lines, shown = ["gluon_googlenet/"], set()
+    for path, first in _modules():
+        parts = path.split(os.sep)[1:]
+        for depth in range(1, len(parts)):
+            folder = "/".join(parts[:depth])
+            if folder not in shown:
+                shown.add(folder)
+                lines.append("  " * depth + parts[depth - 1] + "/")
+        lines.append("  " * len(parts) + f"{parts[-1]:<20} {first}".rstrip())
+    return "```text\n" + "\n".join(lines) + "\n```"
+
+
+def untested():
+    """Modules with no test file of their own (tests/<folder>/test_<module>.py)."""
+    missing = []
+    for path, _ in _modules():
+        parts = path.split(os.sep)
+        name = parts[-1][:-3]
+        if name.startswith("_"):
+            continue
+        folder = parts[1] if len(parts) > 2 else ""
+        if not os.path.exists(os.path.join(ROOT, "tests", folder, f"test_{name}.py")):
+            missing.append(f"`{'/'.join(parts[1:])}`")
+    return ", ".join(missing)
+
+
+def _record(name):
+    path = os.path.join(MAIN_JOB, name)
+    with open(path, encoding="utf-8") as handle:
+        return handle.read() if name.endswith(".log") else json.loads(handle.read())
+
+
+def main_job_recipe():
+    """What the main job trains, in words, from the recorded run's config.json."""
+    from gluon_googlenet.viz.report import recipe_words
+    return recipe_words(_record("config.json"))
+
+
+def main_job_output():
+    """The main job's closing lines, as it printed them (main.log of the record)."""
+    log = _record("main.log").splitlines()
+    start = max(i for i, line in enumerate(log) if line.startswith("main: test acc "))
+    return "```text\n" + "\n".join(log[start:]) + "\n```"
+
+
+def main_job_figures():
+    """One sentence: accuracy of the exported model, minutes, epochs, machine, date (the record)."""
+    from gluon_googlenet.viz.report import run_minutes
+    history, meta, machine = _record("history.json"), _record("export-meta.json"), _record("machine.json")
+    return (f"Recorded on {machine['date']}: test accuracy **{meta['test_acc']['graph']:.4f}** (the exported model, "
+            f"as plain MXNet loads it, on the {meta['test_acc']['images']:,} test images) after "
+            f"**{run_minutes(history):.1f} min** of training and testing ({len(history)} epochs) on a "
+            f"{machine['cores']}-core {machine['isa']} ({machine['family_model']}), Python {machine['python']}; "
+            f"the book's run: {BOOK_RUNS['printed'].test_acc} after 10 epochs on a GPU "
+            "([which run printed which figure](docs/d2l-chapter.md#the-books-figures)).")
+
+
+def main_job():
+    """README's and getting-started's block: the recipe, the figures, the closing lines."""
+    return f"{main_job_recipe()}\n\n{main_job_figures()}\n\n{main_job_output()}"
+
+
+TABLES = {"zoo": zoo, "features": features, "d2l_run": d2l_run, "cli": cli_synopsis, "weights": weight_files,
+          "main_job": main_job, "layout": layout, "untested": untested}
+PAGES = ("docs/model-zoo.md", "docs/using-the-nets.md", "docs/d2l-chapter.md", "docs/cli.md", "docs/pretrained.md",
+         "README.md", "docs/getting-started.md", "docs/contributing.md")
+# Pages read first, whose main-job figures must come from the record: none typed outside a block.
+FIGURE_PAGES = ("README.md", "docs/getting-started.md", "docs/index.md")
+FIGURE = re.compile(r"\b0\.\d{3,4}\b|\b\d+(?:\.\d+)? ?min(?:utes)?\b")
 BLOCK = re.compile(r"(<!-- generated: (\w+) \(scripts/make_docs_tables.py\) -->\n\n)(.*?)"
                    r"(\n\n<!-- end generated: \2 -->)", re.S)
 
@@ -90,10 +181,52 @@ def refreshed(text, made):
     return BLOCK.sub(body, text)
 
 
+def typed_figures(text):
+    """Accuracies and minutes in ``text`` outside the generated blocks, but the book's own figures."""
+    outside = BLOCK.sub("", text)
+    allowed = {f"{run.test_acc}" for run in BOOK_RUNS.values()}
+    return [figure for figure in FIGURE.findall(outside) if figure not in allowed]
+
+
+def record_main_job(run_dir, log_file):
+    """Copy a main job's run (config, history, export meta) and its printed output into results/main-job/,
+    with the machine it ran on."""
+    import glob
+    import shutil
+    import time
+
+    from gluon_googlenet.base.cpu import cpu_info
+    os.makedirs(MAIN_JOB, exist_ok=True)
+    for name in ("config.json", "history.json"):
+        shutil.copy(os.path.join(run_dir, name), os.path.join(MAIN_JOB, name))
+    meta, = glob.glob(os.path.join(run_dir, "*-meta.json"))
+    shutil.copy(meta, os.path.join(MAIN_JOB, "export-meta.json"))
+    with open(log_file, encoding="utf-8") as handle:  # the progress bars' carriage returns left out
+        lines = [line.rsplit("\r", 1)[-1] for line in handle.read().splitlines()]
+    with open(os.path.join(MAIN_JOB, "main.log"), "w", encoding="utf-8") as handle:
+        handle.write("\n".join(lines) + "\n")
+    info = cpu_info()
+    fields = {}
+    with open("/proc/cpuinfo", encoding="utf-8") as handle:
+        for line in handle:
+            key, _, value = line.partition(":")
+            fields.setdefault(key.strip(), value.strip())
+    machine = {"date": time.strftime("%Y-%m-%d"), "isa": info.describe(), "cores": os.cpu_count(),
+               "family_model": f"family {fields.get('cpu family', '?')}, model {fields.get('model', '?')}",
+               "python": sys.version.split()[0]}
+    with open(os.path.join(MAIN_JOB, "machine.json"), "w", encoding="utf-8") as handle:
+        json.dump(machine, handle, indent=2)
+        handle.write("\n")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--check", action="store_true", help="change nothing; exit 1 where a page differs")
+    parser.add_argument("--record-main-job", nargs=2, metavar=("RUN_DIR", "LOG"),
+                        help="record a run of scripts/main.sh (its folder, its printed output) in results/main-job/")
     args = parser.parse_args()
+    if args.record_main_job:
+        record_main_job(*args.record_main_job)
     made, stale = {}, []
     for page in PAGES:
         path = os.path.join(ROOT, page)
@@ -105,6 +238,12 @@ def main():
             if not args.check:
                 with open(path, "w", encoding="utf-8") as handle:
                     handle.write(new)
+    typed = {page: typed_figures(open(os.path.join(ROOT, page), encoding="utf-8").read()) for page in FIGURE_PAGES}
+    typed = {page: figures for page, figures in typed.items() if figures}
+    if typed:
+        print("figures typed by hand outside generated blocks (generate them from their record): "
+              + "; ".join(f"{page}: {', '.join(figures)}" for page, figures in typed.items()), file=sys.stderr)
+        return 1
     missing = sorted(set(TABLES) - set(made))
     if missing:
         print(f"no page has a block for {', '.join(missing)}", file=sys.stderr)

@@ -174,3 +174,42 @@ def test_the_generated_tables_in_the_pages_are_what_the_code_gives():
     assert result.returncode == 0, result.stderr
     for page in PAGES:
         assert "{include} _generated/" not in open(page, encoding="utf-8").read(), page
+
+
+MAIN_JOB = os.path.join(ROOT, "results", "main-job")
+
+
+def test_the_main_job_record_is_of_the_main_job_as_it_is_today():
+    """README and getting-started describe the main job from its record (results/main-job/); when the
+    main job's recipe changes and the record is not made anew, the pages describe an old job: fail."""
+    import dataclasses
+
+    from gluon_googlenet.training.run.config import RUN_DEFINING, TrainConfig
+    script = open(os.path.join(ROOT, "scripts", "main.sh"), encoding="utf-8").read()
+    preset, = re.findall(r"gluon-googlenet train --preset (\w+) ", script)
+    today = dataclasses.asdict(TrainConfig.preset(preset))
+    with open(os.path.join(MAIN_JOB, "config.json"), encoding="utf-8") as handle:
+        recorded = json.load(handle)
+    changed = {k: (recorded.get(k), today[k]) for k in RUN_DEFINING if recorded.get(k, today[k]) != today[k]}
+    assert not changed, (f"the main job is now --preset {preset} with other settings than its record "
+                         f"(recorded, today): {changed}; run it and record it (scripts/make_docs_tables.py)")
+    with open(os.path.join(MAIN_JOB, "main.log"), encoding="utf-8") as handle:
+        log = handle.read()
+    with open(os.path.join(MAIN_JOB, "export-meta.json"), encoding="utf-8") as handle:
+        meta = json.load(handle)
+    assert f"main: test acc {meta['test_acc']['graph']:.4f} (the exported model's" in log
+
+
+def test_a_figure_typed_by_hand_or_a_stale_block_fails_the_check(tmp_path):
+    """The check the suite runs finds a main-job figure typed into a first page's prose, and a
+    generated block that no longer says what its record says."""
+    sys.path.insert(0, os.path.join(ROOT, "scripts"))
+    try:
+        import make_docs_tables as tables
+    finally:
+        sys.path.pop(0)
+    assert tables.typed_figures("The main job reaches 0.9114 after 4.7 min.") == ["0.9114", "4.7 min"]
+    assert tables.typed_figures("The book printed 0.904 after 10 epochs.") == []  # the book's own, from base/book.py
+    block = "<!-- generated: main_job (scripts/make_docs_tables.py) -->\n\nold text\n\n<!-- end generated: main_job -->"
+    assert tables.refreshed(block, {}) != block
+    assert tables.typed_figures(tables.refreshed(block, {})) == []
