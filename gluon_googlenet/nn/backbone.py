@@ -14,7 +14,6 @@ from mxnet.gluon import nn
 from mxnet.gluon.nn import HybridBlock
 
 from ..base import ops
-from ..base.compat import renamed_keywords
 from ..base.errors import ConfigError, InputShapeError
 
 
@@ -73,8 +72,6 @@ class Backbone:
         for block in list(self.head)[:-1]:  # all but the classifier (or its stand-in, a Flatten)
             x = block(x)
         return x
-
-    @renamed_keywords
     def reset_classifier(self, num_classes, init=None):
         """A fresh classifier (and aux classifiers) for ``num_classes`` classes, initialised with
         ``init`` (Xavier) on the net's context; ``num_classes=0``: none, the net outputs pre-logits."""

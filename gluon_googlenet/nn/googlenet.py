@@ -4,9 +4,7 @@ Szegedy et al., "Going deeper with convolutions" (2015). All three share the
 paper's Inception channel table (3a..5b) and differ in stem, normalisation and head.
 Each ``InceptionSpec`` row below builds one ``blocks.Inception``.
 """
-import warnings
 
-from ..base.compat import renamed_keywords
 from .blocks import Inception  # noqa: F401  (what every InceptionSpec row builds)
 from .layers import AdaptiveAvgPool, AuxTap, AvgPool, Conv, GlobalAvgPool, InceptionSpec, MaxPool
 from .staged import TORCHVISION_TRANSFORM, AuxHeadSpec, NetSpec, StagedNet
@@ -81,16 +79,12 @@ class GoogLeNet(StagedNet):
     """
 
     # The public keyword options of the class (README); model factories pass them through.
-    @renamed_keywords
     def __init__(self, num_classes=10, in_channels=1, stages=D2L_STAGES, batch_norm=False,  # noqa: PLR0913
                  dropout=0.0, hidden=(), aux_logits=False, input_size=96, prefix="googlenet_d2l_",
                  model_name="googlenet_d2l", aux_head=None, input_transform=None, levels=None, **kwargs):
         spec = NetSpec(model_name, stages, batch_norm, dropout, tuple(hidden),
                        (aux_head or AuxHeadSpec()) if aux_logits else None, input_transform, levels)
         super().__init__(spec, num_classes, in_channels, input_size, prefix=prefix, **kwargs)
-
-
-@renamed_keywords
 def googlenet_d2l(num_classes=10, in_channels=1, **kwargs):
     """The d2l GoogLeNet (section 7.4): ``D2L_STAGES`` above, then a Dense classifier.
 
@@ -98,20 +92,14 @@ def googlenet_d2l(num_classes=10, in_channels=1, **kwargs):
     """
     return GoogLeNet(num_classes, in_channels, D2L_STAGES, prefix="googlenet_d2l_",
                      model_name="googlenet_d2l", **kwargs)
-
-
-@renamed_keywords
 def googlenet_d2l_bn(num_classes=10, in_channels=1, **kwargs):
     """The d2l GoogLeNet with batch normalisation after every convolution (the chapter's first
     exercise): ``D2L_STAGES``, BN (eps 1e-3) before each ReLU, no bias before BN, Dense classifier.
     It trains at larger learning rates and learns from the first epoch where the plain net may not."""
     return GoogLeNet(num_classes, in_channels, D2L_STAGES, batch_norm=True, prefix="googlenet_d2l_bn_",
                      model_name="googlenet_d2l_bn", **kwargs)
-
-
-@renamed_keywords
 def googlenet(num_classes=1000, in_channels=3, aux_logits=False, k3=5, dropout=0.4,  # noqa: PLR0913
-              input_size=224, aux_pool="fixed", transform_input=False, dropout_aux=0.7, five_by_five=None, **kwargs):
+              input_size=224, aux_pool="fixed", transform_input=False, dropout_aux=0.7, **kwargs):
     """The paper's GoogLeNet with BN after every conv (as torchvision and GluonCV), no LRN.
 
     The paper's table: 5x5 third branches, 3x3/2 ceil-mode max-pools.
@@ -122,10 +110,6 @@ def googlenet(num_classes=1000, in_channels=3, aux_logits=False, k3=5, dropout=0
     as torchvision (``'adaptive'``); in training mode the net then returns TrainOutputs(main, aux).
     transform_input: torchvision's per-channel input transform (its published weights use it).
     """
-    if five_by_five is not None:
-        warnings.warn("googlenet(): five_by_five= is now k3= (5 or 3; five_by_five= goes in the next release)",
-                      DeprecationWarning, stacklevel=2)
-        k3 = 5 if five_by_five else 3
     if aux_pool not in ("fixed", "adaptive"):
         raise ValueError(f"aux_pool must be 'fixed' or 'adaptive', got {aux_pool!r}")
     aux_head = AuxHeadSpec(pool=AdaptiveAvgPool(4) if aux_pool == "adaptive" else AvgPool(5, 3),
@@ -134,9 +118,6 @@ def googlenet(num_classes=1000, in_channels=3, aux_logits=False, k3=5, dropout=0
                      dropout=dropout, aux_logits=aux_logits, input_size=input_size,
                      prefix="googlenet_", model_name="googlenet", aux_head=aux_head, levels=IMAGENET_LEVELS,
                      input_transform=TORCHVISION_TRANSFORM if transform_input else None, **kwargs)
-
-
-@renamed_keywords
 def googlenet_bn(num_classes=1000, in_channels=3, dropout=0.4, **kwargs):
     """Inception v1 as "深度学习笔记35_Inception v1算法实战与解析" (deep-learning notes 35: Inception v1
     in practice, a write-up of K同学啊's "365-day deep-learning camp", n.d.) builds it, in PyTorch,

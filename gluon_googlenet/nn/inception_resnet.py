@@ -5,7 +5,6 @@ width with a linear 1x1 conv (with bias), scales the result (0.17, 0.10, 0.20 fo
 the 35x35, 17x17 and 8x8 blocks) and adds it to the input before the ReLU. v2
 follows timm's ``inception_resnet_v2``; v1 follows the paper's figures 7 and 10-14.
 """
-from ..base.compat import renamed_keywords
 from .inception import conv17, conv71
 from .layers import AvgPool, Conv, GlobalAvgPool, MaxPool, MixedSpec, ResidualSpec
 from .staged import staged_model
@@ -67,9 +66,6 @@ INCEPTION_RESNET_V1_STAGES = (
 
 # as v2's: stem convs, then each stage's end
 INCEPTION_RESNET_V1_LEVELS = ("stem.2", "stem.5", "stage_a.4", "stage_b.10", "stage_c.5")
-
-
-@renamed_keywords
 def inception_resnet_v1(num_classes=1000, in_channels=3, dropout=0.2, **kwargs):
     """Inception-ResNet v1 after the paper.
 
@@ -77,9 +73,6 @@ def inception_resnet_v1(num_classes=1000, in_channels=3, dropout=0.2, **kwargs):
     """
     return staged_model("inception_resnet_v1", INCEPTION_RESNET_V1_STAGES, num_classes, in_channels,
                         dropout, levels=INCEPTION_RESNET_V1_LEVELS, **kwargs)
-
-
-@renamed_keywords
 def inception_resnet_v2(num_classes=1000, in_channels=3, dropout=0.0, **kwargs):
     """Inception-ResNet v2 as timm's ``inception_resnet_v2``."""
     return staged_model("inception_resnet_v2", INCEPTION_RESNET_V2_STAGES, num_classes, in_channels,

@@ -9,7 +9,6 @@ mnist_resnet: two residual blocks (conv3x3 -> ReLU -> conv3x3, plus a 3x3 conv o
 shortcut, ReLU after the sum), 1->10 and 10->20 channels, each followed by max-pool 2
 and ReLU, then Dense 980 (= 20 x 7 x 7) -> 10.
 """
-from ..base.compat import renamed_keywords
 from .layers import AvgPool, Conv, MaxPool, MixedSpec, ShortcutSpec
 from .staged import staged_model
 
@@ -39,16 +38,10 @@ MNIST_RESNET_STAGES = (
     ("b1", (course_residual(1, 10), MaxPool(2, 2))),                     # 10 x 14 x 14
     ("b2", (course_residual(10, 20), MaxPool(2, 2))),                    # 20 x 7 x 7
 )
-
-
-@renamed_keywords
 def mnist_inception(num_classes=10, in_channels=1, input_size=28, **kwargs):
     """The course's Inception net (the Dense layer is sized for ``input_size``)."""
     return staged_model("mnist_inception", MNIST_INCEPTION_STAGES, num_classes, in_channels,
                         batch_norm=False, input_size=input_size, **kwargs)
-
-
-@renamed_keywords
 def mnist_resnet(num_classes=10, in_channels=1, input_size=28, **kwargs):
     """The course's residual net (the Dense layer is sized for ``input_size``).
 

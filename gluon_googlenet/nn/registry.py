@@ -7,10 +7,8 @@ are the weights layer's business: ``gluon_googlenet.get_model(name, pretrained=.
 """
 import fnmatch
 import importlib
-import warnings
 from collections import namedtuple
 
-from ..base.compat import renamed_keywords
 from ..base.errors import ConfigError
 
 
@@ -22,13 +20,6 @@ class ModelSpec(namedtuple("ModelSpec", "name target input_size num_classes desc
     one forward pass (as torchinfo counts them), and the smallest input side it can be built
     for (``input_size=``). tests/nn/test_registry.py checks the facts against the built nets."""
     __slots__ = ()
-
-    @property
-    def classes(self):
-        """Deprecated: ``num_classes``."""
-        warnings.warn("ModelSpec.classes is now ModelSpec.num_classes (classes goes in the next release)",
-                      DeprecationWarning, stacklevel=2)
-        return self.num_classes
 
     @property
     def factory(self):
@@ -88,9 +79,6 @@ BUILTIN = (
 )
 
 _REGISTRY = {spec.name: spec for spec in BUILTIN}
-
-
-@renamed_keywords
 def register_model(name, input_size, num_classes, description, min_size=1):
     """Decorator registering a factory under ``name``; a name can be registered once."""
     def decorate(factory):
@@ -114,9 +102,6 @@ def get_spec(name):
         return _REGISTRY[name]
     except KeyError:
         raise ConfigError(f"unknown model {name!r}; choose one of: {', '.join(list_models())}") from None
-
-
-@renamed_keywords
 def build_model(name, **kwargs):
     """Build registered model ``name`` with fresh (uninitialised) parameters, e.g.
     ``build_model('googlenet_d2l', num_classes=10)``; ``kwargs`` go to its factory."""

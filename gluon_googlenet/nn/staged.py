@@ -136,19 +136,6 @@ class StagedNet(Backbone, HybridBlock):
         self._describe_features(spec)
 
     @property
-    def classes(self):
-        """Deprecated: ``class_names``."""
-        warnings.warn("net.classes is now net.class_names (net.classes goes in the next release)",
-                      DeprecationWarning, stacklevel=2)
-        return self.class_names
-
-    @classes.setter
-    def classes(self, names):
-        warnings.warn("net.classes is now net.class_names (net.classes goes in the next release)",
-                      DeprecationWarning, stacklevel=2)
-        self.class_names = names
-
-    @property
     def pooled(self):
         """Whether the table ends in global average pooling (then ``forward_head`` pools first)."""
         return self._pooled

@@ -1,12 +1,10 @@
 """``get_model``: a registered model, built fresh or with published weights, whole or as a
 feature pyramid."""
-from ..base.compat import renamed_keywords
 from ..nn.backbone import FeatureNet
 from ..nn.registry import build_model
 from .pretrained import get_pretrained
 
 
-@renamed_keywords
 def get_model(name, pretrained=None, features_only=False, out_indices=None, ctx=None, **kwargs):
     """Build a registered model, e.g. ``get_model('googlenet_d2l', num_classes=10)``.
 

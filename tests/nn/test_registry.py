@@ -93,18 +93,3 @@ def test_parameter_names_are_those_saved_files_use(name):
     assert script.names_record(name) == NAMES[name]
 
 
-def test_the_old_classes_keyword_still_builds_with_a_deprecation_warning():
-    """``classes=`` (a count) is now ``num_classes=``, ``net.classes`` (the names) ``net.class_names``:
-    the old names work for one release and say so."""
-    from gluon_googlenet import GoogLeNet
-    with pytest.warns(DeprecationWarning, match=r"get_model\(\): classes= is now num_classes="):
-        net = get_model("googlenet_d2l", classes=3)
-    assert net.num_classes == 3
-    with pytest.warns(DeprecationWarning, match="classes= is now num_classes="):
-        assert GoogLeNet(classes=4).num_classes == 4
-    with pytest.warns(DeprecationWarning, match=r"net.classes is now net.class_names"):
-        assert net.classes is None
-    with pytest.warns(DeprecationWarning, match=r"ModelSpec.classes is now ModelSpec.num_classes"):
-        assert get_spec("googlenet_d2l").classes == 10
-    with pytest.raises(TypeError, match="got both classes= and num_classes="):
-        get_model("googlenet_d2l", classes=3, num_classes=3)
