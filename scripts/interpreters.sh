@@ -34,7 +34,8 @@ for version in $PYTHONS; do
   if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
     rm -rf "$venv"
     if ! { "$python" -m venv "$venv" &&
-           "$venv/bin/pip" install --quiet --disable-pip-version-check -c "$pins" "mxnet==1.9.1" >"$venv.log" 2>&1 &&
+           "$venv/bin/pip" install --quiet --disable-pip-version-check -c "$pins" $(mxnet_args mxnet "$version") \
+             >"$venv.log" 2>&1 &&
            "$venv/bin/pip" install --quiet --disable-pip-version-check -c "$pins" "${WHEEL}[$EXTRAS]" \
              >>"$venv.log" 2>&1; }; then
       echo "interpreters: Python $version: the wheel did not install with its extras (see $venv.log)"

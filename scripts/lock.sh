@@ -16,8 +16,11 @@ for version in ${PYTHONS:-$SUPPORTED_PYTHONS}; do
   pins="$ROOT/requirements/py$version.txt" scratch="$(mktemp -d)"
   seed=(); [ -f "$pins" ] && seed=(-c "$pins")
   "$python" -m venv "$scratch/venv"
+  read -r -a mxnet <<< "$(mxnet_args mxnet "$version")"
+  [ "${mxnet[0]}" = --no-deps ] && "$scratch/venv/bin/pip" install --quiet --disable-pip-version-check "${mxnet[@]}"
+  [ "${mxnet[0]}" = --no-deps ] && mxnet=()  # 3.13: MXNet without its metadata's numpy<2, the rest resolved beside it
   "$scratch/venv/bin/pip" install --quiet --disable-pip-version-check -r "$ROOT/requirements/main.txt" \
-    -r "$ROOT/requirements/test.txt" -r "$ROOT/requirements/docs.txt" "mxnet==1.9.1" \
+    -r "$ROOT/requirements/test.txt" -r "$ROOT/requirements/docs.txt" "${mxnet[@]}" \
     "numpy==$(numpy_for "$version")" "${seed[@]}"
   { echo "# Pins for Python $version, resolved by scripts/lock.sh on $("$scratch/venv/bin/python" -V 2>&1)."
     "$scratch/venv/bin/pip" freeze --all --disable-pip-version-check | grep -v '^pip=='; } > "$pins.new"

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# Set up .venv: a Python of 3.9-3.12, the packages pinned for it (requirements/py3.X.txt) and
+# Set up .venv: a Python of 3.9-3.13 (3.13 with numpy 2), the packages pinned for it (requirements/py3.X.txt) and
 # MXNet 1.9.1; as root where apt is there, Debian's Fashion-MNIST too (elsewhere the package
 # downloads it on first use). Idempotent: a second run only checks. No root needed.
-#   PYTHON=/path/to/python3.X bash scripts/setup.sh   # that Python (default: the newest of 3.12..3.9 found)
+#   PYTHON=/path/to/python3.X bash scripts/setup.sh   # that Python (default: the newest of 3.12..3.9, then 3.13)
 #   MXNET_PACKAGE=mxnet-cu117 bash scripts/setup.sh   # a CUDA build instead of the CPU one
 #   VENV=/path/to/venv bash scripts/setup.sh          # another venv location
 #   TEST_TOOLS=1 ...                                  # also the tests' packages and Debian tools (scripts/test.sh)
@@ -23,16 +23,16 @@ pick_python() {  # PYTHON, else the first of python3.12 .. python3.9, python3 th
   if [ -n "${PYTHON:-}" ]; then
     version="$(python_version_of "$PYTHON")"
     supported "$version" && { echo "$PYTHON"; return 0; }
-    echo "setup: PYTHON=$PYTHON is ${version:+Python $version}${version:-no Python that runs here}; MXNet 1.9.1 runs on Python 3.9-3.12" >&2
+    echo "setup: PYTHON=$PYTHON is ${version:+Python $version}${version:-no Python that runs here}; MXNet 1.9.1 runs on Python 3.9-3.13" >&2
     return 1
   fi
-  for py in python3.12 python3.11 python3.10 python3.9 python3; do
+  for py in python3.12 python3.11 python3.10 python3.9 python3.13 python3; do
     command -v "$py" >/dev/null 2>&1 || continue
     version="$(python_version_of "$py")"
     supported "$version" && { command -v "$py"; return 0; }
   done
   version="$(python_version_of python3)"
-  echo "setup: no Python 3.9-3.12 here${version:+ (python3 is $version)}, and MXNet 1.9.1 runs on no other; get one with 'uv python install 3.12' or 'pyenv install 3.12', or a conda env as the d2l book makes ('conda create -n d2l python=3.9'), then run again with PYTHON=/path/to/that/python" >&2
+  echo "setup: no Python 3.9-3.13 here${version:+ (python3 is $version)}, and MXNet 1.9.1 runs on no other; get one with 'uv python install 3.12' or 'pyenv install 3.12', or a conda env as the d2l book makes ('conda create -n d2l python=3.9'), then run again with PYTHON=/path/to/that/python" >&2
   return 1
 }
 
@@ -52,7 +52,7 @@ if [ -z "$VERSION" ]; then
   "$PY" -m venv "$VENV"
   VERSION="$(python_version_of "$VENV/bin/python")"
 fi
-supported "$VERSION" || { echo "setup: $VENV has Python $VERSION; MXNet 1.9.1 runs on 3.9-3.12: remove it, or set PYTHON" >&2; exit 1; }
+supported "$VERSION" || { echo "setup: $VENV has Python $VERSION; MXNet 1.9.1 runs on 3.9-3.13: remove it, or set PYTHON" >&2; exit 1; }
 PINS="$ROOT/requirements/py$VERSION.txt"
 
 # Reinstall only when the pins, the sets or the MXNet build change.
@@ -67,7 +67,13 @@ if [ "${had_hash:-}" != "$HASH" ] || [ "$(cut -d' ' -f3 "$STAMP" 2>/dev/null)" !
     [ "$other" = "$MXNET_PACKAGE" ] || "$VENV/bin/pip" uninstall --quiet -y "$other"
   done
   # One pip command: numpy stays pinned however the others ask (gluoncv on its own pulls numpy 2.x).
-  "$VENV/bin/pip" install --quiet --disable-pip-version-check "${REQUIREMENTS[@]}" -c "$PINS" "$MXNET_PACKAGE==1.9.1"
+  read -r -a MXNET_ARGS <<< "$(mxnet_args "$MXNET_PACKAGE" "$VERSION")"
+  if [ "${MXNET_ARGS[0]}" = --no-deps ]; then  # Python 3.13: MXNet's metadata asks for numpy<2, which has no wheel there
+    "$VENV/bin/pip" install --quiet --disable-pip-version-check "${REQUIREMENTS[@]}" -c "$PINS"
+    "$VENV/bin/pip" install --quiet --disable-pip-version-check "${MXNET_ARGS[@]}"
+  else
+    "$VENV/bin/pip" install --quiet --disable-pip-version-check "${REQUIREMENTS[@]}" -c "$PINS" "${MXNET_ARGS[@]}"
+  fi
   "$VENV/bin/pip" install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e "$ROOT"
   sets="full"; [ "$SETS" = main ] && sets=main
   echo "$HASH $sets $MXNET_PACKAGE" > "$STAMP"

@@ -3,8 +3,9 @@ traceback. MXNet is not a hard requirement of the package metadata, so that a CU
 NVIDIA's containers) is never joined by a second, CPU build; the extra ``[cpu]`` brings the CPU one."""
 import sys
 
-MXNET_ROUTES = ("pip install 'mxnet==1.9.1' for the CPU build (or install this package with the extra [cpu]), "
-                "or a CUDA build such as 'mxnet-cu117==1.9.1' (docs/getting-started.md, 'On a GPU')")
+MXNET_ROUTES = ("pip install 'mxnet==1.9.1' for the CPU build (or install this package with the extra [cpu]; "
+                "on Python 3.13: pip install --no-deps mxnet==1.9.1), or a CUDA build such as "
+                "'mxnet-cu117==1.9.1' (docs/getting-started.md, 'On a GPU')")
 # module -> (what it is for, what to install); the package's own dependencies first, then its extras'.
 INSTALL = {
     "numpy": ("a dependency", "numpy"), "tqdm": ("a dependency", "tqdm"),

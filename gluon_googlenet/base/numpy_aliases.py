@@ -1,36 +1,64 @@
-"""NumPy's removed type aliases that MXNet 1.9.1 still uses, restored before MXNet is imported.
+"""The numpy names MXNet 1.9.1 reads that later numpy releases removed, put back before MXNet loads.
 
-NumPy 1.24 removed ``np.bool`` and ``np.int`` (aliases of the builtins, deprecated since 1.20);
-Python 3.12 has no wheel of numpy<1.24. MXNet 1.9.1 uses them in these lines:
+Only a name numpy lacks is set, so nothing of numpy changes for numpy 1.23 (Python 3.9-3.11); numpy
+1.26 (Python 3.12) lacks the first two; numpy 2 (Python 3.13) all of them. MXNet reads each in one
+place, at ``import mxnet`` unless said otherwise:
 
-- ``np.bool``: ``mxnet/numpy/utils.py:37`` (``bool = onp.bool``, run by ``import mxnet``), and
-  boolean indexing and ``*_like`` defaults in ``mxnet/numpy/multiarray.py`` (150, 591, 719, 725),
-  ``mxnet/ndarray/numpy/_op.py:377``, ``mxnet/symbol/numpy/_symbol.py:1260``;
-- ``np.int``: ``mxnet/test_utils.py:2319`` (``mx.test_utils``' random-distribution checks).
-
-``restore()`` sets each to the builtin it aliased, only where numpy lacks it; nothing else of
-numpy is touched, and on numpy<1.24 it does nothing. (Python 3.12 also lacks ``distutils``, which MXNet
-imports in ``numpy_dispatch_protocol.py`` and ``numpy_op_fallback.py``: setuptools' copy stands in,
-a dependency of this package there.)
+- ``bool``, ``int`` (numpy 1.24): ``mxnet/numpy/utils.py`` (``bool = onp.bool``), and at call time
+  boolean indexing in ``mxnet/numpy/multiarray.py``; ``int`` in ``mxnet/test_utils.py``.
+- ``PZERO``, ``NZERO``, ``PINF``, ``NINF``, ``NAN``, ``NaN`` (numpy 2): constants copied by
+  ``mxnet/numpy/utils.py``; ``Inf``: ``mxnet/gluon/contrib/estimator/event_handler.py``.
+- ``alltrue``, ``sometrue``, ``round_``, ``product`` (numpy 2): the functions
+  ``mxnet/numpy_dispatch_protocol.py`` registers for the array-function protocol (``alltrue`` also
+  in ``mxnet/numpy/fallback.py``); numpy's own all, any, round and prod, which they aliased.
+- ``msort`` (numpy 2) and ``mirr``, ``npv``, ``pmt``, ``ppmt``, ``pv``, ``rate`` (numpy 1.20, now in
+  numpy_financial): names ``mxnet/numpy/fallback.py`` lists and never calls; each is a function
+  that raises a one-line error if it ever is.
 """
 import builtins
-import warnings
+import math
 
-ALIASES = ("bool", "int")
-ALIASES_MISSING = []  # the ALIASES this numpy lacked before restore() set them
+ALIASES = ("bool", "int")  # numpy>=1.24: the builtins these aliased
+ALIASES_MISSING = []  # the names this numpy lacked before restore() set them
+
+
+def _removed(name, where):
+    def removed(*args, **kwargs):
+        raise NotImplementedError(f"numpy.{name} was removed from numpy ({where}); MXNet 1.9.1 only lists "
+                                  "it in mxnet/numpy/fallback.py")
+    removed.__name__ = name
+    return removed
+
+
+def _replacements(numpy):
+    """{name: what it stands for} of every name restore() may set."""
+    names = {"bool": builtins.bool, "int": builtins.int,
+             "PZERO": 0.0, "NZERO": -0.0, "PINF": math.inf, "NINF": -math.inf, "NAN": math.nan,
+             "NaN": math.nan, "Inf": math.inf,
+             "alltrue": numpy.all, "sometrue": numpy.any, "round_": numpy.round, "product": numpy.prod,
+             "msort": _removed("msort", "numpy 2.0: numpy.sort(a, axis=0)")}
+    for name in ("mirr", "npv", "pmt", "ppmt", "pv", "rate"):
+        names[name] = _removed(name, "numpy 1.20: numpy_financial has it")
+    return names
 
 
 def restore():
-    """Give numpy back the ALIASES it lacks; returns the names set (none on numpy<1.24)."""
+    """Give numpy back the names MXNet 1.9.1 reads that it lacks; returns the names set (none on
+    numpy<1.24)."""
+    import warnings
     try:
         import numpy
     except ImportError:  # numpy missing: the command line names it when a verb needs it
         return []
-    with warnings.catch_warnings():  # numpy<1.24 still has them (DeprecationWarning); 1.26 warns on asking
+    missing = []
+    with warnings.catch_warnings():  # numpy<1.24 still has bool/int (DeprecationWarning); 1.26 warns on asking
         warnings.simplefilter("ignore", DeprecationWarning)
         warnings.simplefilter("ignore", FutureWarning)
-        missing = [name for name in ALIASES if not hasattr(numpy, name)]
-    for name in missing:
-        setattr(numpy, name, getattr(builtins, name))
+        for name, value in _replacements(numpy).items():
+            try:
+                getattr(numpy, name)
+            except AttributeError:  # numpy 2 raises AttributeError naming the removal
+                setattr(numpy, name, value)
+                missing.append(name)
     ALIASES_MISSING.extend(name for name in missing if name not in ALIASES_MISSING)
     return missing

@@ -199,7 +199,7 @@ def evaluate(net, loader, ctxs, num_classes, loss_fn=None, norm=(None, None), tt
     for xb, yb in loader:
         xs, ys = split_batch(xb, yb, ctxs)
         outs = [_logits(net, to_input(x, *norm), tta) for x in xs]
-        loss_sum += sum(loss_fn(o, y).sum().asscalar() for o, y in zip(outs, ys))
+        loss_sum += sum(float(loss_fn(o, y).sum().asscalar()) for o, y in zip(outs, ys))  # a Python float (NEP 50)
         preds = np.concatenate([o.argmax(axis=1).asnumpy().astype(np.int64) for o in outs])
         predictions.append(preds)
         np.add.at(confusion, (yb.asnumpy().astype(np.int64), preds), 1)

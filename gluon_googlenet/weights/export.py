@@ -103,13 +103,19 @@ def usage_lines(prefix, epoch=0):
     if norm.get("mean") is not None and not norm.get("in_graph"):
         takes += f", then (x - {norm['mean']}) / {norm['std']} per channel"
     symbol_file, params_file = f"{prefix}-symbol.json", f"{prefix}-{epoch:04d}.params"
-    aliases = ["  import numpy; numpy.bool, numpy.int = bool, int  # numpy>=1.24 dropped these; MXNet 1.9.1 reads them"]
     return [f"model: {symbol_file} and {params_file} ({takes}; {prefix}-meta.json says the rest)",
             "load it in plain MXNet:",
-            *(aliases if "bool" in numpy_aliases.ALIASES_MISSING else []),
+            *(_shim_lines() if numpy_aliases.ALIASES_MISSING else []),
             "  import mxnet as mx",
             f"  net = mx.gluon.SymbolBlock.imports({symbol_file!r}, ['data'], {params_file!r})",
             f"  logits = net(mx.nd.zeros(({', '.join(map(str, shape or (1, 1, 28, 28)))})))"]
+
+
+def _shim_lines():
+    """What must run before ``import mxnet`` where numpy lacks names MXNet 1.9.1 reads."""
+    if set(numpy_aliases.ALIASES_MISSING) <= set(numpy_aliases.ALIASES):
+        return ["  import numpy; numpy.bool, numpy.int = bool, int  # numpy>=1.24 dropped these; MXNet 1.9.1 reads them"]
+    return ["  import gluon_googlenet  # numpy 2: puts back the numpy names MXNet 1.9.1 reads, before it loads"]
 
 
 def read_export_meta(prefix):
