@@ -114,7 +114,8 @@ def usage_lines(prefix, epoch=0):
 def _shim_lines():
     """What must run before ``import mxnet`` where numpy lacks names MXNet 1.9.1 reads."""
     if set(numpy_aliases.ALIASES_MISSING) <= set(numpy_aliases.ALIASES):
-        return ["  import numpy; numpy.bool, numpy.int = bool, int  # numpy>=1.24 dropped these; MXNet 1.9.1 reads them"]
+        return ["  import numpy; numpy.bool, numpy.int = bool, int  # numpy>=1.24 dropped these; "
+                "MXNet 1.9.1 reads them"]
     return ["  import gluon_googlenet  # numpy 2: puts back the numpy names MXNet 1.9.1 reads, before it loads"]
 
 
