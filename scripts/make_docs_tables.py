@@ -143,8 +143,9 @@ def main_job_output():
     return "```text\n" + "\n".join(log[start:]) + "\n```"
 
 
-def main_job_figures():
-    """One sentence: accuracy of the exported model, minutes, epochs, machine, date (the record)."""
+def main_job_figures(chapter="docs/d2l-chapter.md"):
+    """One sentence: accuracy of the exported model, minutes, epochs, machine, date (the record);
+    ``chapter``: the d2l chapter page as the page holding the sentence links it."""
     from gluon_googlenet.viz.report import run_minutes
     history, meta, machine = _record("history.json"), _record("export-meta.json"), _record("machine.json")
     return (f"Recorded on {machine['date']}: test accuracy **{meta['test_acc']['graph']:.4f}** (the exported model, "
@@ -152,20 +153,57 @@ def main_job_figures():
             f"**{run_minutes(history):.1f} min** of training and testing ({len(history)} epochs) on a "
             f"{machine['cores']}-core {machine['isa']} ({machine['family_model']}), Python {machine['python']}; "
             f"the book's run: {BOOK_RUNS['printed'].test_acc} after 10 epochs on a GPU "
-            "([which run printed which figure](docs/d2l-chapter.md#the-books-figures)).")
+            f"([which run printed which figure]({chapter}#the-books-figures)).")
+
+
+def fast_recipe():
+    """The fast recipe's benchmark runs (benchmarks/fast_recipe-zen4.json, fast_recipe-long-zen4.json):
+    each setting's test accuracy per seed, minutes of training and testing, the machine."""
+    rows = ["| setting | command | test acc, seed 0 / 1 / 2 | minutes | epochs | machine |",
+            "|---|---|---|---|---|---|"]
+    commands = {"fast": "gluon-googlenet train --preset fast", "quick": "gluon-googlenet train --preset quick",
+                "fast --no-whiten": "gluon-googlenet train --preset fast --epochs 20 --no-whiten"}
+    names = {"fast": "the fast recipe (the main job)", "quick": "the book's recipe at 32x32",
+             "fast --no-whiten": "the longer setting"}
+    for name in ("fast_recipe-zen4.json", "fast_recipe-long-zen4.json"):
+        with open(os.path.join(ROOT, "benchmarks", name), encoding="utf-8") as handle:
+            record = json.load(handle)
+        for preset in dict.fromkeys(run["preset"] for run in record["runs"]):
+            runs = sorted((r for r in record["runs"] if r["preset"] == preset), key=lambda r: r["seed"])
+            accs = " / ".join(f"{r['epochs'][-1]['test_acc']:.4f}" for r in runs)
+            minutes = [r["epochs"][-1]["minutes"] for r in runs]
+            spread = f"{min(minutes):.1f}" if len(runs) == 1 else f"{min(minutes):.1f}-{max(minutes):.1f}"
+            rows.append(f"| {names[preset]} | `{commands[preset]}` | {accs} | {spread} | {len(runs[0]['epochs'])} | "
+                        f"2-core {record['machine']['isa']} (`benchmarks/{name}`) |")
+    return "\n".join(rows)
+
+
+def fast_recipe_words():
+    """The fast preset's recipe in words, from the preset itself (PRESETS['fast'])."""
+    import dataclasses
+
+    from gluon_googlenet.training.run.config import TrainConfig
+    from gluon_googlenet.viz.report import recipe_words
+    return recipe_words(dataclasses.asdict(TrainConfig.preset("fast")))
 
 
 def main_job():
-    """README's and getting-started's block: the recipe, the figures, the closing lines."""
+    """README's block: the recipe, the figures, the closing lines."""
     return f"{main_job_recipe()}\n\n{main_job_figures()}\n\n{main_job_output()}"
 
 
+def main_job_page():
+    """getting-started's block: as README's, linking from inside docs/."""
+    return f"{main_job_recipe()}\n\n{main_job_figures('d2l-chapter.md')}\n\n{main_job_output()}"
+
+
 TABLES = {"zoo": zoo, "features": features, "d2l_run": d2l_run, "cli": cli_synopsis, "weights": weight_files,
-          "main_job": main_job, "layout": layout, "untested": untested}
+          "main_job": main_job, "main_job_page": main_job_page, "layout": layout, "untested": untested,
+          "fast_recipe": fast_recipe, "fast_recipe_words": fast_recipe_words}
 PAGES = ("docs/model-zoo.md", "docs/using-the-nets.md", "docs/d2l-chapter.md", "docs/cli.md", "docs/pretrained.md",
-         "README.md", "docs/getting-started.md", "docs/contributing.md")
+         "README.md", "docs/getting-started.md", "docs/contributing.md", "docs/fast-recipe.md")
 # Pages read first, whose main-job figures must come from the record: none typed outside a block.
-FIGURE_PAGES = ("README.md", "docs/getting-started.md", "docs/index.md")
+FIGURE_PAGES = ("README.md", "docs/getting-started.md", "docs/index.md", "docs/fast-recipe.md")
 FIGURE = re.compile(r"\b0\.\d{3,4}\b|\b\d+(?:\.\d+)? ?min(?:utes)?\b")
 BLOCK = re.compile(r"(<!-- generated: (\w+) \(scripts/make_docs_tables.py\) -->\n\n)(.*?)"
                    r"(\n\n<!-- end generated: \2 -->)", re.S)

@@ -4,9 +4,9 @@ switch for MXNet's oneDNN with its guards, and the precision advice per CPU.
 MXNet 1.9.1's oneDNN (2.4.4) runs AMX kernels only under ``DNNL_MAX_CPU_ISA=AVX512_CORE_AMX``, read
 once per process before its first primitive, and only after the process asked Linux (5.16+) for
 AMX tile data (``arch_prctl(ARCH_REQ_XCOMP_PERM, XFEATURE_XTILEDATA)``; without it the first AMX
-instruction is a SIGILL). Measured on a 2-core Xeon with AMX (family 6 model 207): bf16 inference
-of the d2l net at batch 128 ran at 540 and 519 images/s with AMX against 216 and 242 without, at
-the same test accuracy; bf16 training and INT8 crash inside oneDNN under that setting. So AMX is
+instruction is a SIGILL). bf16 inference gains from AMX at the same test accuracy, while bf16 training
+and INT8 crash inside oneDNN under that setting (measured on a Xeon with AMX: docs/speed.md, "CPUs").
+So AMX is
 for a process that does bf16 inference and nothing else: ``enable_amx`` switches it on before
 MXNet loads, and training and INT8 refuse to run in such a process.
 """

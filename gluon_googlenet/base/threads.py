@@ -1,17 +1,16 @@
 """OpenMP thread set-up, which must happen before MXNet is imported.
 
-MXNet 1.9.1's CPU wheel runs one OpenMP thread here unless OMP_NUM_THREADS is
-set when it loads; with one thread per core it trains about 1.8x faster on
-2 cores. A value the user has set is kept.
+MXNet 1.9.1's CPU wheel runs one OpenMP thread unless OMP_NUM_THREADS is set
+when it loads; with one thread per core it trains faster on every machine
+measured (docs/speed.md). A value the user has set is kept.
 
 MXNet also copies arrays of over MXNET_CPU_PARALLEL_SIZE (200,000) elements with
 OpenMP in the thread that asks: ``mx.nd.array`` or ``asnumpy`` of a big array in
 Python's own thread (resizing a data set, writing a checkpoint) starts a second
 team of OpenMP threads. From then on libgomp counts more threads than cores and
 stops spinning between parallel regions, and every later training step is slower
-(measured on a 2-core Xeon with AMX: 605 instead of 770 images/s at 32x32, for
-the rest of the process). Unless set, that size is raised so such copies stay a plain memcpy
-(benchmarks/openmp_teams.py measures it).
+for the rest of the process (benchmarks/openmp_teams.py measures by how much). Unless set,
+that size is raised so such copies stay a plain memcpy.
 """
 import os
 import sys
