@@ -28,7 +28,8 @@ RUN_DEFINING = ("model", "dataset", "image_folder", "test_fraction", "bad_images
 
 @dataclasses.dataclass
 class TrainConfig:
-    """Everything a training run depends on; the CLI flags map one to one onto these fields."""
+    """Everything a training run depends on; the CLI flags map one to one onto these fields, and
+    ``TrainConfig.preset(name, **changes)`` is ``--preset NAME`` with flags (defaults: the book's run)."""
     model: str = "googlenet_d2l"
     dataset: str = "fashion-mnist"
     data_dir: Optional[str] = None
