@@ -19,6 +19,7 @@ minutes and machine (results/main-job/, the record of `bash scripts/main.sh`, wr
     .venv/bin/python scripts/make_docs_tables.py --record-main-job runs/main /tmp/main.log
 """
 import argparse
+import glob
 import json
 import os
 import re
@@ -226,6 +227,19 @@ def typed_figures(text):
     return [figure for figure in FIGURE.findall(outside) if figure not in allowed]
 
 
+def main_job_paragraphs_with_figures(text):
+    """Paragraphs outside the generated blocks that speak of the main job and carry a figure (but
+    the book's): on any page, the main job's figures come from its record."""
+    outside = BLOCK.sub("", text)
+    allowed = {f"{run.test_acc}" for run in BOOK_RUNS.values()}
+    found = []
+    for paragraph in outside.split("\n\n"):
+        figures = [f for f in FIGURE.findall(paragraph) if f not in allowed]
+        if figures and re.search(r"main job|main\.sh", paragraph, re.I):
+            found.append(", ".join(figures))
+    return found
+
+
 def record_main_job(run_dir, log_file):
     """Copy a main job's run (config, history, export meta) and its printed output into results/main-job/,
     with the machine it ran on."""
@@ -277,6 +291,10 @@ def main():
                 with open(path, "w", encoding="utf-8") as handle:
                     handle.write(new)
     typed = {page: typed_figures(open(os.path.join(ROOT, page), encoding="utf-8").read()) for page in FIGURE_PAGES}
+    every_page = ["README.md"] + sorted(os.path.relpath(p, ROOT) for p in glob.glob(os.path.join(ROOT, "docs", "*.md")))
+    for page in every_page:  # elsewhere: no paragraph on the main job with a figure of its own
+        with open(os.path.join(ROOT, page), encoding="utf-8") as handle:
+            typed.setdefault(page, []).extend(main_job_paragraphs_with_figures(handle.read()))
     typed = {page: figures for page, figures in typed.items() if figures}
     if typed:
         print("figures typed by hand outside generated blocks (generate them from their record): "

@@ -213,6 +213,7 @@ def test_a_figure_typed_by_hand_or_a_stale_block_fails_the_check(tmp_path):
         sys.path.pop(0)
     assert tables.typed_figures("The main job reaches 0.9114 after 4.7 min.") == ["0.9114", "4.7 min"]
     assert tables.typed_figures("The book printed 0.904 after 10 epochs.") == []  # the book's own, from base/book.py
+    assert tables.main_job_paragraphs_with_figures("The main job takes 4.7 min.\n\nA benchmark: 0.9321.") == ["4.7 min"]
     block = "<!-- generated: main_job (scripts/make_docs_tables.py) -->\n\nold text\n\n<!-- end generated: main_job -->"
     assert tables.refreshed(block, {}) != block
     assert tables.typed_figures(tables.refreshed(block, {})) == []
