@@ -72,6 +72,7 @@ class Backbone:
         for block in list(self.head)[:-1]:  # all but the classifier (or its stand-in, a Flatten)
             x = block(x)
         return x
+
     def reset_classifier(self, num_classes, init=None):
         """A fresh classifier (and aux classifiers) for ``num_classes`` classes, initialised with
         ``init`` (Xavier) on the net's context; ``num_classes=0``: none, the net outputs pre-logits."""

@@ -85,6 +85,8 @@ class GoogLeNet(StagedNet):
         spec = NetSpec(model_name, stages, batch_norm, dropout, tuple(hidden),
                        (aux_head or AuxHeadSpec()) if aux_logits else None, input_transform, levels)
         super().__init__(spec, num_classes, in_channels, input_size, prefix=prefix, **kwargs)
+
+
 def googlenet_d2l(num_classes=10, in_channels=1, **kwargs):
     """The d2l GoogLeNet (section 7.4): ``D2L_STAGES`` above, then a Dense classifier.
 
@@ -92,12 +94,16 @@ def googlenet_d2l(num_classes=10, in_channels=1, **kwargs):
     """
     return GoogLeNet(num_classes, in_channels, D2L_STAGES, prefix="googlenet_d2l_",
                      model_name="googlenet_d2l", **kwargs)
+
+
 def googlenet_d2l_bn(num_classes=10, in_channels=1, **kwargs):
     """The d2l GoogLeNet with batch normalisation after every convolution (the chapter's first
     exercise): ``D2L_STAGES``, BN (eps 1e-3) before each ReLU, no bias before BN, Dense classifier.
     It trains at larger learning rates and learns from the first epoch where the plain net may not."""
     return GoogLeNet(num_classes, in_channels, D2L_STAGES, batch_norm=True, prefix="googlenet_d2l_bn_",
                      model_name="googlenet_d2l_bn", **kwargs)
+
+
 def googlenet(num_classes=1000, in_channels=3, aux_logits=False, k3=5, dropout=0.4,  # noqa: PLR0913
               input_size=224, aux_pool="fixed", transform_input=False, dropout_aux=0.7, **kwargs):
     """The paper's GoogLeNet with BN after every conv (as torchvision and GluonCV), no LRN.
@@ -118,6 +124,8 @@ def googlenet(num_classes=1000, in_channels=3, aux_logits=False, k3=5, dropout=0
                      dropout=dropout, aux_logits=aux_logits, input_size=input_size,
                      prefix="googlenet_", model_name="googlenet", aux_head=aux_head, levels=IMAGENET_LEVELS,
                      input_transform=TORCHVISION_TRANSFORM if transform_input else None, **kwargs)
+
+
 def googlenet_bn(num_classes=1000, in_channels=3, dropout=0.4, **kwargs):
     """Inception v1 as "深度学习笔记35_Inception v1算法实战与解析" (deep-learning notes 35: Inception v1
     in practice, a write-up of K同学啊's "365-day deep-learning camp", n.d.) builds it, in PyTorch,

@@ -127,6 +127,8 @@ INCEPTION_V4_STAGES = (
 # timm's feature_info: features.2, .3, .9, .17, .21; named as TF-slim's Inception-v4 names them
 INCEPTION_V4_LEVELS = (("Conv2d_2b_3x3", "stem.2"), ("Mixed_3a", "stem.3"), ("Mixed_5e", "stage_a.3"),
                        ("Mixed_6h", "stage_b.7"), ("Mixed_7d", "stage_c.3"))
+
+
 def inception_bn(num_classes=1000, in_channels=3, dropout=0.0, **kwargs):
     """BN-Inception (Ioffe & Szegedy 2015, appendix table).
 
@@ -135,6 +137,8 @@ def inception_bn(num_classes=1000, in_channels=3, dropout=0.0, **kwargs):
     """
     return staged_model("inception_bn", INCEPTION_BN_STAGES, num_classes, in_channels, dropout,
                         levels=INCEPTION_BN_LEVELS, **kwargs)
+
+
 def inception_v3(num_classes=1000, in_channels=3, dropout=0.5, transform_input=False, **kwargs):
     """Inception v3 as MXNet's and GluonCV's ``inception_v3``.
 
@@ -144,6 +148,8 @@ def inception_v3(num_classes=1000, in_channels=3, dropout=0.5, transform_input=F
     return staged_model("inception_v3", INCEPTION_V3_STAGES, num_classes, in_channels, dropout,
                         input_transform=TORCHVISION_TRANSFORM if transform_input else None,
                         levels=INCEPTION_V3_LEVELS, **kwargs)
+
+
 def inception_v4(num_classes=1000, in_channels=3, dropout=0.0, **kwargs):
     """Inception v4 as timm's ``inception_v4``."""
     return staged_model("inception_v4", INCEPTION_V4_STAGES, num_classes, in_channels, dropout,

@@ -66,6 +66,8 @@ INCEPTION_RESNET_V1_STAGES = (
 
 # as v2's: stem convs, then each stage's end
 INCEPTION_RESNET_V1_LEVELS = ("stem.2", "stem.5", "stage_a.4", "stage_b.10", "stage_c.5")
+
+
 def inception_resnet_v1(num_classes=1000, in_channels=3, dropout=0.2, **kwargs):
     """Inception-ResNet v1 after the paper.
 
@@ -73,6 +75,8 @@ def inception_resnet_v1(num_classes=1000, in_channels=3, dropout=0.2, **kwargs):
     """
     return staged_model("inception_resnet_v1", INCEPTION_RESNET_V1_STAGES, num_classes, in_channels,
                         dropout, levels=INCEPTION_RESNET_V1_LEVELS, **kwargs)
+
+
 def inception_resnet_v2(num_classes=1000, in_channels=3, dropout=0.0, **kwargs):
     """Inception-ResNet v2 as timm's ``inception_resnet_v2``."""
     return staged_model("inception_resnet_v2", INCEPTION_RESNET_V2_STAGES, num_classes, in_channels,

@@ -38,10 +38,14 @@ MNIST_RESNET_STAGES = (
     ("b1", (course_residual(1, 10), MaxPool(2, 2))),                     # 10 x 14 x 14
     ("b2", (course_residual(10, 20), MaxPool(2, 2))),                    # 20 x 7 x 7
 )
+
+
 def mnist_inception(num_classes=10, in_channels=1, input_size=28, **kwargs):
     """The course's Inception net (the Dense layer is sized for ``input_size``)."""
     return staged_model("mnist_inception", MNIST_INCEPTION_STAGES, num_classes, in_channels,
                         batch_norm=False, input_size=input_size, **kwargs)
+
+
 def mnist_resnet(num_classes=10, in_channels=1, input_size=28, **kwargs):
     """The course's residual net (the Dense layer is sized for ``input_size``).
 

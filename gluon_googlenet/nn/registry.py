@@ -79,6 +79,8 @@ BUILTIN = (
 )
 
 _REGISTRY = {spec.name: spec for spec in BUILTIN}
+
+
 def register_model(name, input_size, num_classes, description, min_size=1):
     """Decorator registering a factory under ``name``; a name can be registered once."""
     def decorate(factory):
@@ -102,6 +104,8 @@ def get_spec(name):
         return _REGISTRY[name]
     except KeyError:
         raise ConfigError(f"unknown model {name!r}; choose one of: {', '.join(list_models())}") from None
+
+
 def build_model(name, **kwargs):
     """Build registered model ``name`` with fresh (uninitialised) parameters, e.g.
     ``build_model('googlenet_d2l', num_classes=10)``; ``kwargs`` go to its factory."""

@@ -77,6 +77,7 @@ class FeatureInfoList(tuple):
             raise ConfigError(f"no feature level named {level!r}; the levels: {', '.join(names)}")
         return names.index(level)
 
+
 TrainOutputs = namedtuple("TrainOutputs", "main aux")
 TrainOutputs.__doc__ = "Training-mode output of a net with auxiliary heads: main logits, tuple of aux logits."
 

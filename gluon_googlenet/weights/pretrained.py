@@ -377,6 +377,8 @@ def adapt_input_conv(weight, in_channels):
         return weight.sum(axis=1, keepdims=True)
     repeats = -(-in_channels // weight.shape[1])
     return np.tile(weight, (1, repeats, 1, 1))[:, :in_channels] * (weight.shape[1] / in_channels)
+
+
 def get_pretrained(name, weights, num_classes=None, source=None, ctx=None, trunk_only=False,  # noqa: PLR0913
                    mean=None, std=None, **kwargs):
     """Model ``name`` with published weights: ``weights`` a file path, or the publisher's own file

@@ -14,6 +14,7 @@ class DatasetSpec(namedtuple("DatasetSpec", "name files sizes class_names env_va
     def __hash__(self):  # ``files`` is a dict: hash its items (specs key the loaded-data cache)
         return hash((self.name, tuple(sorted(self.files.items())), self.class_names))
 
+
 FASHION_MNIST = DatasetSpec(
     name="fashion-mnist",
     files={

@@ -78,6 +78,7 @@ def load_run_data(size, source, need_train=True):
         train_idx, test_idx = train_idx[:source.limit_train or None], test_idx[:source.limit_test or None]
         return RunData(f"image-folder {source.image_folder}", (images[train_idx], labels[train_idx]),
                        (images[test_idx], labels[test_idx]), list(names), 3)
+
     def split(name, limit):
         return load_dataset(source.dataset, name, source.data_dir, size, limit, source.verify, source.download)
     train = split("train", source.limit_train) if need_train else None
