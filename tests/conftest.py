@@ -1,11 +1,15 @@
 """Shared fixtures and helpers: small IDX files and image folders written by the tests, the real
 Fashion-MNIST, a small finished run, the command line as a user runs it, reference counts."""
+import contextlib
 import dataclasses
+import functools
 import gzip
+import http.server
 import os
 import struct
 import subprocess
 import sys
+import threading
 
 import gluon_googlenet  # noqa: F401  (sets OMP_NUM_THREADS before MXNet loads)
 from gluon_googlenet.viz.summary import count_params
@@ -30,6 +34,29 @@ def write_idx(path, array, gz=False):
     with opener(path, "wb") as handle:
         handle.write(data)
     return str(path)
+
+
+@contextlib.contextmanager
+def serving(folder, handler=http.server.SimpleHTTPRequestHandler):
+    """A loopback HTTP server of ``folder`` (``handler``: how it answers; requests unlogged) while the
+    block runs: its base URL, ending in /."""
+    quiet = type(handler.__name__, (handler,), {"log_message": lambda *args: None})
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(quiet, directory=str(folder)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture
+def serve():
+    """serve(folder, handler=SimpleHTTPRequestHandler) -> the base URL of a loopback server of
+    ``folder`` (conftest.serving), stopped after the test."""
+    with contextlib.ExitStack() as servers:
+        yield lambda folder, handler=http.server.SimpleHTTPRequestHandler: servers.enter_context(
+            serving(folder, handler))
 
 
 def make_idx_dir(folder, n_train=60, n_test=20, size=28, gz=True, seed=0):

@@ -3,14 +3,12 @@ without root (setpriv), in a private mount namespace (unshare -m) that hides wha
 lacks: root's pyenv shims and home, Debian's Python 3.11 and Debian's Fashion-MNIST. Its python3 is
 one of the interpreters this package supports (each one found); the data come from a loopback
 mirror, as the network gives them to a user. CI runs as root, which this needs to set the user up."""
-import functools
-import http.server
 import os
 import shutil
 import subprocess
-import threading
 
 import pytest
+from conftest import serving
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SUPPORTED = ("3.9", "3.10", "3.11", "3.12", "3.13")
@@ -49,12 +47,8 @@ def isolation():
 @pytest.fixture(scope="module")
 def data_mirror(fashion_dir):
     """A loopback HTTP server of the real Fashion-MNIST files: its base URL."""
-    handler = type("Quiet", (http.server.SimpleHTTPRequestHandler,), {"log_message": lambda *a: None})
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(handler, directory=fashion_dir))
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/"
-    server.shutdown()
-    server.server_close()
+    with serving(fashion_dir) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

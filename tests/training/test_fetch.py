@@ -1,11 +1,9 @@
 """Data on first use: Fashion-MNIST downloaded where no folder has it, from the canonical address or
 the mirrors after it, checked and written atomically, tried for real against loopback HTTP servers
 that serve the Debian package's files (whole, truncated, or wrong) or do not answer at all."""
-import functools
 import http.server
 import os
 import shutil
-import threading
 
 from gluon_googlenet import cli
 from gluon_googlenet.base.errors import DataError
@@ -18,37 +16,13 @@ from conftest import make_idx_dir
 DEAD = "http://127.0.0.1:9/"  # the discard port: nothing listens
 
 
-class _Files(http.server.SimpleHTTPRequestHandler):
-    """Serves its folder; with ``truncate`` set, sends the full Content-Length and half the bytes."""
-    truncate = False
-
-    def log_message(self, *args):
-        pass
+class _Truncating(http.server.SimpleHTTPRequestHandler):
+    """Sends the full Content-Length and half the bytes."""
 
     def copyfile(self, source, outputfile):
-        if not self.truncate:
-            return super().copyfile(source, outputfile)
         data = source.read()
         outputfile.write(data[:len(data) // 2])
         self.close_connection = True
-        return None
-
-
-@pytest.fixture
-def serve():
-    """serve(folder, truncate=False) -> the base URL of a loopback server of ``folder``."""
-    servers = []
-
-    def start(folder, truncate=False):
-        handler = type("Handler", (_Files,), {"truncate": truncate})
-        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(handler, directory=str(folder)))
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-        servers.append(server)
-        return f"http://127.0.0.1:{server.server_address[1]}/"
-    yield start
-    for server in servers:
-        server.shutdown()
-        server.server_close()
 
 
 @pytest.fixture
@@ -99,7 +73,7 @@ def test_train_downloads_the_data_on_first_use_past_a_dead_mirror(nowhere, mirro
 def test_truncated_and_wrong_files_are_refused_and_the_next_mirror_used(nowhere, mirror, serve, monkeypatch,
                                                                         tmp_path):
     wrong = make_idx_dir(tmp_path / "wrong")  # right names, other images: their MD5s fail
-    monkeypatch.setenv(MIRRORS_VAR, f"{serve(mirror, truncate=True)} {serve(wrong)} {serve(mirror)}")
+    monkeypatch.setenv(MIRRORS_VAR, f"{serve(mirror, _Truncating)} {serve(wrong)} {serve(mirror)}")
     folder = fetch_dataset("fashion-mnist", progress=False)
     assert sorted(os.listdir(folder)) == sorted(os.listdir(mirror))
     assert all((nowhere / name).read_bytes() == (mirror / name).read_bytes() for name in os.listdir(mirror))
@@ -109,7 +83,7 @@ def test_truncated_and_wrong_files_are_refused_and_the_next_mirror_used(nowhere,
 def test_no_whole_file_anywhere_is_one_line_and_leaves_nothing(nowhere, mirror, serve, monkeypatch, tmp_path,
                                                                capsys):
     wrong = make_idx_dir(tmp_path / "wrong")
-    addresses = [DEAD, "http://no-such-host.invalid/", serve(mirror, truncate=True), serve(wrong)]
+    addresses = [DEAD, "http://no-such-host.invalid/", serve(mirror, _Truncating), serve(wrong)]
     monkeypatch.setenv(MIRRORS_VAR, " ".join(addresses))
     assert cli.main(["data", "fetch", "fashion-mnist"]) == 1
     err = capsys.readouterr().err.strip().splitlines()

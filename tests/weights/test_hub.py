@@ -2,11 +2,9 @@
 torchvision's download folder (the file name's hash prefix checked) and the Hugging Face hub (its
 HEAD metadata, the redirect, the SHA-256 it states), into the caches torch.hub and huggingface_hub
 keep; a wrong file, an unreachable server and --no-download each one line, leaving nothing."""
-import functools
 import hashlib
 import http.server
 import os
-import threading
 
 from gluon_googlenet.base.errors import CheckpointError
 from gluon_googlenet.weights import pretrained
@@ -14,23 +12,6 @@ from gluon_googlenet.weights import pretrained
 import pytest
 
 DEAD = "http://127.0.0.1:9/"
-
-
-@pytest.fixture
-def serve():
-    """serve(handler class, folder) -> base URL of a loopback server."""
-    servers = []
-
-    def start(handler, folder):
-        quiet = type("Quiet", (handler,), {"log_message": lambda *a: None})
-        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(quiet, directory=str(folder)))
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-        servers.append(server)
-        return f"http://127.0.0.1:{server.server_address[1]}"
-    yield start
-    for server in servers:
-        server.shutdown()
-        server.server_close()
 
 
 @pytest.fixture
@@ -56,7 +37,7 @@ def test_torchvision_file_lands_in_torch_hubs_cache_checked(caches, serve, monke
     served = tmp_path / "served"
     served.mkdir()
     name = _published_as(monkeypatch, served, b"weights" * 1000)
-    monkeypatch.setenv("GLUON_GOOGLENET_TORCHVISION_URL", serve(http.server.SimpleHTTPRequestHandler, served))
+    monkeypatch.setenv("GLUON_GOOGLENET_TORCHVISION_URL", serve(served))
     path = pretrained.published_file("googlenet", "torchvision")
     assert path == str(caches / "torch" / "hub" / "checkpoints" / name)
     assert open(path, "rb").read() == b"weights" * 1000
@@ -69,7 +50,7 @@ def test_a_torchvision_file_of_another_hash_is_refused_and_not_kept(caches, serv
     served.mkdir()
     name = _published_as(monkeypatch, served, b"weights")
     (served / name).write_bytes(b"tampered")
-    monkeypatch.setenv("GLUON_GOOGLENET_TORCHVISION_URL", serve(http.server.SimpleHTTPRequestHandler, served))
+    monkeypatch.setenv("GLUON_GOOGLENET_TORCHVISION_URL", serve(served))
     with pytest.raises(CheckpointError, match=rf"^cannot download torchvision {name}: tried .*{name} \(not the "
                                               r"published file: .*does not start with its name's .*offline, put"):
         pretrained.published_file("googlenet", "torchvision")
@@ -116,7 +97,7 @@ def test_timm_file_lands_in_the_hubs_own_layout(caches, serve, monkeypatch, tmp_
     served.mkdir()
     (served / "blob").write_bytes(b"safetensors bytes")
     digest = hashlib.sha256(b"safetensors bytes").hexdigest()
-    monkeypatch.setenv("HF_ENDPOINT", serve(type("Hub", (_Hub,), {"digest": digest}), served))
+    monkeypatch.setenv("HF_ENDPOINT", serve(served, type("Hub", (_Hub,), {"digest": digest})))
     path = pretrained.published_file("inception_v3", "timm:gluon_in1k")
     repo = caches / "hf" / "hub" / "models--timm--inception_v3.gluon_in1k"
     assert path == str(repo / "snapshots" / _Hub.commit / "model.safetensors")
@@ -133,7 +114,7 @@ def test_a_timm_file_unlike_the_hubs_hash_is_refused(caches, serve, monkeypatch,
     served = tmp_path / "served"
     served.mkdir()
     (served / "blob").write_bytes(b"tampered")
-    monkeypatch.setenv("HF_ENDPOINT", serve(type("Hub", (_Hub,), {"digest": "0" * 64}), served))
+    monkeypatch.setenv("HF_ENDPOINT", serve(served, type("Hub", (_Hub,), {"digest": "0" * 64})))
     with pytest.raises(CheckpointError, match=r"^cannot download timm timm/inception_v3.tv_in1k model.safetensors: "
                                               r"tried .*not the published file: .*SHA-256 differs"):
         pretrained.published_file("inception_v3", "timm")
@@ -156,6 +137,6 @@ def test_pretrained_torchvision_downloads_and_loads_the_weights(torch_python, ca
     served = tmp_path / "served"
     served.mkdir()
     _published_as(monkeypatch, served, content)
-    monkeypatch.setenv("GLUON_GOOGLENET_TORCHVISION_URL", serve(http.server.SimpleHTTPRequestHandler, served))
+    monkeypatch.setenv("GLUON_GOOGLENET_TORCHVISION_URL", serve(served))
     net = get_model("googlenet", pretrained="torchvision")
     np.testing.assert_allclose(net(mx.nd.array(x)).asnumpy(), ref[0], rtol=1e-4, atol=1e-4)
