@@ -76,26 +76,28 @@ def cmd_export(args):
                          weights=weights, tta=args.tta)
     print("\n".join(paths))
     if meta is not None and args.measure and size == meta["input_size"]:
-        print(_measured_export(args, meta, ctxs))
+        print(_measured_export(args, net, meta, ctxs))
     print("\n".join(usage_lines(args.out, args.epoch)))
 
 
-def _measured_export(args, meta, ctxs):
+def _measured_export(args, net, meta, ctxs):
     """Measure the export ``args.out`` on the test set of the checkpoint's run (its meta file gets
-    the figure; with the run's own test-time augmentation not in the graph, the checkpoint's figure
-    with it too); the line to print."""
+    the figure; with the run's own test-time augmentation not in the graph, the checkpoint's
+    ``net``'s figure with it too); the line to print."""
     from ..training.data.sampling import make_loader
     from ..training.exported import measure_export
-    from ..training.inference import evaluate_checkpoint, run_test_data
+    from ..training.inference import run_test_data
+    from ..training.loop import evaluate
     data = run_test_data(meta, args.data_dir, verify=args.verify_data)
+    loader = make_loader(*data.test, 256)
     run_tta = (meta.get("config") or {}).get("tta", "none")
     with_tta = None
     if run_tta != "none" and args.tta != run_tta:
-        checked = evaluate_checkpoint(args.checkpoint, args.ctx, tta=run_tta, data_dir=args.data_dir,
-                                      verify=args.verify_data)
+        checked = evaluate(net, loader, ctxs[:1], meta["classes"], norm=(meta.get("mean"), meta.get("std")),
+                           tta=run_tta)
         with_tta = {run_tta: checked["acc"]}
-    measured = measure_export(args.out, args.epoch, make_loader(*data.test, 256), ctxs[:1],
-                              f"{meta['dataset']}: test set", with_tta)["test_acc"]
+    measured = measure_export(args.out, args.epoch, loader, ctxs[:1], f"{meta['dataset']}: test set",
+                              with_tta)["test_acc"]
     also = "".join(f"; the checkpoint with --tta {name}: {acc:.4f} (not in this graph: export with --tta {name})"
                    for name, acc in (with_tta or {}).items())
     return f"test acc of the exported graph: {measured['graph']:.4f} ({measured['images']} images){also}"
