@@ -32,7 +32,7 @@ def downloads_allowed(download=True):
     return bool(download) and os.environ.get(NO_DOWNLOAD_VAR, "0") in ("", "0")
 
 
-def download(urls, path, check=None, what=None, progress=None, timeout=60, headers=None):  # noqa: PLR0913
+def download(urls, path, check=None, what=None, progress=None, timeout=60):  # noqa: PLR0913
     """``path`` from the first of ``urls`` that gives a whole file ``check(tmp_path, headers)``
     accepts (it raises GluonGoogLeNetError to refuse one); returns (path, the url used, the
     response's headers). DownloadError, one line naming every address tried, when none does."""
@@ -42,16 +42,16 @@ def download(urls, path, check=None, what=None, progress=None, timeout=60, heade
     tried = []
     for url in urls:
         try:
-            return path, url, _fetch(url, path, check, what, progress, timeout, headers)
+            return path, url, _fetch(url, path, check, what, progress, timeout)
         except _Refused as why:
             tried.append(f"{url} ({why})")
     raise DownloadError(f"cannot download {what}: tried " + "; ".join(tried) + "; nothing was kept")
 
 
-def _fetch(url, path, check, what, progress, timeout, headers):  # noqa: PLR0913
+def _fetch(url, path, check, what, progress, timeout):  # noqa: PLR0913
     """One address into ``path`` atomically, or _Refused saying why (``path`` then untouched)."""
     from tqdm import tqdm
-    request = urllib.request.Request(url, headers=dict(headers or {}, **{"User-Agent": "gluon-googlenet"}))
+    request = urllib.request.Request(url, headers={"User-Agent": "gluon-googlenet"})
     try:
         response = urllib.request.urlopen(request, timeout=timeout)  # noqa: S310 (http(s) URLs of our tables)
     except urllib.error.HTTPError as err:

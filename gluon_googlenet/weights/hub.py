@@ -114,7 +114,7 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
 
 
 def _hub_metadata(url):
-    """(commit, sha256, size) the hub states for a file (a HEAD request, redirects not followed)."""
+    """(commit, SHA-256) the hub states for a file (a HEAD request, redirects not followed)."""
     opener = urllib.request.build_opener(_NoRedirect)
     request = urllib.request.Request(url, method="HEAD", headers={"User-Agent": "gluon-googlenet"})
     try:
