@@ -12,7 +12,7 @@ source "$ROOT/scripts/pythons.sh"
 VENV="${VENV:-$ROOT/.venv}"
 STAMP="$VENV/.gluon-googlenet-stamp"
 # The MXNet build chosen once (MXNET_PACKAGE=mxnet-cu117 ...) stays until another is named.
-MXNET_PACKAGE="${MXNET_PACKAGE:-$(cut -d' ' -f3 "$STAMP" 2>/dev/null || true)}"
+MXNET_PACKAGE="${MXNET_PACKAGE:-$(cut -s -d' ' -f3 "$STAMP" 2>/dev/null || true)}"
 MXNET_PACKAGE="${MXNET_PACKAGE:-mxnet}"
 SETS="main"; [ "${TEST_TOOLS:-0}" = 1 ] && SETS="main test docs"
 
@@ -59,7 +59,7 @@ PINS="$ROOT/requirements/py$VERSION.txt"
 REQUIREMENTS=(); for set in $SETS; do REQUIREMENTS+=(-r "$ROOT/requirements/$set.txt"); done
 HASH="$(cat "$ROOT"/requirements/{main,test,docs}.txt "$PINS" "$ROOT/setup.py" | sha256sum | cut -c1-16)"
 read -r had_hash had_sets _ 2>/dev/null < "$STAMP" || true
-if [ "${had_hash:-}" != "$HASH" ] || [ "$(cut -d' ' -f3 "$STAMP" 2>/dev/null)" != "$MXNET_PACKAGE" ] ||
+if [ "${had_hash:-}" != "$HASH" ] || [ "$(cut -s -d' ' -f3 "$STAMP" 2>/dev/null)" != "$MXNET_PACKAGE" ] ||
    { [ "$SETS" != main ] && [ "${had_sets:-}" != full ]; }; then
   echo "setup: installing the packages pinned for Python $VERSION ($MXNET_PACKAGE==1.9.1; $SETS)"
   # Only one MXNet build may own the 'mxnet' module.
