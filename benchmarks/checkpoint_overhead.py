@@ -41,7 +41,8 @@ def save_seconds(repeats=5):
     """Median seconds of one save_checkpoint of the d2l net with its SGD trainer state (24 MB)."""
     import time
 
-    from gluon_googlenet.training.model_setup import build_net, make_trainer
+    from gluon_googlenet.training.model_setup import build_net
+    from gluon_googlenet.training.optimizer import make_trainer
     from gluon_googlenet.training.run.checkpoint import save_checkpoint
     from gluon_googlenet.training.run.resolve import resolve_run
 

@@ -85,7 +85,7 @@ def print_table(runs, summaries):
 
 def draw(runs, path):
     """Test accuracy against minutes, one line per run, dashed at the book's 0.904."""
-    from gluon_googlenet.training.run.plots import save_png, subplots
+    from gluon_googlenet.base.plots import save_png, subplots
     fig, ax = subplots(figsize=(7, 4.5))
     colours = {}
     for run in runs:

@@ -27,7 +27,7 @@ from gluon_googlenet import TrainConfig, get_model, train  # noqa: E402
 from gluon_googlenet.training.data.run_data import load_dataset  # noqa: E402
 from gluon_googlenet.training.data.sampling import EpochSampler, make_loader  # noqa: E402
 from gluon_googlenet.training.loop import evaluate, train_epoch  # noqa: E402
-from gluon_googlenet.training.model_setup import make_trainer  # noqa: E402
+from gluon_googlenet.training.optimizer import make_trainer  # noqa: E402
 from gluon_googlenet.training.run.checkpoint import load_model  # noqa: E402
 from gluon_googlenet.training.run.resolve import resolve_run  # noqa: E402
 from gluon_googlenet.weights import fast  # noqa: E402

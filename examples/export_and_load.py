@@ -29,7 +29,8 @@ def main():
     ctx = parse_ctx(args.ctx)[0]  # an exported graph runs on one device
     if args.checkpoint:
         net, meta = load_model(args.checkpoint, [ctx])
-        name, shape = meta["model"], (1, meta["in_channels"], meta["input_size"], meta["input_size"])
+        name, side = meta["model"], meta["input_size"]
+        shape = (1, meta["model_kwargs"]["in_channels"], side, side)
     else:
         name, shape = args.model, (1,) + get_spec(args.model).input_size
         net = get_model(name)

@@ -3,7 +3,7 @@
 Layers, each importing only those below it: ``base`` <- ``nn`` (blocks, layer vocabulary,
 models, registry) <- ``weights`` (published weights, export) <- ``training`` <- ``viz`` <- ``cli``.
 
-Importing this package gives numpy>=1.24 back the two aliases MXNet 1.9.1 uses
+Importing this package gives numpy back the names MXNet 1.9.1 reads that later numpy releases removed
 (base/numpy_aliases.py) and sets OMP_NUM_THREADS to the core count (unless already set) before
 MXNet loads, so MXNet's CPU build uses every core. MXNet itself is imported only when a
 name that needs it is first used (``Inception``, ``GoogLeNet``, ``get_model``, ``train``), so

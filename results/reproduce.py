@@ -242,7 +242,7 @@ def write_outputs(out, results, table, lines, machine, seconds):
     with atomic_path(os.path.join(out, "reproduction.md")) as tmp:
         with open(tmp, "w", encoding="utf-8") as handle:
             handle.write("\n".join(md))
-    from gluon_googlenet.training.run.plots import save_png, subplots
+    from gluon_googlenet.base.plots import save_png, subplots
     fig, ax = subplots(figsize=(6.5, 4))
     for loop, color in zip(table, ("tab:blue", "tab:orange")):
         rows = table[loop]

@@ -111,6 +111,21 @@ def layout():
     return "```text\n" + "\n".join(lines) + "\n```"
 
 
+def rooms():
+    """The import order of the layers and of the rooms inside them, as .importlinter states it."""
+    import configparser
+    parser = configparser.ConfigParser()
+    parser.read(os.path.join(ROOT, ".importlinter"), encoding="utf-8")
+    lines = []
+    for section in parser.sections():
+        contract = parser[section]
+        if contract.get("type") != "layers":
+            continue
+        where = contract.get("containers", "gluon_googlenet").strip()
+        lines.append(f"- `{where}`: {contract['name'].strip()}")
+    return "\n".join(lines)
+
+
 def untested():
     """Modules with no test file of their own (tests/<folder>/test_<module>.py)."""
     missing = []
@@ -199,7 +214,7 @@ def main_job_page():
 
 
 TABLES = {"zoo": zoo, "features": features, "d2l_run": d2l_run, "cli": cli_synopsis, "weights": weight_files,
-          "main_job": main_job, "main_job_page": main_job_page, "layout": layout, "untested": untested,
+          "main_job": main_job, "main_job_page": main_job_page, "layout": layout, "rooms": rooms, "untested": untested,
           "fast_recipe": fast_recipe, "fast_recipe_words": fast_recipe_words}
 PAGES = ("docs/model-zoo.md", "docs/using-the-nets.md", "docs/d2l-chapter.md", "docs/cli.md", "docs/pretrained.md",
          "README.md", "docs/getting-started.md", "docs/contributing.md", "docs/fast-recipe.md")

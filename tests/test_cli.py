@@ -97,7 +97,10 @@ def test_export_command(tmp_path, capsys):
     assert lines[:2] == [prefix + "-symbol.json", prefix + "-0000.params"]
     assert lines[2].startswith(f"model: {prefix}-symbol.json and {prefix}-0000.params (input 'data' 1x1x32x32 (NCHW), "
                                "grey in [0, 1];")
-    assert lines[3:5] == ["load it in plain MXNet:", "  import mxnet as mx"]
+    from gluon_googlenet.base import numpy_aliases
+    missing = numpy_aliases.ALIASES_MISSING  # what this numpy lacks: a line or two before MXNet loads
+    shim = 0 if not missing else 1 if set(missing) <= set(numpy_aliases.ALIASES) else 2
+    assert lines[3] == "load it in plain MXNet:" and lines[4 + shim] == "  import mxnet as mx"
     assert printed.err.strip() == "export: no --checkpoint, so the weights are fresh Xavier: untrained (random)"
     with open(prefix + "-meta.json", encoding="utf-8") as handle:
         meta = json.load(handle)
@@ -191,9 +194,9 @@ def test_branches_command(small_run, tmp_path, capsys):
 
 def test_evaluate_with_flip_tta(tmp_path, capsys):
     """evaluate --tta flip on the checkpoint in tests/fixtures and its 16 test images."""
-    from conftest import FIXTURES, make_idx_dir
+    from conftest import SAVED, make_idx_dir
     data = make_idx_dir(tmp_path / "data", n_train=64, n_test=16)
-    ckpt = os.path.join(FIXTURES, "mnist_resnet-f4d23ed.ckpt")
+    ckpt = SAVED + ".ckpt"
     png = str(tmp_path / "cm.png")
     for extra, words in (([], "test set: accuracy"), (["--tta", "flip"], "with flip test-time augmentation: accuracy")):
         assert cli.main(["evaluate", ckpt, "--data-dir", data, "--no-verify", "--confusion", png, *extra]) == 0

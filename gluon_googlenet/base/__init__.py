@@ -1,2 +1,3 @@
 """The base every other layer stands on: errors, atomic files and run locks, device contexts,
-OpenMP threads, CPU capabilities, and the one module that reads Gluon's private attributes."""
+OpenMP threads, CPU capabilities, the figures training and viz both draw (plots), and the one
+module that reads Gluon's private attributes."""

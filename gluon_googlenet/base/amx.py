@@ -100,16 +100,14 @@ Advice.__doc__ = ("Precisions that run natively on a CPU (bf16: AMX / AVX512_BF1
 
 
 def precision_advice(info=None):
-    """The documented rule, from the figures measured on three CPUs (benchmarks/RESULTS.md and the
-    module's docstring): bf16 training beats fp32 with AVX512_BF16 and no AMX (Zen 4: 176.6 vs
-    105.9 images/s) but loses on AMX CPUs, whose AMX oneDNN 2.4.4 leaves off for training (60 vs
-    74); INT8 inference is the fastest everywhere measured (with VNNI 1247 vs 365 fp32 on Zen 4,
-    1155 on the AMX Xeon against 540 for bf16 with AMX; without VNNI 532 vs 297)."""
+    """The documented rule (the figures behind it: benchmarks/RESULTS.md): bf16 training beats fp32
+    with AVX512_BF16 and no AMX, but loses on AMX CPUs, whose AMX oneDNN 2.4.4 leaves off for
+    training; INT8 inference is the fastest wherever it was measured, with VNNI or without."""
     feats = (info or cpu_info()).features
     bf16 = "AMX" if "AMX" in feats else "AVX512_BF16" if "AVX512_BF16" in feats else "none"
     int8 = "AMX" if "AMX" in feats else "VNNI" if {"AVX512_VNNI", "AVX-VNNI"} & feats else "none"
     training = "bf16" if bf16 == "AVX512_BF16" else "fp32"
     note = ("bf16 training is slower than fp32 on this CPU (AMX is off for training in MXNet 1.9.1's oneDNN; "
-            "measured 60 vs 74 images/s): use --precision fp32") if bf16 == "AMX" else None
+            "benchmarks/RESULTS.md has the figures): use --precision fp32") if bf16 == "AMX" else None
     return Advice(bf16, int8, training, "int8 (fast.int8; bf16 with AMX where calibration is not wanted)"
                   if bf16 == "AMX" else "int8 (fast.int8)", note)

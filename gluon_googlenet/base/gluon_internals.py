@@ -4,7 +4,6 @@ MXNet 1.x offers no public accessor for a block's children, its hybridization st
 layer's kernel; these helpers read the private attributes, and ``tests/base/test_gluon_internals.py``
 fails loudly if an MXNet release changes them. Everything else here uses public calls.
 """
-import functools
 from contextlib import contextmanager, nullcontext
 
 from .errors import CheckpointError
@@ -110,13 +109,6 @@ def run_with_hooks(net, x, hooks):
         finally:
             for handle in handles:
                 handle.detach()
-
-
-@functools.lru_cache(maxsize=None)
-def named_as(block_class, alias):
-    """A subclass of ``block_class`` whose parameters Gluon names after ``alias`` (``mixed0_``,
-    ...) instead of the class name: a block can change class without renaming saved files."""
-    return type(f"{block_class.__name__}As{alias.title()}", (block_class,), {"_alias": lambda self: alias})
 
 
 def load_structural(net, arrays, ctx, source="checkpoint"):

@@ -54,7 +54,7 @@ def cmd_export(args):
         ctxs = parse_ctx(args.ctx)
         net, meta = load_model(args.checkpoint, ctxs)
         size = args.size or meta["input_size"]
-        shape = (1, meta["in_channels"], size, size)
+        shape = (1, meta["model_kwargs"]["in_channels"], size, size)
         preprocess = (meta["mean"], meta["std"]) if args.preprocess and meta.get("mean") else None
         normalization = (meta.get("mean"), meta.get("std"))
         weights = f"checkpoint {os.path.abspath(args.checkpoint)}: epoch {meta['epoch']}"
@@ -93,8 +93,8 @@ def _measured_export(args, net, meta, ctxs):
     run_tta = (meta.get("config") or {}).get("tta", "none")
     with_tta = None
     if run_tta != "none" and args.tta != run_tta:
-        checked = evaluate(net, loader, ctxs[:1], meta["classes"], norm=(meta.get("mean"), meta.get("std")),
-                           tta=run_tta)
+        checked = evaluate(net, loader, ctxs[:1], meta["model_kwargs"]["num_classes"],
+                           norm=(meta.get("mean"), meta.get("std")), tta=run_tta)
         with_tta = {run_tta: checked["acc"]}
     measured = measure_export(args.out, args.epoch, loader, ctxs[:1], f"{meta['dataset']}: test set",
                               with_tta)["test_acc"]

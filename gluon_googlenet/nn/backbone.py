@@ -41,15 +41,15 @@ def check_input_shape(shape, net):
 
 
 class Backbone:
-    """Mixed into StagedNet, whose public contract it uses: layers(), walk(), head, aux_names,
-    feature_info, num_features, pooled, trunk_length, classifier_units, aux_classifier_units,
-    classifier_prefix."""
-
-    @property
-    def head_hidden_size(self):
-        """Width of the vector the classifier reads (``forward_head(f, pre_logits=True)``): the last
-        hidden layer's, else the pooled features' (``num_features``), else the flattened map's."""
-        return self.classifier_units
+    """The backbone interface, mixed into a net that holds, as plain attributes and methods:
+    ``layers()`` ((name, block) in forward order, global pooling last where there is one),
+    ``walk(F, x, count, taps)`` (``x`` through the first ``count`` layers), ``head`` (a
+    HybridSequential ending in the classifier), ``aux_names``, ``feature_info``, ``num_features``,
+    ``pooled`` (the layers end in global pooling), ``trunk_length`` (the layers
+    ``forward_features`` runs), ``head_hidden_size`` (the width the classifier reads: the last
+    hidden layer's, else the pooled features', else the flattened map's), ``aux_hidden_size`` (the
+    aux classifiers' input width, or None) and ``classifier_prefix`` (the classifier's parameter
+    prefix, which a classifier made anew takes, so saved files keep their names). StagedNet is one."""
 
     def get_classifier(self):
         """The classifier block (a Dense; a Flatten after ``reset_classifier(0)``), as timm's."""
@@ -77,14 +77,14 @@ class Backbone:
         """A fresh classifier (and aux classifiers) for ``num_classes`` classes, initialised with
         ``init`` (Xavier) on the net's context; ``num_classes=0``: none, the net outputs pre-logits."""
         old = self.head
-        self.head = _with_last(old, list(old)[:-1], nn.Dense(num_classes, in_units=self.classifier_units,
+        self.head = _with_last(old, list(old)[:-1], nn.Dense(num_classes, in_units=self.head_hidden_size,
                                                              prefix=self.classifier_prefix)
                                if num_classes else nn.Flatten())
         self.num_classes, self.class_names = num_classes, None  # the old names no longer apply
         for name in self.aux_names if num_classes else ():
             aux = getattr(self, name)
             setattr(self, name, _with_last(aux, list(aux)[:-1],
-                                           nn.Dense(num_classes, in_units=self.aux_classifier_units,
+                                           nn.Dense(num_classes, in_units=self.aux_hidden_size,
                                                     prefix=aux[-1].prefix)))
         contexts = _contexts(old) or _contexts(self)
         if contexts:

@@ -6,11 +6,11 @@ Each ``InceptionSpec`` row below builds one ``blocks.Inception``.
 """
 
 from .blocks import Inception  # noqa: F401  (what every InceptionSpec row builds)
-from .layers import AdaptiveAvgPool, AuxTap, AvgPool, Conv, GlobalAvgPool, InceptionSpec, MaxPool
+from .layers import AdaptiveAvgPool, AuxTap, AvgPool, Conv, GlobalAvgPool, InceptionSpec, Level, MaxPool
 from .staged import TORCHVISION_TRANSFORM, AuxHeadSpec, NetSpec, StagedNet
 
 # d2l section 7.4: b1..b5, each Inception row (c1, (c2 reduce, c2), (c3 reduce, c3), c4).
-# Output shapes for a 1x1x96x96 input are in the comments.
+# Output shapes for a 1x1x96x96 input are in the comments. Its feature levels are its stages' ends.
 D2L_STAGES = (
     ("b1", (Conv(64, 7, 2, 3), MaxPool(3, 2, 1))),                      # 64 x 24 x 24
     ("b2", (Conv(64, 1), Conv(192, 3, 1, 1), MaxPool(3, 2, 1))),        # 192 x 12 x 12
@@ -29,10 +29,17 @@ D2L_STAGES = (
 )
 
 
-# Feature levels at reductions 2, 4, 8, 16, 32, named as torchvision's GoogLeNet names the layers
-# they end at. The d2l net keeps its stage ends b1..b5.
-IMAGENET_LEVELS = (("conv1", "b1.0"), ("conv3", "b2.1"), ("inception3b", "b3.1"), ("inception4e", "b4.4"),
-                   ("inception5b", "b5.1"))
+def imagenet_table(stages, aux_taps=False):
+    """The d2l-shaped ``stages`` with the ImageNet nets' marks: feature levels at reductions 2..32,
+    named as torchvision's GoogLeNet names its layers, and with ``aux_taps`` the paper's auxiliary
+    heads after 4a and 4d."""
+    b1, b2, b3, b4, b5 = (layers for _, layers in stages)
+    tap = (AuxTap(),) if aux_taps else ()
+    return (("b1", (b1[0], Level("conv1"), *b1[1:])),
+            ("b2", (*b2[:2], Level("conv3"), *b2[2:])),
+            ("b3", (*b3[:2], Level("inception3b"), *b3[2:])),
+            ("b4", (b4[0], *tap, *b4[1:4], *tap, b4[4], Level("inception4e"), *b4[5:])),
+            ("b5", (*b5[:2], Level("inception5b"), *b5[2:])))
 
 
 def paper_stages(k3=5):
@@ -42,8 +49,6 @@ def paper_stages(k3=5):
     same sizes at 224, other windows. ``k3=3`` gives the torchvision / GluonCV net: a 3x3
     "5x5" branch and a 2x2/2 pool before 5a.
     """
-    b4 = D2L_STAGES[3][1]
-    stages = dict(D2L_STAGES, b4=(b4[0], AuxTap(), *b4[1:4], AuxTap(), *b4[4:]))
     last_pool = MaxPool(3, 2, 0, ceil=True) if k3 == 5 else MaxPool(2, 2, 0, ceil=True)
 
     def convert(name, layer):
@@ -52,19 +57,17 @@ def paper_stages(k3=5):
         if isinstance(layer, MaxPool):
             return last_pool if name == "b4" else MaxPool(3, 2, 0, ceil=True)
         return layer
-    return tuple((name, tuple(convert(name, layer) for layer in layers)) for name, layers in stages.items())
+    return imagenet_table(tuple((name, tuple(convert(name, layer) for layer in layers)) for name, layers in D2L_STAGES),
+                          aux_taps=True)
 
 
 def bn_article_stages():
-    """googlenet_bn's table: plain conv+ReLU stem; Inception convs with bias and BN.
-
-    Its blocks keep the parameter names (``mixed0_``, ...) of the files saved when they were
-    built as generic Mixed blocks."""
+    """googlenet_bn's table: plain conv+ReLU stem; Inception convs with bias and BN."""
     def convert(layer):
         if isinstance(layer, Conv):
             return Conv(*layer[:4], bn=False)
-        return layer._replace(bias=True, alias="mixed") if isinstance(layer, InceptionSpec) else layer
-    return tuple((name, tuple(convert(layer) for layer in layers)) for name, layers in D2L_STAGES)
+        return layer._replace(bias=True) if isinstance(layer, InceptionSpec) else layer
+    return imagenet_table(tuple((name, tuple(convert(layer) for layer in layers)) for name, layers in D2L_STAGES))
 
 
 class GoogLeNet(StagedNet):
@@ -81,9 +84,9 @@ class GoogLeNet(StagedNet):
     # The public keyword options of the class (README); model factories pass them through.
     def __init__(self, num_classes=10, in_channels=1, stages=D2L_STAGES, batch_norm=False,  # noqa: PLR0913
                  dropout=0.0, hidden=(), aux_logits=False, input_size=96, prefix="googlenet_d2l_",
-                 model_name="googlenet_d2l", aux_head=None, input_transform=None, levels=None, **kwargs):
+                 model_name="googlenet_d2l", aux_head=None, input_transform=None, **kwargs):
         spec = NetSpec(model_name, stages, batch_norm, dropout, tuple(hidden),
-                       (aux_head or AuxHeadSpec()) if aux_logits else None, input_transform, levels)
+                       (aux_head or AuxHeadSpec()) if aux_logits else None, input_transform)
         super().__init__(spec, num_classes, in_channels, input_size, prefix=prefix, **kwargs)
 
 
@@ -122,7 +125,7 @@ def googlenet(num_classes=1000, in_channels=3, aux_logits=False, k3=5, dropout=0
                            dropout=dropout_aux)
     return GoogLeNet(num_classes, in_channels, paper_stages(k3), batch_norm=True,
                      dropout=dropout, aux_logits=aux_logits, input_size=input_size,
-                     prefix="googlenet_", model_name="googlenet", aux_head=aux_head, levels=IMAGENET_LEVELS,
+                     prefix="googlenet_", model_name="googlenet", aux_head=aux_head,
                      input_transform=TORCHVISION_TRANSFORM if transform_input else None, **kwargs)
 
 
@@ -134,5 +137,4 @@ def googlenet_bn(num_classes=1000, in_channels=3, dropout=0.4, **kwargs):
     summary's count at 4 classes is checked in the tests).
     """
     return GoogLeNet(num_classes, in_channels, bn_article_stages(), batch_norm=True, dropout=dropout,
-                     hidden=(1024,), prefix="googlenet_bn_", model_name="googlenet_bn", levels=IMAGENET_LEVELS,
-                     **kwargs)
+                     hidden=(1024,), prefix="googlenet_bn_", model_name="googlenet_bn", **kwargs)

@@ -7,7 +7,7 @@ layer table of MXNet's and GluonCV's ``inception_v3``; Szegedy et al.,
 for v4, with the layer table of timm's ``inception_v4``. BN (eps 1e-3) after
 every conv, ReLU after every BN.
 """
-from .layers import AvgPool, Conv, GlobalAvgPool, MaxPool, MixedSpec
+from .layers import AvgPool, Conv, GlobalAvgPool, Level, MaxPool, MixedSpec
 from .staged import TORCHVISION_TRANSFORM, staged_model
 
 
@@ -40,25 +40,23 @@ def bn_block(c1, c3, d3, pool, proj, stride=1):
     return MixedSpec(tuple(branches))
 
 
+# Level marks: reductions 2..32, named as the paper's table names the layers.
 INCEPTION_BN_STAGES = (
-    ("b1", (Conv(64, 7, 2, 3), MaxPool(3, 2, 1))),                          # 64 x 56 x 56
-    ("b2", (Conv(64, 1), Conv(192, 3, 1, 1), MaxPool(3, 2, 1))),            # 192 x 28 x 28
+    ("b1", (Conv(64, 7, 2, 3), Level("conv1"), MaxPool(3, 2, 1))),          # 64 x 56 x 56
+    ("b2", (Conv(64, 1), Conv(192, 3, 1, 1), Level("conv2_3x3"),
+            MaxPool(3, 2, 1))),                                             # 192 x 28 x 28
     ("b3", (bn_block(64, (64, 64), (64, 96), "avg", 32),                    # 3a: 256
-            bn_block(64, (64, 96), (64, 96), "avg", 64),                    # 3b: 320
+            bn_block(64, (64, 96), (64, 96), "avg", 64), Level("inception3b"),  # 3b: 320
             bn_block(0, (128, 160), (64, 96), "max", 0, stride=2))),        # 3c: 576 x 14 x 14
     ("b4", (bn_block(224, (64, 96), (96, 128), "avg", 128),                 # 4a: 576
             bn_block(192, (96, 128), (96, 128), "avg", 128),                # 4b: 576
             bn_block(160, (128, 160), (128, 160), "avg", 128),              # 4c: 608
-            bn_block(96, (128, 192), (160, 192), "avg", 128),               # 4d: 608
+            bn_block(96, (128, 192), (160, 192), "avg", 128), Level("inception4d"),  # 4d: 608
             bn_block(0, (128, 192), (192, 256), "max", 0, stride=2))),      # 4e: 1056 x 7 x 7
     ("b5", (bn_block(352, (192, 320), (160, 224), "avg", 128),              # 5a: 1024
-            bn_block(352, (192, 320), (192, 224), "max", 128),              # 5b: 1024
+            bn_block(352, (192, 320), (192, 224), "max", 128), Level("inception5b"),  # 5b: 1024
             GlobalAvgPool())),
 )
-
-# reductions 2..32, named as the BN-Inception paper's table names the layers
-INCEPTION_BN_LEVELS = (("conv1", "b1.0"), ("conv2_3x3", "b2.1"), ("inception3b", "b3.1"), ("inception4d", "b4.3"),
-                       ("inception5b", "b5.1"))
 
 
 # --- Inception v3 ---------------------------------------------------------------------------
@@ -82,17 +80,14 @@ V3_D = MixedSpec(((Conv(192, 1), Conv(320, 3, 2)),
 V3_E = MixedSpec(((Conv(320, 1),), (Conv(384, 1), split13(384)),
             (Conv(448, 1), Conv(384, 3, 1, 1), split13(384)), (AvgPool(3, 1, 1), Conv(192, 1))))
 
+# Level marks named as timm's feature_info names them.
 INCEPTION_V3_STAGES = (
-    ("stem", (Conv(32, 3, 2), Conv(32, 3), Conv(64, 3, 1, 1), MaxPool(3, 2),
-              Conv(80, 1), Conv(192, 3), MaxPool(3, 2))),                  # 192 x 35 x 35
-    ("mixed5", (v3_a(32), v3_a(64), v3_a(64))),                           # 288 x 35 x 35
-    ("mixed6", (V3_B, v3_c(128), v3_c(160), v3_c(160), v3_c(192))),       # 768 x 17 x 17
-    ("mixed7", (V3_D, V3_E, V3_E, GlobalAvgPool())),                      # 2048 x 1 x 1
+    ("stem", (Conv(32, 3, 2), Conv(32, 3), Conv(64, 3, 1, 1), Level("Conv2d_2b_3x3"), MaxPool(3, 2),
+              Conv(80, 1), Conv(192, 3), Level("Conv2d_4a_3x3"), MaxPool(3, 2))),  # 192 x 35 x 35
+    ("mixed5", (v3_a(32), v3_a(64), v3_a(64), Level("Mixed_5d"))),        # 288 x 35 x 35
+    ("mixed6", (V3_B, v3_c(128), v3_c(160), v3_c(160), v3_c(192), Level("Mixed_6e"))),  # 768 x 17 x 17
+    ("mixed7", (V3_D, V3_E, V3_E, Level("Mixed_7c"), GlobalAvgPool())),   # 2048 x 1 x 1
 )
-
-# named as timm's feature_info names them
-INCEPTION_V3_LEVELS = (("Conv2d_2b_3x3", "stem.2"), ("Conv2d_4a_3x3", "stem.5"), ("Mixed_5d", "mixed5.2"),
-                       ("Mixed_6e", "mixed6.4"), ("Mixed_7c", "mixed7.2"))
 
 # --- Inception v4 ---------------------------------------------------------------------------
 V4_A = MixedSpec(((Conv(96, 1),), (Conv(64, 1), Conv(96, 3, 1, 1)),
@@ -116,17 +111,14 @@ INCEPTION_V4_STEM = (
     MixedSpec(((Conv(192, 3, 2),), (MaxPool(3, 2),))),                                       # 384 x 35 x 35
 )
 
+# Level marks at timm's feature_info (features.2, .3, .9, .17, .21), named as TF-slim's Inception-v4 names them.
 INCEPTION_V4_STAGES = (
-    ("stem", INCEPTION_V4_STEM),
-    ("stage_a", (V4_A,) * 4),                                              # 384 x 35 x 35
-    ("stage_b", (V4_REDUCTION_A,) + (V4_B,) * 7),                          # 1024 x 17 x 17
-    ("stage_c", (V4_REDUCTION_B,) + (V4_C,) * 3 + (GlobalAvgPool(),)),     # 1536 x 1 x 1
+    ("stem", (*INCEPTION_V4_STEM[:3], Level("Conv2d_2b_3x3"), INCEPTION_V4_STEM[3], Level("Mixed_3a"),
+              *INCEPTION_V4_STEM[4:])),
+    ("stage_a", (V4_A,) * 4 + (Level("Mixed_5e"),)),                       # 384 x 35 x 35
+    ("stage_b", (V4_REDUCTION_A,) + (V4_B,) * 7 + (Level("Mixed_6h"),)),   # 1024 x 17 x 17
+    ("stage_c", (V4_REDUCTION_B,) + (V4_C,) * 3 + (Level("Mixed_7d"), GlobalAvgPool())),  # 1536 x 1 x 1
 )
-
-
-# timm's feature_info: features.2, .3, .9, .17, .21; named as TF-slim's Inception-v4 names them
-INCEPTION_V4_LEVELS = (("Conv2d_2b_3x3", "stem.2"), ("Mixed_3a", "stem.3"), ("Mixed_5e", "stage_a.3"),
-                       ("Mixed_6h", "stage_b.7"), ("Mixed_7d", "stage_c.3"))
 
 
 def inception_bn(num_classes=1000, in_channels=3, dropout=0.0, **kwargs):
@@ -135,8 +127,7 @@ def inception_bn(num_classes=1000, in_channels=3, dropout=0.0, **kwargs):
     Stride-2 blocks 3c and 4e pass the max-pooled input through; pooling pads keep
     the table's sizes (56, 28, 14, 7 at 224).
     """
-    return staged_model("inception_bn", INCEPTION_BN_STAGES, num_classes, in_channels, dropout,
-                        levels=INCEPTION_BN_LEVELS, **kwargs)
+    return staged_model("inception_bn", INCEPTION_BN_STAGES, num_classes, in_channels, dropout, **kwargs)
 
 
 def inception_v3(num_classes=1000, in_channels=3, dropout=0.5, transform_input=False, **kwargs):
@@ -146,11 +137,9 @@ def inception_v3(num_classes=1000, in_channels=3, dropout=0.5, transform_input=F
     transform_input: torchvision's per-channel input transform (its published weights use it).
     """
     return staged_model("inception_v3", INCEPTION_V3_STAGES, num_classes, in_channels, dropout,
-                        input_transform=TORCHVISION_TRANSFORM if transform_input else None,
-                        levels=INCEPTION_V3_LEVELS, **kwargs)
+                        input_transform=TORCHVISION_TRANSFORM if transform_input else None, **kwargs)
 
 
 def inception_v4(num_classes=1000, in_channels=3, dropout=0.0, **kwargs):
     """Inception v4 as timm's ``inception_v4``."""
-    return staged_model("inception_v4", INCEPTION_V4_STAGES, num_classes, in_channels, dropout,
-                        levels=INCEPTION_V4_LEVELS, **kwargs)
+    return staged_model("inception_v4", INCEPTION_V4_STAGES, num_classes, in_channels, dropout, **kwargs)

@@ -19,7 +19,6 @@ from mxnet.gluon import nn
 from mxnet.gluon.nn import HybridBlock
 
 from ..base import ops
-from ..base.gluon_internals import named_as
 from .blocks import Inception, conv_relu
 
 
@@ -174,21 +173,30 @@ class AdaptiveAvgPool(namedtuple("AdaptiveAvgPool", "size"), _SizeKeeping):
         return AdaptiveAvgPool2D(self.size)
 
 
-class AuxTap(namedtuple("AuxTap", ""), _SizeKeeping):
-    """Marks where an auxiliary classifier reads the features (no block is built)."""
+class _Marker(_SizeKeeping):
+    """A table entry that marks a place and builds no block."""
     __slots__ = ()
 
-    def build(self, in_channels, batch_norm=False):
-        """The Gluon block of this spec for ``in_channels`` input channels (BN where ``batch_norm``)."""
+    def build(self, in_channels, batch_norm=False):  # noqa: ARG002  (every kind takes them)
+        """No block: a marker."""
         return None
 
 
-class InceptionSpec(namedtuple("InceptionSpec", "c1 c2 c3 c4 k3 bias alias", defaults=(5, None, None)),
-                    _SizeKeeping):
+class AuxTap(namedtuple("AuxTap", ""), _Marker):
+    """Marks where an auxiliary classifier reads the features."""
+    __slots__ = ()
+
+
+class Level(namedtuple("Level", "name"), _Marker):
+    """Marks the end of a feature level (``feature_info``) and names it: the paper's, torchvision's
+    or timm's name for the layer before the mark (``Level('inception4e')``)."""
+    __slots__ = ()
+
+
+class InceptionSpec(namedtuple("InceptionSpec", "c1 c2 c3 c4 k3 bias", defaults=(5, None)), _SizeKeeping):
     """A row of blocks.Inception: c1, (c2 reduce, c2), (c3 reduce, c3), c4; ``k3`` the third
-    branch's kernel (5 in the paper); ``bias`` as Conv's; ``alias`` the name Gluon gives its
-    parameters when not 'inception'. Inception keeps sizes (every branch is stride 1 with same
-    padding), so its size arithmetic is the identity."""
+    branch's kernel (5 in the paper); ``bias`` as Conv's. Inception keeps sizes (every branch is
+    stride 1 with same padding), so its size arithmetic is the identity."""
     __slots__ = ()
 
     def out_channels(self, in_channels):
@@ -197,8 +205,7 @@ class InceptionSpec(namedtuple("InceptionSpec", "c1 c2 c3 c4 k3 bias alias", def
 
     def build(self, in_channels, batch_norm=False):
         """The Gluon block of this spec for ``in_channels`` input channels (BN where ``batch_norm``)."""
-        block_class = named_as(Inception, self.alias) if self.alias else Inception
-        return block_class(self.c1, self.c2, self.c3, self.c4, in_channels=in_channels,
+        return Inception(self.c1, self.c2, self.c3, self.c4, in_channels=in_channels,
                            batch_norm=batch_norm, k3=self.k3, bias=self.bias)
 
 
@@ -292,7 +299,8 @@ def flatten_stages(stages):
 
 def build_sequence(layers, in_channels, batch_norm=False, prefix=None):
     """(block, out_channels) for ``layers``: the block itself for one layer, else a
-    HybridSequential; AuxTap markers build nothing."""
+    HybridSequential; markers build nothing (Level marks are not counted: they name, never nest)."""
+    layers = [layer for layer in layers if not isinstance(layer, Level)]
     if len(layers) == 1 and not isinstance(layers[0], AuxTap):
         return layers[0].build(in_channels, batch_norm), layers[0].out_channels(in_channels)
     seq = nn.HybridSequential(prefix=prefix)
@@ -337,9 +345,6 @@ class Mixed(HybridBlock):
 class Residual(Mixed):
     """Inception-ResNet block: x + scale * conv1x1(concat(branches)), then optional ReLU."""
 
-    def _alias(self):
-        return "residualmixed"  # its parameters' names from before the rename, so saved files load
-
     def __init__(self, branches, in_channels, scale, relu=True, batch_norm=True, **kwargs):
         super().__init__(branches, in_channels, batch_norm, **kwargs)
         self.scale, self.relu = scale, relu
@@ -368,9 +373,6 @@ class AdaptiveAvgPool2D(HybridBlock):
 
 class Shortcut(HybridBlock):
     """ReLU(branch(x) + shortcut(x)): a residual block whose shortcut may change channels."""
-
-    def _alias(self):
-        return "shortcutsum"  # its parameters' names from before the rename, so saved files load
 
     def __init__(self, branch, shortcut, in_channels, batch_norm=False, **kwargs):
         super().__init__(**kwargs)

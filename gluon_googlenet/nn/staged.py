@@ -22,6 +22,7 @@ from .layers import (
     AuxTap,
     AvgPool,
     GlobalAvgPool,
+    Level,
     build_sequence,
     conv_relu,
     flatten_stages,
@@ -31,18 +32,16 @@ from .layers import (
     sequence_side,
 )
 
-NetSpec = namedtuple("NetSpec", "name stages batch_norm dropout hidden aux_head input_transform levels",
-                     defaults=(False, 0.0, (), None, None, None))
-NetSpec.__doc__ = ("A net as data: its name, stage table ((name, layers) pairs), BN after every conv, "
-                   "head (dropout rate, Dense+ReLU widths before the classifier), an AuxHeadSpec built "
-                   "at each AuxTap (None: no aux heads), a per-channel input transform "
-                   "((mean, std) for base.normalization.normalize, or None) and its feature levels: the "
-                   "layer each ends at, as layers() names them ('b4.4'), or a (level name, layer) pair "
-                   "('inception4e', 'b4.4'); None: the stage ends, named after their stages.")
+NetSpec = namedtuple("NetSpec", "name stages batch_norm dropout hidden aux_head input_transform",
+                     defaults=(False, 0.0, (), None, None))
+NetSpec.__doc__ = ("A net as data: its name, stage table ((name, layers) pairs; Level marks in it end and name "
+                   "the feature levels, else the stage ends are the levels, named after their stages), BN after "
+                   "every conv, head (dropout rate, Dense+ReLU widths before the classifier), an AuxHeadSpec "
+                   "built at each AuxTap (None: no aux heads) and a per-channel input transform "
+                   "((mean, std) for base.normalization.normalize, or None).")
 FeatureInfo = namedtuple("FeatureInfo", "num_chs reduction module name")
 FeatureInfo.__doc__ = ("A feature level (timm's feature_info): channels, reduction of the input side, layer "
-                       "name, and the level's own name (the paper's or timm's where the table gives one, "
-                       "else the layer's or the stage's).")
+                       "name, and the level's own name (its Level mark's in the table, else the stage's).")
 
 
 class FeatureInfoList(tuple):
@@ -112,7 +111,7 @@ class StagedNet(Backbone, HybridBlock):
         self.stage_table, self.stage_names = tuple(spec.stages), tuple(name for name, _ in spec.stages)
         self.input_transform = tuple(spec.input_transform) if spec.input_transform else None
         layers = flatten_stages(spec.stages)
-        pooled = self._pooled = isinstance(layers[-1], GlobalAvgPool)
+        pooled = self.pooled = isinstance(layers[-1], GlobalAvgPool)
         self.min_size = min_side(layers)
         if not pooled and input_size < self.min_size:
             raise InputShapeError(f"{spec.name} needs inputs of at least {self.min_size}x{self.min_size} "
@@ -124,45 +123,17 @@ class StagedNet(Backbone, HybridBlock):
                 stage, channels = build_sequence(stage_layers, channels, spec.batch_norm, prefix=f"{name}_")
                 setattr(self, name, stage)
             side = 1 if pooled else sequence_side(layers, input_size)
-            self._head_units = spec.hidden[-1] if spec.hidden else channels * side * side
+            self.head_hidden_size = spec.hidden[-1] if spec.hidden else channels * side * side
             self.head = _head(spec, channels * side * side, num_classes)
-            self._classifier_prefix = self.head[-1].prefix
+            self.classifier_prefix = self.head[-1].prefix
             self.aux_names, self._taps = [], {}
             if spec.aux_head is not None:
                 self._add_aux_heads(spec, input_size)
-        self._aux_hidden = spec.aux_head.hidden if spec.aux_head else None
+        self.aux_hidden_size = spec.aux_head.hidden if spec.aux_head else None
         self._aux_logits = self._graph_has_aux = False
         self.trim_small_maps, self._graph_sides = True, ()
         self.aux_logits = bool(self.aux_names)
         self._describe_features(spec)
-
-    @property
-    def pooled(self):
-        """Whether the table ends in global average pooling (then ``forward_head`` pools first)."""
-        return self._pooled
-
-    @property
-    def trunk_length(self):
-        """How many layers of the table ``forward_features`` runs: all but the global pooling."""
-        return self._feature_count
-
-    @property
-    def classifier_units(self):
-        """Width of the vector the classifier reads: the last hidden layer's, else the pooled
-        features' (``num_features``), else the flattened map's (nets without global pooling)."""
-        return self._head_units
-
-    @property
-    def aux_classifier_units(self):
-        """Width of the vector each auxiliary classifier reads (its hidden layer's); None without
-        auxiliary heads."""
-        return self._aux_hidden
-
-    @property
-    def classifier_prefix(self):
-        """The parameter prefix of the classifier (``..._head_dense0_``); a classifier made anew
-        by ``reset_classifier`` takes it, so saved files keep their names."""
-        return self._classifier_prefix
 
     @property
     def aux_logits(self):
@@ -178,30 +149,25 @@ class StagedNet(Backbone, HybridBlock):
 
     def _describe_features(self, spec):
         """layers(), feature_levels, feature_info and num_features, from the table."""
-        built = [(name, [layer for layer in stage if not isinstance(layer, AuxTap)]) for name, stage in spec.stages]
+        built = [(name, [layer for layer in stage if not isinstance(layer, (AuxTap, Level))])
+                 for name, stage in spec.stages]
         self._layer_names = [name if len(stage) == 1 and len(layers) == 1 else f"{name}.{i}"
                              for (name, layers), (_, stage) in zip(built, spec.stages) for i in range(len(layers))]
         flat = self._layer_specs = [layer for _, layers in built for layer in layers]
-        self._feature_count = len(flat) - (1 if self._pooled else 0)
-        ends = [sum(len(layers) for _, layers in built[:i + 1]) for i in range(len(built))]
-        if spec.levels:
-            named = [(level, level) if isinstance(level, str) else tuple(level) for level in spec.levels]
-            self.feature_levels = tuple(self._level_count(layer) for _, layer in named)
-        else:
-            ends = [min(end, self._feature_count) for end in ends]
-            named = [(stage, None) for stage, _ in built]
-            self.feature_levels = tuple(ends)
+        self.trunk_length = len(flat) - (1 if self.pooled else 0)
+        named = _marked_levels(spec.stages)
+        if not named:  # the stage ends, named after their stages
+            ends = [sum(len(layers) for _, layers in built[:i + 1]) for i in range(len(built))]
+            named = [(stage, min(end, self.trunk_length)) for (stage, _), end in zip(built, ends)]
+        for level, count in named:
+            if not 0 < count <= self.trunk_length:
+                raise ConfigError(f"{self.model_name}: feature level {level!r} must follow a layer of the trunk "
+                                  "(not open a table or follow its global pooling)")
+        self.feature_levels = tuple(count for _, count in named)
         self.feature_info = FeatureInfoList(FeatureInfo(sequence_channels(flat[:n], self.in_channels),
                                                         sequence_reduction(flat[:n]), self._layer_names[n - 1], name)
-                                            for n, (name, _) in zip(self.feature_levels, named))
-        self.num_features = sequence_channels(flat[:self._feature_count], self.in_channels)
-
-    def _level_count(self, layer):
-        """How many layers of the table run up to and including ``layer``; ConfigError if none is named so."""
-        if layer not in self._layer_names[:self._feature_count]:
-            raise ConfigError(f"{self.model_name}: no feature level can end at {layer!r}; its layers: "
-                              f"{', '.join(self._layer_names[:self._feature_count])}")
-        return self._layer_names.index(layer) + 1
+                                            for name, n in named)
+        self.num_features = sequence_channels(flat[:self.trunk_length], self.in_channels)
 
     def layers(self):
         """(name, block) of every layer of the table in forward order ('b3.1': stage b3's second)."""
@@ -238,6 +204,8 @@ class StagedNet(Backbone, HybridBlock):
         for name, stage_layers in spec.stages:
             in_stage = 0
             for layer in stage_layers:
+                if isinstance(layer, Level):
+                    continue
                 if not isinstance(layer, AuxTap):
                     before.append(layer)
                     in_stage += 1
@@ -335,6 +303,18 @@ class StagedNet(Backbone, HybridBlock):
         return self.run(F, x, with_aux=self._graph_has_aux)
 
 
+def _marked_levels(stages):
+    """(name, layers up to it) of each Level mark in a stage table, in order."""
+    marks, count = [], 0
+    for _, layers in stages:
+        for layer in layers:
+            if isinstance(layer, Level):
+                marks.append((layer.name, count))
+            elif not isinstance(layer, AuxTap):
+                count += 1
+    return marks
+
+
 def _head(spec, units, num_classes):
     head = nn.HybridSequential(prefix="head_")
     with head.name_scope():
@@ -361,7 +341,6 @@ def _aux_head(spec, in_channels, pooled_side, num_classes, index):
 
 def staged_model(name, stages, num_classes, in_channels, dropout=0.0, batch_norm=True, **kwargs):
     """A registered StagedNet: parameter names start with ``name_``, errors name the model;
-    ``input_transform``, ``levels`` and ``input_size`` may come in ``kwargs``."""
-    spec = NetSpec(name, stages, batch_norm, dropout, input_transform=kwargs.pop("input_transform", None),
-                   levels=kwargs.pop("levels", None))
+    ``input_transform`` and ``input_size`` may come in ``kwargs``."""
+    spec = NetSpec(name, stages, batch_norm, dropout, input_transform=kwargs.pop("input_transform", None))
     return StagedNet(spec, num_classes, in_channels, prefix=f"{name}_", **kwargs)

@@ -15,7 +15,7 @@ from .data.sampling import make_loader
 from .loop import evaluate
 from .run.checkpoint import load_model
 from .run.config import data_source
-from .run.plots import plot_confusion
+from ..base.plots import plot_confusion
 
 
 def run_test_data(meta, data_dir=None, limit_test=None, verify=None):
@@ -36,7 +36,7 @@ def _for_precision(net, meta, precision, ctx):
     if precision != "bf16":
         raise ConfigError(f"--precision must be fp32 or bf16 for inference, got {precision!r}")
     side = meta["input_size"]
-    return fast.Float32Outputs(fast.bfloat16(net, (1, meta["in_channels"], side, side), ctx))
+    return fast.Float32Outputs(fast.bfloat16(net, (1, meta["model_kwargs"]["in_channels"], side, side), ctx))
 
 
 def evaluate_checkpoint(path, ctx="cpu", batch_size=256, confusion_png=None, tta=None, precision="fp32",  # noqa: PLR0913
@@ -55,7 +55,7 @@ def evaluate_checkpoint(path, ctx="cpu", batch_size=256, confusion_png=None, tta
     net.hybridize(static_alloc=True)
     net = _for_precision(net, meta, precision, ctxs[0])
     data = run_test_data(meta, **data)
-    result = evaluate(net, make_loader(*data.test, batch_size), ctxs, meta["classes"],
+    result = evaluate(net, make_loader(*data.test, batch_size), ctxs, meta["model_kwargs"]["num_classes"],
                       norm=(meta.get("mean"), meta.get("std")), tta=tta)
     confusion = result["confusion"]
     per_class = confusion.diagonal() / np.maximum(confusion.sum(axis=1), 1)
@@ -82,7 +82,7 @@ def read_image(source, meta, data_dir=None, verify=None):
         if not 0 <= index < len(labels):
             raise DataError(f"{source}: the test set has {len(labels)} images (0..{len(labels) - 1})")
         return images[index], int(labels[index])
-    return read_image_file(source, size, meta["in_channels"]), None
+    return read_image_file(source, size, meta["model_kwargs"]["in_channels"]), None
 
 
 def predict_images(path, sources, ctx="cpu", data_dir=None, verify=None, precision="fp32"):  # noqa: PLR0913

@@ -1,5 +1,5 @@
-"""A run's net and optimizer: built (fresh, from published weights or from a checkpoint), frozen
-where asked, hybridized; the Gluon Trainer with its kvstore; MXNet's AMP for bf16 / fp16."""
+"""A run's net: built (fresh, from published weights or from a checkpoint), frozen where asked,
+hybridized; MXNet's AMP for bf16 / fp16."""
 import logging
 
 import mxnet as mx
@@ -9,8 +9,7 @@ from ..base.amx import precision_advice
 from ..base.errors import ConfigError
 from ..base.gluon_internals import freeze, load_structural
 from ..weights.factory import get_model
-from .run.checkpoint import check_compatible, load_states
-from .run.config import WITH_MOMENTUM
+from .run.checkpoint import check_compatible
 from .whitening import whiten_first_conv
 
 log = logging.getLogger("gluon_googlenet.train")
@@ -40,32 +39,11 @@ def enable_amp(precision):
     _AMP_DTYPE = target
 
 
-def make_trainer(net, run, states=None):
-    """Gluon Trainer for ``run``'s optimizer over the trainable parameters (frozen ones and BN
-    running statistics get no optimizer state); kvstore 'device' aggregates across contexts,
-    a distributed kvstore across processes. Adds AMP's loss scaler for fp16 runs and the
-    optimizer ``states`` of a checkpoint (not on a distributed kvstore: its servers hold them)."""
-    config = run.config
-    params = {"learning_rate": config.lr, "wd": config.wd}
-    if config.optimizer in WITH_MOMENTUM:
-        params["momentum"] = config.momentum
-    kvstore = run.kv or config.kvstore or ("device" if len(run.ctxs) > 1 else None)
-    trainable = {name: p for name, p in net.collect_params().items() if p.grad_req != "null"}
-    optimizer = "sgd" if config.optimizer == "momentum" else config.optimizer  # MXNet's sgd takes a momentum
-    trainer = gluon.Trainer(trainable, optimizer, params, kvstore=kvstore)
-    if config.precision == "fp16":  # bf16 has fp32's exponent range: no loss scaler, no overflow check
-        from mxnet.contrib import amp
-        amp.init_trainer(trainer)
-    if states is not None and not run.distributed:
-        load_states(trainer, states)
-    return trainer
-
-
 def build_net(run, num_classes, resumed=None, train_images=None):
     """The run's net for ``num_classes`` classes, hybridized, and the keyword arguments it was
     built with: Xavier-initialised from the run's seed (with ``whiten``, its first convolution then
     set from ``train_images``, uint8 NCHW: whitening.py), or started from published weights
-    (``pretrained``), or the checkpoint's weights (``resumed``: a run_files.Resumed); the stages
+    (``pretrained``), or the checkpoint's weights (``resumed``: a run.folder.Resumed); the stages
     in ``freeze`` kept fixed (ConfigError, one line, for a stage the net has not)."""
     config = run.config
     model_kwargs = {"num_classes": num_classes, "in_channels": run.channels, "input_size": run.size}

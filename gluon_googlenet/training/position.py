@@ -2,8 +2,7 @@
 epoch's running totals, the history and the sampler whose order those batches index.
 
 ``state_dict()`` is what a checkpoint's metadata keeps (``epoch``, ``batch``, ``epoch_totals``,
-``history``: the keys of checkpoint formats 1 and 2, so their files still load) and
-``load_state_dict()`` takes it back. Random draws need no saved state: every batch is seeded
+``history``) and ``load_state_dict()`` takes it back. Random draws need no saved state: every batch is seeded
 from (seed, epoch, batch) (sampling.batch_seed), and the order of an epoch from (seed, epoch).
 """
 from .data.sampling import seed_batch
@@ -30,8 +29,8 @@ class RunPosition:
         return {"epoch": self.epoch, "batch": self.batch, "epoch_totals": totals, "history": list(self.history)}
 
     def load_state_dict(self, state):
-        """Go on from a checkpoint's ``state_dict()`` (a format 1 file has no batch: epoch ends only)."""
-        self.epoch, self.batch, self.history = state["epoch"], state.get("batch", 0), list(state["history"])
+        """Go on from a checkpoint's ``state_dict()``."""
+        self.epoch, self.batch, self.history = state["epoch"], state["batch"], list(state["history"])
         self._saved_totals = state.get("epoch_totals") if self.batch else None
 
     def begin_epoch(self, desc):

@@ -5,9 +5,9 @@ images resized to 96x96 and scaled to [0, 1], softmax cross-entropy, 10 epochs.
 ``train`` reads like d2l's ``train_ch6`` (build, initialise, then per epoch: train, evaluate,
 record); each epoch writes history.json, curves.png and last.ckpt (best.ckpt when the test
 accuracy improves) into the output folder, atomically; the end exports the model.
-The run's settings are resolved once (run.py), its net and optimizer built by model_setup.py,
-its position kept by position.py and its files by run_files.py; the per-batch core is loop.py's
-``train_epoch``.
+The run's settings are resolved once (run/resolve.py), its net built by model_setup.py, its
+optimizer and learning-rate schedule set by optimizer.py, its position kept by position.py and its
+files by run/folder.py; the per-batch core is loop.py's ``train_epoch``.
 """
 import dataclasses
 import logging
@@ -25,15 +25,16 @@ from .averaging import WeightAverage
 from .data.run_data import load_run_data
 from .data.sampling import EpochSampler, make_loader
 from .exported import measure_export
-from .launch.distributed import Start, agree_on_start, join, share_weights
+from .workers.agreement import Start, agree_on_start, join, share_weights
 from .loop import EpochWatch, evaluate, train_epoch, training_loss
-from .model_setup import build_net, enable_amp, make_trainer
+from .model_setup import build_net, enable_amp
 from .position import RunPosition
 from .run.checkpoint import load_model
-from .run.config import RESUME_OR_OVERWRITE, lr_at, per_batch
+from .optimizer import lr_at, make_trainer, per_batch
+from .run.config import RESUME_OR_OVERWRITE
 from .run.progress import RunProgress, progress_mode, run_output
 from .run.resolve import RunPaths, resolve_run
-from .run.run_files import RunSaver, checkpoint_meta, keep_earlier_run, read_resume, stopped_error
+from .run.folder import RunSaver, checkpoint_meta, keep_earlier_run, read_resume, stopped_error
 from .run.stopping import StopRequests
 
 log = logging.getLogger("gluon_googlenet.train")

@@ -13,6 +13,8 @@ def _describe(layers):
     names = []
     for layer in layers:
         name = type(layer).__name__.removesuffix("Spec")
+        if name == "Level":  # a feature level's mark, not a layer
+            continue
         if name in ("Conv", "MaxPool", "AvgPool"):
             k = getattr(layer, "kernel", None) or layer.size
             s = layer.stride

@@ -76,7 +76,7 @@ def branch_label(branch):
 
 def plot_branch_maps(image, activations, path, title, per_branch=8):
     """PNG grid: the input, then per branch its ``per_branch`` most active channels."""
-    from ..training.run.plots import save_png, subplots
+    from ..base.plots import save_png, subplots
     rows = len(activations)
     fig, axes = subplots(rows, per_branch + 1, figsize=(1.6 * (per_branch + 1), 1.7 * rows),
                           squeeze=False)

@@ -109,7 +109,7 @@ def explain(net, x, layer, names, labels=None, class_index=None):
 def plot_cam(images, rows, path, title, row_titles=None):
     """PNG: a row per image (uint8 C x H x W): the image, then its overlay for each (title, heat
     map) of its row (``explain``'s rows); ``row_titles`` label the images."""
-    from ..training.run.plots import save_png, subplots
+    from ..base.plots import save_png, subplots
     cols = 1 + max(len(row) for row in rows)
     fig, axes = subplots(len(rows), cols, figsize=(2.3 * cols, 2.4 * len(rows)), squeeze=False)
     for i, (image, row) in enumerate(zip(images, rows)):

@@ -26,7 +26,7 @@ def _png(draw):
 
 def _mistakes_figure(result, names, path, limit=32):
     """Grid of the first ``limit`` misclassified test images of an evaluate_checkpoint result."""
-    from ..training.run.plots import save_png, subplots
+    from ..base.plots import save_png, subplots
     images, labels, preds = result["images"], result["labels"], result["predictions"]
     wrong = np.flatnonzero(labels != preds)[:limit]
     cols = 8
@@ -48,7 +48,7 @@ def _gradcam_figure(result, path, limit=4):
     """The first ``limit`` misclassified test images beside their Grad-CAM overlays for the
     predicted and the true class, at gradcam.default_layer; returns that layer."""
     from ..training.data.run_data import images_to_input
-    from ..training.run.plots import save_png, subplots
+    from ..base.plots import save_png, subplots
     from .gradcam import default_layer, explain, plot_cam
     net, meta = result["net"], result["meta"]
     layer = default_layer(net, meta["input_size"])
@@ -109,7 +109,7 @@ def build_report(run_dir, out_path=None, data_dir=None, checkpoint="best.ckpt"):
     test set for per-class accuracy, the confusion matrix and misclassified examples.
     """
     from ..training.inference import evaluate_checkpoint
-    from ..training.run.plots import BOOK_TEST_ACC, plot_confusion, plot_history
+    from ..base.plots import BOOK_TEST_ACC, plot_confusion, plot_history
     history = read_history(run_dir)
     result = evaluate_checkpoint(os.path.join(run_dir, checkpoint), data_dir=data_dir)
     meta = result["meta"]

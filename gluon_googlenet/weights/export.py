@@ -116,7 +116,7 @@ def _shim_lines():
     if set(numpy_aliases.ALIASES_MISSING) <= set(numpy_aliases.ALIASES):
         return ["  import numpy; numpy.bool, numpy.int = bool, int  # numpy>=1.24 dropped these; "
                 "MXNet 1.9.1 reads them"]
-    return ["  import gluon_googlenet  # numpy 2: puts back the numpy names MXNet 1.9.1 reads, before it loads"]
+    return ["  " + line for line in numpy_aliases.standalone_lines(numpy_aliases.ALIASES_MISSING)]
 
 
 def read_export_meta(prefix):

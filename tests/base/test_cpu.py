@@ -64,8 +64,7 @@ def test_train_bf16_under_an_avx2_cap_stops_with_one_line(tmp_path):
 
 @pytest.mark.slow
 def test_fast_bfloat16_under_an_avx2_cap_raises():
-    code = ("import mxnet as mx\n"
-            "from gluon_googlenet import get_model\n"
+    code = ("from gluon_googlenet import get_model\n"
             "from gluon_googlenet.weights import fast\n"
             "from gluon_googlenet.base.errors import CpuFeatureError\n"
             "net = get_model('mnist_resnet'); net.initialize()\n"

@@ -38,7 +38,7 @@ def test_features_then_head_is_the_net(name, hybrid):
 
 @pytest.mark.parametrize("name", list_models())
 def test_the_public_contract_the_backbone_reads_matches_the_built_layers(name):
-    """pooled, trunk_length, classifier_units, aux_classifier_units and classifier_prefix, each
+    """pooled, trunk_length, head_hidden_size, aux_hidden_size and classifier_prefix, each
     checked against the blocks the net was built with."""
     aux = {"aux_logits": True} if name == "googlenet" else {}  # the one net with auxiliary heads
     net = get_model(name, input_size=cheap_side(name) if not aux else 224, **aux)
@@ -46,11 +46,11 @@ def test_the_public_contract_the_backbone_reads_matches_the_built_layers(name):
     assert net.pooled == (net.fixed_size is None) == isinstance(layers[-1][1], mx.gluon.nn.GlobalAvgPool2D)
     assert net.trunk_length == len(layers) - net.pooled
     classifier = net.get_classifier()
-    assert net.classifier_units == classifier._in_units == net.head_hidden_size
+    assert net.head_hidden_size == classifier._in_units
     assert net.classifier_prefix == classifier.prefix and classifier.prefix.startswith(net.prefix)
     auxes = [getattr(net, n)[-1] for n in net.aux_names]
-    assert net.aux_classifier_units == (auxes[0]._in_units if auxes else None)
-    assert all(a._in_units == net.aux_classifier_units for a in auxes)
+    assert net.aux_hidden_size == (auxes[0]._in_units if auxes else None)
+    assert all(a._in_units == net.aux_hidden_size for a in auxes)
 
 
 @pytest.mark.parametrize("name", ["googlenet_d2l", "googlenet_bn", "mnist_resnet"])
@@ -70,7 +70,8 @@ def test_a_fresh_classifier_on_the_nets_contexts(name):
     np.testing.assert_array_equal(net.forward_features(x).asnumpy(), before)  # the trunk is untouched
     names = sorted(net.collect_params())
     net.reset_classifier(0)
-    np.testing.assert_allclose(net(x).asnumpy(), pre, rtol=1e-6)  # no classifier: the pre-logits
+    # no classifier: the pre-logits (the hybridized graph's sums may differ in the last bits)
+    np.testing.assert_allclose(net(x).asnumpy(), pre, rtol=1e-6, atol=1e-6 * np.abs(pre).max())
     net.reset_classifier(3)
     assert net(x).shape == (2, 3) and sorted(net.collect_params()) == names  # the classifier keeps its name
 

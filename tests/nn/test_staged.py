@@ -146,22 +146,26 @@ def test_every_parameter_gets_a_gradient(name):
     assert not no_grad, f"no gradient for {no_grad[:5]} ({len(no_grad)} of {len(trainable)})"
 
 
-def test_feature_levels_are_named_layers_and_survive_an_added_layer():
-    """A level names the layer it ends at: a layer added to an earlier stage moves the counts,
-    not the levels; a name that is no layer is refused in one line naming the layers."""
+def test_feature_levels_are_level_marks_and_survive_an_added_layer():
+    """A Level mark ends and names a level where the table has it: a layer added to an earlier
+    stage moves the counts, not the levels; a mark before any layer is refused in one line."""
     from gluon_googlenet.base.errors import ConfigError
     from gluon_googlenet.nn.googlenet import D2L_STAGES
-    from gluon_googlenet.nn.layers import Conv
-    levels = ("b1.1", "b3.2", "b5.0")
-    net = GoogLeNet(stages=D2L_STAGES, levels=levels)
-    stages = dict(D2L_STAGES)
-    longer = tuple(dict(D2L_STAGES, b2=(*stages["b2"][:2], Conv(192, 3, 1, 1), stages["b2"][2])).items())
-    wider = GoogLeNet(stages=longer, levels=levels)
-    assert [i.module for i in net.feature_info] == [i.module for i in wider.feature_info] == list(levels)
+    from gluon_googlenet.nn.layers import Conv, Level
+    b1, b2, b3, b4, b5 = (layers for _, layers in D2L_STAGES)
+
+    def table(extra=()):
+        return (("b1", (b1[0], b1[1], Level("stem"))), ("b2", (*b2[:2], *extra, b2[2])),
+                ("b3", (*b3[:2], b3[2], Level("middle"))), ("b4", b4), ("b5", (b5[0], Level("late"), *b5[1:])))
+    net, wider = GoogLeNet(stages=table()), GoogLeNet(stages=table((Conv(192, 3, 1, 1),)))
+    assert net.feature_info.names() == wider.feature_info.names() == ["stem", "middle", "late"]
+    assert [i.module for i in net.feature_info] == ["b1.1", "b3.2", "b5.0"]
+    assert [i.module for i in wider.feature_info] == ["b1.1", "b3.2", "b5.0"]
     assert [c + 1 if i else c for i, c in enumerate(net.feature_levels)] == list(wider.feature_levels)
     assert [i.num_chs for i in wider.feature_info] == [64, 480, 832]
-    with pytest.raises(ConfigError, match=r"no feature level can end at 'b3\.7'; its layers: b1\.0, b1\.1, b2\.0"):
-        GoogLeNet(stages=D2L_STAGES, levels=("b3.7",))
+    assert len(net.b1) == 2 and net.layers()[1][0] == "b1.1"  # a mark builds no block
+    with pytest.raises(ConfigError, match="googlenet_d2l: feature level 'first' must follow a layer of the trunk"):
+        GoogLeNet(stages=(("b1", (Level("first"), *b1)),) + D2L_STAGES[1:])
 
 
 def test_aux_heads_follow_one_switch_through_mode_changes():

@@ -1,7 +1,7 @@
 """Run settings: the checks, the learning-rate schedules."""
 from gluon_googlenet import TrainConfig, train
 from gluon_googlenet.base.errors import ConfigError
-from gluon_googlenet.training.run.config import lr_at
+from gluon_googlenet.training.optimizer import lr_at
 
 import pytest
 from conftest import SMALL, dict_replace

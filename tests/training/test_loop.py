@@ -24,7 +24,7 @@ def test_an_epoch_over_two_contexts_counts_every_example(tmp_path):
     from gluon_googlenet.nn.registry import build_model
     from gluon_googlenet.training.data.sampling import make_loader
     from gluon_googlenet.training.loop import evaluate, train_epoch
-    from gluon_googlenet.training.model_setup import make_trainer
+    from gluon_googlenet.training.optimizer import make_trainer
     from gluon_googlenet.training.run.resolve import resolve_run
     run = resolve_run(TrainConfig(model="mnist_resnet", resize=0, ctx="cpu:0,1", out=str(tmp_path)))
     rng = np.random.RandomState(0)

@@ -7,7 +7,8 @@ import signal
 from gluon_googlenet import TrainConfig, train
 from gluon_googlenet.base.errors import ConfigError, Stopped
 from gluon_googlenet.training.data.augment import augment_images
-from gluon_googlenet.training.run.config import PRESETS, lr_at, validate
+from gluon_googlenet.training.optimizer import lr_at
+from gluon_googlenet.training.run.config import PRESETS, validate
 
 import mxnet as mx
 import numpy as np

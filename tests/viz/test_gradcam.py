@@ -10,7 +10,7 @@ from gluon_googlenet.viz.gradcam import grad_cam, layer_count
 import mxnet as mx
 import numpy as np
 import pytest
-from conftest import FIXTURES, cheap_side, make_idx_dir
+from conftest import SAVED, cheap_side, make_idx_dir
 
 
 def _net_and_images(name="mnist_resnet", side=None, seed=0):
@@ -96,7 +96,7 @@ def test_bad_layers_and_classes_are_one_line_errors():
 def test_the_cam_command_draws_the_predicted_and_the_true_class(tmp_path, capsys):
     from PIL import Image
     data = make_idx_dir(tmp_path / "data", n_train=64, n_test=16)
-    ckpt = os.path.join(FIXTURES, "mnist_resnet-f4d23ed.ckpt")
+    ckpt = SAVED + ".ckpt"
     out = str(tmp_path / "cam.png")
     assert cli.main(["cam", ckpt, "--image", "test:3", "--layer", "b1", "--data-dir", data, "--no-verify",
                      "-o", out]) == 0

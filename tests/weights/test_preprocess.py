@@ -12,7 +12,7 @@ from gluon_googlenet.weights.pretrained import PUBLISHED, pretrained_cfg
 import mxnet as mx
 import numpy as np
 import pytest
-from conftest import FIXTURES, save_gluoncv_googlenet
+from conftest import SAVED, save_gluoncv_googlenet
 
 IMAGENET = ((0.485, 0.456, 0.406), (0.229, 0.224, 0.225))
 # timm's own pretrained_cfg for its default tags (inception_v3.tv_in1k, *.tf_in1k), and
@@ -93,7 +93,7 @@ def test_an_onnx_export_with_its_preprocessing_takes_rgb_in_0_1(tmp_path):
 
 
 def test_export_preprocess_of_a_run_without_normalisation_is_one_line(tmp_path, capsys):
-    ckpt = os.path.join(FIXTURES, "mnist_resnet-f4d23ed.ckpt")
+    ckpt = SAVED + ".ckpt"
     assert cli.main(["export", "--checkpoint", ckpt, "--out", str(tmp_path / "m"), "--preprocess"]) == 1
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "--preprocess: this net takes [0, 1] inputs as they are" in err[0]
@@ -108,7 +108,7 @@ def test_nets_carry_class_names_where_they_are_known(gluoncv_weights):
     assert get_model("googlenet", pretrained=gluoncv_weights).class_names == names
     assert get_model("googlenet", pretrained=gluoncv_weights, num_classes=5).class_names is None
     assert get_model("googlenet").class_names is None and get_model("googlenet").num_classes == 1000
-    net, _ = load_model(os.path.join(FIXTURES, "mnist_resnet-f4d23ed.ckpt"))
+    net, _ = load_model(SAVED + ".ckpt")
     assert net.class_names == FASHION_MNIST.class_names  # a data set keeps its own names
 
 

@@ -295,7 +295,8 @@ def test_train_command_takes_pretrained_and_freeze(tmp_path, capsys):
                      "--epochs", "1", "--batch-size", "8", "--no-progress", "--out", str(tmp_path / "fm"),
                      "--pretrained", str(tmp_path / "googlenet.params")]) == 0
     meta = read_checkpoint(str(tmp_path / "fm" / "last.ckpt"))[0]
-    assert (meta["in_channels"], meta["classes"], len(meta["mean"])) == (1, 10, 1)
+    kwargs = meta["model_kwargs"]
+    assert (kwargs["in_channels"], kwargs["num_classes"], len(meta["mean"])) == (1, 10, 1)
 
 
 @pytest.mark.slow

@@ -1,3 +1,3 @@
-"""Distributed runs: the launcher that starts ps-lite's scheduler, servers and workers (spawn),
-watches them (supervisor), the program each process runs (role) and what workers agree on
-through the kvstore (distributed)."""
+"""Distributed runs, the launcher's side: it starts ps-lite's scheduler, servers and workers
+(spawn), watches them (supervisor), and holds the program each process runs (role). What a worker
+does inside the run is in ``training.workers``."""

@@ -20,7 +20,8 @@ GRACE_SECONDS = 5
 def role_command(role, train_args):
     """The program of ``role``: ps-lite's scheduler and servers run inside ``import mxnet``."""
     if role in ("scheduler", "server"):
-        return [sys.executable, "-c", "import mxnet", *train_args]  # the arguments name the run in ps
+        # the package first: it gives numpy back the names MXNet reads (numpy 2) and sets the threads
+        return [sys.executable, "-c", "import gluon_googlenet, mxnet", *train_args]  # the arguments name the run in ps
     if role == "worker":
         return [sys.executable, "-m", "gluon_googlenet", "train", *train_args]
     raise SystemExit(f"role: DMLC_ROLE must be scheduler, server or worker, got {role!r}")

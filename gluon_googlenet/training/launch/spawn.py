@@ -11,7 +11,7 @@ import shlex
 import sys
 from collections import namedtuple
 
-from .environment import GPUS_PER_WORKER, LOCAL_RANK
+from ..workers.environment import GPUS_PER_WORKER, LOCAL_RANK
 
 LAUNCHERS = ("local", "ssh", "mpi")
 # variables every process gets as the launcher has them: threads, interface, libraries, ps-lite and ours

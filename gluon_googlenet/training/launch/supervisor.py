@@ -7,7 +7,7 @@ import subprocess
 import time
 from collections import namedtuple
 
-from .joined import joined_ranks
+from ..workers.joined import joined_ranks
 from .role import signal_group
 
 STOP_GRACE = 10  # seconds between SIGTERM and SIGKILL when stopping the processes

@@ -6,8 +6,7 @@ as uint8) and ``trainer`` (the Gluon Trainer's state bytes as uint8), followed b
 ``GGCKSHA2`` and the SHA-256 of every byte before it, checked on every read. A run with
 ``--ema`` keeps the averaged weights as ``param:NAME`` (what it tested, evaluates and exports)
 and the net's own as ``live:NAME`` (what training goes on from). It is written
-atomically, so an interrupted save leaves the previous file intact. Checkpoints of format 1
-(before the checksum) still load.
+atomically, so an interrupted save leaves the previous file intact.
 """
 import hashlib
 import json
@@ -24,7 +23,6 @@ from ...base.gluon_internals import first_value, load_structural, structural_par
 from ...nn.registry import build_model
 
 FORMAT = "gluon-googlenet-checkpoint/2"
-FORMATS = ("gluon-googlenet-checkpoint/1", FORMAT)  # 1: no checksum trailer
 TRAILER = b"GGCKSHA2"
 _TRAILER_SIZE = len(TRAILER) + 32
 
@@ -70,21 +68,19 @@ def read_checkpoint(path):
         raise CheckpointError(f"checkpoint {path} does not exist")
     with open(path, "rb") as handle:
         raw = handle.read()
-    body, checked = raw, raw[-_TRAILER_SIZE:-32] == TRAILER
-    if checked:
-        body = raw[:-_TRAILER_SIZE]
-        if hashlib.sha256(body).digest() != raw[-32:]:
-            raise CheckpointError(f"{path} is damaged: its content does not match the checksum it was saved "
-                                  "with (a changed bit or an incomplete copy); use another checkpoint")
+    body, checked = raw[:-_TRAILER_SIZE], raw[-_TRAILER_SIZE:-32] == TRAILER
+    if checked and hashlib.sha256(body).digest() != raw[-32:]:
+        raise CheckpointError(f"{path} is damaged: its content does not match the checksum it was saved "
+                              "with (a changed bit or an incomplete copy); use another checkpoint")
     try:
         payload = mx.nd.load_frombuffer(body)
         meta = json.loads(payload.pop("meta").asnumpy().tobytes().decode("utf-8"))
     except (mx.base.MXNetError, KeyError, ValueError, AttributeError):
         raise CheckpointError(f"{path} is not a gluon-googlenet checkpoint (corrupt, or a bare "
                               ".params file: use 'gluon-googlenet export' output with import_model)") from None
-    if meta.get("format") not in FORMATS:
+    if meta.get("format") != FORMAT:
         raise CheckpointError(f"{path}: unknown checkpoint format {meta.get('format')!r}")
-    if meta["format"] == FORMAT and not checked:
+    if not checked:
         raise CheckpointError(f"{path} is damaged: its checksum trailer is missing or changed")
     states = payload.pop("trainer", None)
     params = {k[len("param:"):]: v for k, v in payload.items() if k.startswith("param:")}
@@ -92,20 +88,9 @@ def read_checkpoint(path):
     return Checkpoint(meta, params, None if states is None else states.asnumpy().tobytes(), live or None)
 
 
-def saved_model_kwargs(meta):
-    """The keywords a checkpoint's net was built with, in today's names (files before the
-    renames say ``classes`` and ``five_by_five``; format 1 files keep classes and channels at the top)."""
-    kwargs = dict(meta.get("model_kwargs") or {"classes": meta["classes"], "in_channels": meta["in_channels"]})
-    if "classes" in kwargs:
-        kwargs["num_classes"] = kwargs.pop("classes")
-    if "five_by_five" in kwargs:
-        kwargs["k3"] = 5 if kwargs.pop("five_by_five") else 3
-    return kwargs
-
-
 def check_compatible(meta, path, model, model_kwargs=None):
     """CheckpointError unless ``meta`` is for ``model`` built with the same ``model_kwargs``."""
-    saved_kwargs = saved_model_kwargs(meta)
+    saved_kwargs = meta["model_kwargs"]
     expected = [("model", meta.get("model"), model)]
     expected += [(k, saved_kwargs.get(k), v) for k, v in (model_kwargs or {}).items()]
     for key, saved, wanted in expected:
@@ -129,7 +114,7 @@ def load_model(path, ctx=None):
     the average); return (net, meta)."""
     meta, params = read_checkpoint(path)[:2]
     ctx = ctx or [mx.cpu()]
-    net = build_model(meta["model"], **saved_model_kwargs(meta))
+    net = build_model(meta["model"], **meta["model_kwargs"])
     load_structural(net, params, ctx, path)
     net.class_names = tuple(meta["class_names"]) if meta.get("class_names") else None
     return net, meta

@@ -127,35 +127,6 @@ def schedule_problem(schedule):
     return f"{SCHEDULE_HELP}, got {schedule!r}"
 
 
-def lr_at(config, epoch, done=0.0):
-    """Learning rate of 0-based ``epoch`` under ``config.lr_schedule``; ``done``: the share of the
-    epoch's batches already trained (only onecycle changes within an epoch)."""
-    schedule = config.lr_schedule
-    if schedule == "constant":
-        return config.lr
-    if schedule == "cosine":
-        return config.lr * 0.5 * (1 + math.cos(math.pi * epoch / config.epochs))
-    if schedule == "onecycle":
-        return one_cycle(config.lr, epoch + done, config.epochs, config.warmup)
-    if schedule.startswith("step:"):
-        milestones = [int(e) for e in schedule[5:].split(",")]
-        return config.lr * 0.1 ** sum(epoch >= m for m in milestones)
-    raise ConfigError(f"unknown --lr-schedule {schedule!r}; {SCHEDULE_HELP}")
-
-
-def one_cycle(lr, at, epochs, warmup):
-    """The one-cycle rate at ``at`` epochs of ``epochs``: a linear rise from lr/25 to ``lr`` over the
-    first ``warmup`` epochs, then a cosine to 0 at the end."""
-    if at < warmup:
-        return lr * (0.04 + 0.96 * at / warmup)
-    return lr * 0.5 * (1 + math.cos(math.pi * (at - warmup) / (epochs - warmup)))
-
-
-def per_batch(config):
-    """Whether the learning rate changes within an epoch (it is then set before every batch)."""
-    return config.lr_schedule == "onecycle"
-
-
 def momentum_problem(optimizer, momentum=None):
     """Why --momentum (``momentum``, where known) does not go with ``optimizer``: only momentum and
     nag take it."""

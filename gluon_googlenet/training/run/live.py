@@ -6,7 +6,7 @@ shows (an IPython display handle), so a run leaves one figure, not one per updat
 """
 import sys
 
-from .plots import png_bytes, subplots
+from ...base.plots import png_bytes, subplots
 
 
 def in_jupyter():

@@ -14,7 +14,7 @@ from ...base.errors import ConfigError
 from ...nn.registry import ModelSpec, get_spec
 from ...weights.pretrained import IMAGENET_MEAN, IMAGENET_STD, pretrained_build_kwargs, pretrained_cfg
 from ..data.datasets import DatasetSpec, get_dataset_spec
-from ..launch.environment import worker_devices
+from ..workers.environment import worker_devices
 from .config import RUN_DEFINING, DataSource, TrainConfig, data_source, input_side, validate
 
 log = logging.getLogger("gluon_googlenet.train")

@@ -8,7 +8,7 @@ import pytest
 @pytest.mark.slow
 def test_plots_leave_the_matplotlib_backend_alone(tmp_path):
     code = ("import matplotlib\nmatplotlib.use('svg')\nimport sys\n"
-            "from gluon_googlenet.training.run.plots import plot_history\n"
+            "from gluon_googlenet.base.plots import plot_history\n"
             f"plot_history([{{'epoch': 1, 'train_loss': 1.0, 'test_loss': 1.1, 'train_acc': 0.5, "
             f"'test_acc': 0.4}}], {str(tmp_path / 'c.png')!r})\n"
             "print(matplotlib.get_backend(), 'matplotlib.pyplot' in sys.modules)\n")
@@ -18,7 +18,7 @@ def test_plots_leave_the_matplotlib_backend_alone(tmp_path):
 
 
 def test_the_curves_draw_the_books_figure_dashed_where_there_is_one():
-    from gluon_googlenet.training.run.plots import BOOK_TEST_ACC, history_figure
+    from gluon_googlenet.base.plots import BOOK_TEST_ACC, history_figure
     history = [{"epoch": e, "train_loss": 1.0 / e, "test_loss": 1.1 / e, "train_acc": 0.3 * e, "test_acc": 0.29 * e}
                for e in (1, 2, 3)]
     ax = history_figure(history, "t", BOOK_TEST_ACC["fashion-mnist"]).axes[1]

@@ -7,8 +7,8 @@ import io
 
 import numpy as np
 
-from ...base.book import BOOK
-from ...base.fileio import write_bytes
+from .book import BOOK
+from .fileio import write_bytes
 
 
 def subplots(rows=1, cols=1, figsize=None, **kwargs):

@@ -15,7 +15,7 @@ from ...base.errors import CheckpointError, OutputDirError, Stopped
 from ...base.fileio import LOCK_NAME, fsync_folder, link_atomically, write_json
 from .checkpoint import read_checkpoint, save_checkpoint
 from .config import TrainConfig
-from .plots import BOOK_TEST_ACC, plot_history
+from ...base.plots import BOOK_TEST_ACC, plot_history
 from .resolve import RunPaths
 
 log = logging.getLogger("gluon_googlenet.train")
@@ -76,8 +76,7 @@ def stopped_error(run, stop, position):
 
 def checkpoint_meta(run, data, model_kwargs):
     """What a checkpoint records besides weights and position: enough to rebuild, evaluate and resume."""
-    return {"model": run.config.model, "model_kwargs": model_kwargs, "classes": model_kwargs["num_classes"],
-            "in_channels": run.channels, "input_size": run.size, "dataset": data.name,
+    return {"model": run.config.model, "model_kwargs": model_kwargs, "input_size": run.size, "dataset": data.name,
             "class_names": data.class_names, "mean": run.norm[0], "std": run.norm[1],
             "config": dataclasses.asdict(run.config), "mxnet_version": mx.__version__}
 
