@@ -6,7 +6,7 @@ use) and structural names (what checkpoints use), each line 'name shape', sorted
 
 tests/nn/test_registry.py holds today's nets against the file of the commit the fixture names:
 a failure there means files users saved no longer load. Write a new file on purpose only when
-names must change, with a loader for the old ones, and say so in tests/fixtures/README.md.
+names must change, and say so in CHANGELOG.md and tests/fixtures/README.md.
 """
 import argparse
 import hashlib

@@ -7,10 +7,10 @@ import os
 import shutil
 import subprocess
 
+from gluon_googlenet.base.numpy_aliases import LISTED_ONLY, STANDS_FOR, standalone_lines
+
 import pytest
 from conftest import serving
-
-from gluon_googlenet.base.numpy_aliases import LISTED_ONLY, STANDS_FOR, standalone_lines
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SUPPORTED = ("3.9", "3.10", "3.11", "3.12", "3.13")

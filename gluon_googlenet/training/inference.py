@@ -6,6 +6,7 @@ import numpy as np
 
 from ..base.context import parse_ctx
 from ..base.errors import ConfigError, DataError
+from ..base.plots import plot_confusion
 from ..weights import fast
 from ..weights.factory import get_model
 from ..weights.preprocess import eval_transform
@@ -15,7 +16,6 @@ from .data.sampling import make_loader
 from .loop import evaluate
 from .run.checkpoint import load_model
 from .run.config import data_source
-from ..base.plots import plot_confusion
 
 
 def run_test_data(meta, data_dir=None, limit_test=None, verify=None):

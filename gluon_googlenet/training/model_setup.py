@@ -3,7 +3,6 @@ hybridized; MXNet's AMP for bf16 / fp16."""
 import logging
 
 import mxnet as mx
-from mxnet import gluon
 
 from ..base.amx import precision_advice
 from ..base.errors import ConfigError

@@ -25,17 +25,17 @@ from .averaging import WeightAverage
 from .data.run_data import load_run_data
 from .data.sampling import EpochSampler, make_loader
 from .exported import measure_export
-from .workers.agreement import Start, agree_on_start, join, share_weights
 from .loop import EpochWatch, evaluate, train_epoch, training_loss
 from .model_setup import build_net, enable_amp
+from .optimizer import lr_at, make_trainer, per_batch
 from .position import RunPosition
 from .run.checkpoint import load_model
-from .optimizer import lr_at, make_trainer, per_batch
 from .run.config import RESUME_OR_OVERWRITE
+from .run.folder import RunSaver, checkpoint_meta, keep_earlier_run, read_resume, stopped_error
 from .run.progress import RunProgress, progress_mode, run_output
 from .run.resolve import RunPaths, resolve_run
-from .run.folder import RunSaver, checkpoint_meta, keep_earlier_run, read_resume, stopped_error
 from .run.stopping import StopRequests
+from .workers.agreement import Start, agree_on_start, join, share_weights
 
 log = logging.getLogger("gluon_googlenet.train")
 

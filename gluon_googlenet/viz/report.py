@@ -47,8 +47,8 @@ def _mistakes_figure(result, names, path, limit=32):
 def _gradcam_figure(result, path, limit=4):
     """The first ``limit`` misclassified test images beside their Grad-CAM overlays for the
     predicted and the true class, at gradcam.default_layer; returns that layer."""
-    from ..training.data.run_data import images_to_input
     from ..base.plots import save_png, subplots
+    from ..training.data.run_data import images_to_input
     from .gradcam import default_layer, explain, plot_cam
     net, meta = result["net"], result["meta"]
     layer = default_layer(net, meta["input_size"])
@@ -108,8 +108,8 @@ def build_report(run_dir, out_path=None, data_dir=None, checkpoint="best.ckpt"):
     Needs the run's history.json and checkpoint; evaluates the checkpoint on the run's
     test set for per-class accuracy, the confusion matrix and misclassified examples.
     """
-    from ..training.inference import evaluate_checkpoint
     from ..base.plots import BOOK_TEST_ACC, plot_confusion, plot_history
+    from ..training.inference import evaluate_checkpoint
     history = read_history(run_dir)
     result = evaluate_checkpoint(os.path.join(run_dir, checkpoint), data_dir=data_dir)
     meta = result["meta"]

@@ -62,7 +62,7 @@ def test_published_parameter_counts(name, options, count, source):
 
 
 def _frozen_names():
-    """Every model's names record: from f4d23ed's file, then the files of models added later."""
+    """Every model's names record: v1's file, then the files of models added later."""
     names = {}
     for file_name in sorted(f for f in os.listdir(FIXTURES) if f.startswith("param_names-")):
         with open(os.path.join(FIXTURES, file_name), encoding="utf-8") as handle:
@@ -85,9 +85,9 @@ def _make_param_names():
 
 @pytest.mark.parametrize("name", sorted(NAMES))
 def test_parameter_names_are_those_saved_files_use(name):
-    """Full names (exported .params) and structural names (checkpoints) of every model, as at
-    f4d23ed (the commit before the package was split into layers): files saved then still load.
-    scripts/make_param_names.py wrote the fixture and makes today's record."""
+    """Full names (exported .params) and structural names (checkpoints) of every model, as 1.0 saves
+    them: files saved then still load. scripts/make_param_names.py wrote the fixture and makes
+    today's record."""
     script = _make_param_names()
     assert set(NAMES) == set(list_models()) | set(script.ROWS)
     assert script.names_record(name) == NAMES[name]

@@ -10,11 +10,11 @@ import sys
 import time
 
 from gluon_googlenet.base.errors import ConfigError, ContextError
-from gluon_googlenet.training.workers.environment import worker_devices
 from gluon_googlenet.training.launch.hosts import Host, read_hosts, scheduler_port
-from gluon_googlenet.training.workers.joined import joined_line, joined_ranks
 from gluon_googlenet.training.launch.spawn import ROLE_MODULE, forwarded, plan, ssh_argv
 from gluon_googlenet.training.launch.supervisor import Supervisor, describe_exit
+from gluon_googlenet.training.workers.environment import worker_devices
+from gluon_googlenet.training.workers.joined import joined_line, joined_ranks
 
 import pytest
 

@@ -1,7 +1,6 @@
 """Preprocessing and names that travel with the weights: each source's config, the transforms built from
 it, the normalisation built into exported graphs (equal to the package's own pipeline), ImageNet
 class names and predict's top 5."""
-import os
 
 from gluon_googlenet import cli, get_model
 from gluon_googlenet.base.errors import ConfigError

@@ -13,9 +13,9 @@ import mxnet as mx
 
 from ...base.errors import CheckpointError, OutputDirError, Stopped
 from ...base.fileio import LOCK_NAME, fsync_folder, link_atomically, write_json
+from ...base.plots import BOOK_TEST_ACC, plot_history
 from .checkpoint import read_checkpoint, save_checkpoint
 from .config import TrainConfig
-from ...base.plots import BOOK_TEST_ACC, plot_history
 from .resolve import RunPaths
 
 log = logging.getLogger("gluon_googlenet.train")
