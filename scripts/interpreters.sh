@@ -5,8 +5,8 @@
 # then the wheel with every extra ([gluoncv,onnx,notebook,docs,test], no [cpu]), both under that
 # Python's pins (requirements/py3.X.txt); nothing from the repository. Then the smoke subset against
 # it, from a folder outside the repository: it checks that one MXNet build is there and every
-# dependency with it, and exports a net to ONNX. One line per interpreter; one not found is a
-# line, not a failure.
+# dependency with it, and exports a net to ONNX; on Python 3.13 (numpy 2) the whole fast subset
+# (pytest -m "not slow") runs too. One line per interpreter; one not found is a line, not a failure.
 set -uo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 source "$ROOT/scripts/pythons.sh"
@@ -45,10 +45,15 @@ for version in $PYTHONS; do
   fi
   scratch="$(mktemp -d)"
   start=$SECONDS
+  # Which tests: the smoke subset; on the numpy-2 Python (numpy_for) the whole fast subset beside it,
+  # a worker per core (at most 2) as scripts/test.sh runs the suite.
+  tests=(-m smoke "$ROOT/tests/test_smoke.py" "$ROOT/tests/training/test_fetch.py")
+  if [ "$(numpy_for "$version" | cut -d. -f1)" -ge 2 ]; then
+    tests=(-m "smoke or not slow" -n "$(nproc | awk '{print ($1 > 2) ? 2 : $1}')" --dist loadfile "$ROOT/tests")
+  fi
   # From a folder outside the repository: the package comes from the wheel, the tests from tests/.
-  (cd "$scratch" && GLUON_GOOGLENET_REQUIRE_EXTRAS=1 "$venv/bin/python" -m pytest -q -p no:cacheprovider \
-     -c "$ROOT/pytest.ini" --rootdir "$ROOT" -m smoke "$ROOT/tests/test_smoke.py" \
-     "$ROOT/tests/training/test_fetch.py") >"$venv.out" 2>&1
+  (cd "$scratch" && OMP_NUM_THREADS=1 GLUON_GOOGLENET_REQUIRE_EXTRAS=1 "$venv/bin/python" -m pytest -q \
+     -p no:cacheprovider -c "$ROOT/pytest.ini" --rootdir "$ROOT" "${tests[@]}") >"$venv.out" 2>&1
   code=$?
   rm -rf "$scratch"
   summary="$(tail -n 1 "$venv.out")"

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Set up (venv, pinned packages, Debian Fashion-MNIST), check the layering and lint, run the test
-# suite and print its time, then the smoke subset on Python 3.9, 3.10 and 3.12 against the built
-# wheel (scripts/interpreters.sh). Extra arguments go to pytest (e.g. -m "not slow" for the fast
+# suite and print its time, then the smoke subset on Python 3.9, 3.10, 3.12 and 3.13 (there, on
+# numpy 2, the whole fast subset too) against the built wheel (scripts/interpreters.sh). Extra arguments go to pytest (e.g. -m "not slow" for the fast
 # subset), and then only the suite runs.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -42,7 +42,7 @@ if [ "$workers" -gt 1 ]; then one_thread=(env OMP_NUM_THREADS=1) parallel=(-n "$
 echo "test: $workers pytest worker(s)"
 "${one_thread[@]}" .venv/bin/python -m pytest -q "${parallel[@]}" "$@" || status=$?
 echo "test: the suite took $((SECONDS - start)) s on this machine ($(.venv/bin/python -c 'from gluon_googlenet.base.cpu import cpu_info; print(cpu_info().describe())' 2>/dev/null || echo 'CPU unknown'))"
-# The wheel on the other Pythons (3.9, 3.10, 3.12) with the smoke subset; not when pytest was asked
+# The wheel on the other Pythons (3.9, 3.10, 3.12, 3.13) with the smoke subset (3.13: and the fast subset); not when pytest was asked
 # for part of the suite.
 if [ "${ran_all:-0}" = 1 ]; then
   bash "$ROOT/scripts/interpreters.sh" || status=1
