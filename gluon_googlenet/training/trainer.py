@@ -163,7 +163,7 @@ def _position_and_loaders(data, run, resumed, epochs_done=0):
     if resumed:
         position.load_state_dict(resumed.meta)
     elif epochs_done:
-        position.load_state_dict({"epoch": epochs_done, "history": []})
+        position.load_state_dict({"epoch": epochs_done, "batch": 0, "history": []})
     log.info("training %s on %s: %d train / %d test images at %dx%d, ctx %s, epochs %d..%d%s",
              run.config.model, data.name, len(train_y), len(data.test[1]), run.size, run.size,
              ",".join(str(c) for c in run.ctxs), position.epoch + 1, run.config.epochs,
