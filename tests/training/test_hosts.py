@@ -125,12 +125,17 @@ def _clean(hosts, name):
         shutil.rmtree(os.path.join(d, name), ignore_errors=True)
 
 
+def _start(hosts, fashion_dir, launcher, kind):
+    """The two-host job of test ``kind`` started with ``launcher``: (its name, run folder, process)."""
+    _needs_mpirun(launcher)
+    name = f"{kind}-{launcher}"
+    out = os.path.join(hosts.run_root, name)
+    return name, out, _launch(hosts, fashion_dir, out, launcher)
+
+
 @pytest.mark.parametrize("launcher", ["ssh", "mpi"])
 def test_two_hosts_train_as_one_process_on_the_global_batches(hosts, fashion_dir, reference, launcher):
-    _needs_mpirun(launcher)
-    name = f"equal-{launcher}"
-    out = os.path.join(hosts.run_root, name)
-    proc = _launch(hosts, fashion_dir, out, launcher)
+    name, out, proc = _start(hosts, fashion_dir, launcher, "equal")
     stdout, stderr = proc.communicate(timeout=400)
     assert proc.returncode == 0, _failure(stderr, out)
     logs = os.listdir(os.path.join(out, "logs"))  # on the launcher's machine
@@ -157,10 +162,7 @@ def _needs_mpirun(launcher):
 
 @pytest.mark.parametrize("launcher", ["ssh", "mpi"])
 def test_a_killed_worker_ends_the_job_and_the_relaunch_line_resumes_it(hosts, fashion_dir, reference, launcher):
-    _needs_mpirun(launcher)
-    name = f"killed-{launcher}"
-    out = os.path.join(hosts.run_root, name)
-    proc = _launch(hosts, fashion_dir, out, launcher)
+    name, out, proc = _start(hosts, fashion_dir, launcher, "killed")
     deadline = time.monotonic() + 300
     while not _written(hosts, name) and time.monotonic() < deadline and proc.poll() is None:
         time.sleep(0.05)  # the first epoch's checkpoint, on the writer's host
