@@ -58,6 +58,9 @@ def whitening_filters(x, kernel, stride, pad, channels):
     negatives."""
     values, vectors = np.linalg.eigh(patch_covariance(x, kernel, stride, pad))
     values, vectors = values[::-1], vectors[:, ::-1]  # largest first
+    # each eigenvector's sign as LAPACK builds differ on it: its largest entry positive, so the filters
+    # (and the run) are the same under every numpy
+    vectors = vectors * np.where(vectors[np.abs(vectors).argmax(axis=0), range(vectors.shape[1])] < 0, -1, 1)
     n = min(channels // 2, len(values))
     filters = (vectors / np.sqrt(np.maximum(values, 0) + EPS)).T[:n]
     return np.concatenate([filters, -filters]).reshape(2 * n, x.shape[1], *kernel).astype(np.float32)

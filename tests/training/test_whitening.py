@@ -129,3 +129,19 @@ def test_published_weights_asked_for_replace_the_fast_presets_whitened_start(tmp
     assert cli.main([*common, "--whiten"]) == 1  # both asked for: one of them, please
     assert "--whiten starts the first layer from the data, --pretrained from" in capsys.readouterr().err
     assert not (tmp_path / "run").exists()
+
+
+def test_the_filters_do_not_depend_on_the_signs_lapack_gives_eigenvectors(monkeypatch):
+    """numpy 1.23's and numpy 2's LAPACK give some eigenvectors opposite signs (measured: the runs
+    then differ); each is made to have its largest entry positive, so both give the same filters."""
+    from gluon_googlenet.training import whitening
+    x = np.random.RandomState(0).rand(64, 1, 12, 12)
+    want = whitening.whitening_filters(x, (3, 3), (1, 1), (1, 1), 8)
+    eigh = np.linalg.eigh
+    flips = np.array([1, -1] * 5 + [-1])[:9]
+
+    def flipped(matrix):
+        values, vectors = eigh(matrix)
+        return values, vectors * flips
+    monkeypatch.setattr(whitening.np.linalg, "eigh", flipped)
+    np.testing.assert_array_equal(whitening.whitening_filters(x, (3, 3), (1, 1), (1, 1), 8), want)
