@@ -176,7 +176,7 @@ def inference_in_training_mode(net):
     autograd records in training mode: BatchNorm normalises with its running statistics (and
     keeps them), dropout passes inputs through. Gradients with respect to activations must be
     taken in training mode: MXNet 1.9.1's oneDNN max-pooling backward is wrong after an
-    inference-mode forward (measured: 3x the finite-difference gradient)."""
+    inference-mode forward (it disagrees with finite differences, which tests/viz/test_gradcam.py checks)."""
     from mxnet.gluon import nn
     saved = []
 
