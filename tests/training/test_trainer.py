@@ -144,8 +144,8 @@ def test_checkpoint_of_another_model_is_refused(fashion_dir, tmp_path):
     net = get_model("googlenet_d2l", num_classes=5)
     net.initialize()
     save_checkpoint(str(tmp_path / "last.ckpt"), net, None,
-                    {"model": "googlenet_d2l", "history": [], "epoch": 1,
-                     "model_kwargs": {"classes": 5, "in_channels": 1, "input_size": 32}})
+                    {"model": "googlenet_d2l", "history": [], "epoch": 1, "batch": 0,
+                     "model_kwargs": {"num_classes": 5, "in_channels": 1, "input_size": 32}})
     with pytest.raises(CheckpointError, match="saved for num_classes=5, this run has num_classes=10"):
         train(TrainConfig(data_dir=fashion_dir, out=str(tmp_path), resume=True, **SMALL))
 
